@@ -1,0 +1,1 @@
+"""jetstream-py's code generator: JetStream JSON schemas -> typed Python (see README, "Codegen")."""

@@ -1,0 +1,129 @@
+"""Load -> patch -> resolve -> the API model that the templates render."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import errors_table, manifest, patches
+from .load import SchemaSet, load
+from .model import API, Endpoint, Model, TypeRef
+from .problems import Problems
+from .resolve import SKIP_PREFIX, SKIPPED_DEFS, Overrides, Resolver
+
+# Types the hand-written data plane decodes although no management endpoint returns them.
+EXTRA_RESPONSE_TYPES = ("pub_ack_response",)
+
+
+def _is_alias(doc: dict[str, object]) -> bool:
+    """`stream_configuration.json` and friends are a bare $ref to the definition of the same name."""
+    return set(doc) <= {"$schema", "$id", "$ref", "title", "description", "$comment"} and "$ref" in doc
+
+
+def _walk(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(edges.get(name, ()))
+    return seen
+
+
+def _model_refs(t: TypeRef) -> set[str]:
+    if t.kind == "model":
+        return {t.name}
+    return _model_refs(t.item) if t.item is not None else set()
+
+
+def resolve_models(s: SchemaSet, endpoints: list[Endpoint], overrides: Overrides, problems: Problems) -> Resolver:
+    r = Resolver(s, overrides)
+    for key, schema in sorted(s.definitions.items()):
+        if key in SKIPPED_DEFS or key.startswith(SKIP_PREFIX) or "enum" in schema or not r._is_object(schema):
+            continue
+        if key.endswith("_deliver_policy"):  # the oneOf variants folded away by patch B4
+            continue
+        r.request_model(key, "jetstream/api/v1/definitions.json", f"/definitions/{key}", schema)
+    for stem, doc in sorted(s.docs.items()):
+        if _is_alias(doc) or stem in s.definitions:
+            continue
+        r.request_model(stem, r._file_of(stem), "", doc)
+    return r
+
+
+def directions(r: Resolver, endpoints: list[Endpoint]) -> dict[str, str]:
+    edges: dict[str, set[str]] = {}
+    for name, raw in r._raw_fields.items():
+        refs: set[str] = set()
+        for _wire, t, *_rest in raw:
+            refs |= _model_refs(t)
+        if name in r._bases:
+            refs.add(r._bases[name])
+        edges[name] = refs
+    requests = _walk((e.request for e in endpoints if e.request), edges)
+    responses = _walk([e.response for e in endpoints if e.response != "raw"] + list(EXTRA_RESPONSE_TYPES), edges)
+    out = {}
+    for name in r._raw_fields:
+        out[name] = "both" if name in requests and name in responses else "request" if name in requests else "response"
+    return out
+
+
+def _ordered(models: list[Model]) -> list[Model]:
+    """Sorted by name, with every base class before its subclasses."""
+    by_name = {m.name: m for m in models}
+    out: list[Model] = []
+    done: set[str] = set()
+
+    def visit(m: Model) -> None:
+        if m.name in done:
+            return
+        if m.base and m.base in by_name:
+            visit(by_name[m.base])
+        done.add(m.name)
+        out.append(m)
+
+    for m in sorted(models, key=lambda m: m.class_name):
+        visit(m)
+    return out
+
+
+def build(schema_set: Path, errors: Path | None, *, strict: bool = True) -> API:
+    problems = Problems()
+    s = load(schema_set)
+    notes = patches.apply(s, strict=strict)
+    endpoints = manifest.read(problems=problems)
+    overrides = Overrides.read()
+    r = resolve_models(s, endpoints, overrides, problems)
+    models = r.finish(directions(r, endpoints))
+    problems.items.extend(r.problems.items)
+    names = {m.name for m in models}
+    for e in endpoints:
+        for what, ref in (("request", e.request), ("response", e.response)):
+            if ref and ref != "raw" and ref not in names:
+                problems.add("schemas/endpoints.toml", f"/endpoint/{e.name}/{what}", f"unknown type {ref!r}")
+    used = {e.response for e in endpoints} | set(EXTRA_RESPONSE_TYPES)
+    for m in models:
+        if m.response_root and m.name not in used:
+            problems.add(m.source, "", f"response type {m.name} is used by no endpoint in schemas/endpoints.toml")
+    seen: dict[str, str] = {}
+    for m in models:
+        if m.class_name in seen:
+            problems.add(m.source, "", f"class name {m.class_name} also used by {seen[m.class_name]}")
+        seen[m.class_name] = m.name
+    for enum in r.enums.values():
+        if enum.class_name in seen:
+            problems.add("", enum.name, f"enum name {enum.class_name} clashes with a model")
+    errors_list = errors_table.read(errors, problems) if errors is not None else []
+    if strict:
+        problems.raise_if_any()
+    return API(
+        ref=s.ref,
+        models=tuple(_ordered(models)),
+        enums=tuple(sorted(r.enums.values(), key=lambda e: e.class_name)),
+        endpoints=tuple(endpoints),
+        errors=tuple(errors_list),
+        errors_ref=errors.resolve().parent.name if errors is not None else "",
+        problems=tuple([str(w) for w in s.warnings] + notes + ([] if strict else [str(p) for p in problems.items])),
+    )

@@ -1,0 +1,82 @@
+"""The endpoint manifest (schemas/endpoints.toml) -> Endpoint records, checked against the types."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .load import PROJECT_SCHEMAS
+from .model import Endpoint, Token
+from .problems import Problems
+
+MANIFEST = PROJECT_SCHEMAS / "endpoints.toml"
+TOKEN_KINDS = {"name", "account", "subject"}
+BODY_RULES = {"none", "empty", "optional", "required"}
+KEYS = {
+    "name", "subject", "tokens", "server_const", "request", "body", "response", "result", "paged",
+    "config", "fill", "name_fields", "defaults", "generate_name", "system", "reply", "since", "doc",
+}  # fmt: skip
+# Local names of the generated method bodies; a token of the same name would shadow them.
+RESERVED = {"self", "suffix", "cfg", "body", "pages", "reply", "timeout", "config"}
+_TOKEN = re.compile(r"\{(\w+)(\.\.\.)?\}")
+
+
+def read(path: Path = MANIFEST, problems: Problems | None = None) -> list[Endpoint]:
+    own = problems or Problems()
+    data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    label = "schemas/endpoints.toml"
+    endpoints: list[Endpoint] = []
+    for i, entry in enumerate(data.get("endpoint", [])):
+        pointer = f"/endpoint/{i}"
+        unknown = set(entry) - KEYS
+        if unknown:
+            own.add(label, pointer, f"unknown keys {sorted(unknown)}")
+        kinds: dict[str, str] = dict(entry.get("tokens", {}))
+        tokens: list[Token] = []
+        for m in _TOKEN.finditer(entry["subject"]):
+            tname, tail = m.group(1), bool(m.group(2))
+            if tname in RESERVED:
+                own.add(label, pointer, f"token name {tname!r} is reserved by the generated code")
+            kind = kinds.pop(tname, "")
+            if kind not in TOKEN_KINDS:
+                own.add(label, pointer, f"token {tname!r} needs a kind in `tokens` (one of {sorted(TOKEN_KINDS)})")
+            tokens.append(Token(tname, kind, tail))
+        if kinds:
+            own.add(label, pointer, f"`tokens` names tokens not in the subject: {sorted(kinds)}")
+        if entry.get("body") not in BODY_RULES:
+            own.add(label, pointer, f"body must be one of {sorted(BODY_RULES)}")
+        endpoints.append(
+            Endpoint(
+                name=entry["name"],
+                subject=entry["subject"],
+                tokens=tuple(tokens),
+                server_const=entry.get("server_const", ""),
+                request=entry.get("request", ""),
+                body=entry.get("body", "none"),
+                response=entry["response"],
+                result=entry.get("result", ""),
+                paged=entry.get("paged", ""),
+                config=entry.get("config", ""),
+                fill=tuple(sorted(entry.get("fill", {}).items())),
+                name_fields=tuple(entry.get("name_fields", ())),
+                defaults=tuple(sorted(entry.get("defaults", {}).items())),
+                generate_name=bool(entry.get("generate_name", False)),
+                system=bool(entry.get("system", False)),
+                reply=entry.get("reply", "single"),
+                since=entry.get("since", ""),
+                doc=entry.get("doc", ""),
+            )
+        )
+    names = [e.name for e in endpoints]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        own.add(label, "", f"duplicate endpoint name {dup!r}")
+    if problems is None:
+        own.raise_if_any()
+    return endpoints

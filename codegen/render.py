@@ -1,0 +1,173 @@
+"""Render stage: the API model -> Python modules, through jinja2 templates, then `ruff format`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import jinja2
+
+from .model import API, Endpoint, Field, Model, TypeRef
+
+TEMPLATES = Path(__file__).parent / "templates"
+OUTPUTS = {"models.py": "models.py.j2", "api.py": "api.py.j2", "errors.py": "errors.py.j2", "__init__.py": "init.py.j2"}
+
+
+def annotation(t: TypeRef, api: API) -> str:
+    """The Python annotation of a field type, as written in the generated modules."""
+    if t.kind == "list":
+        assert t.item is not None
+        return f"list[{annotation(t.item, api)}]"
+    if t.kind == "map":
+        assert t.item is not None
+        return f"dict[str, {annotation(t.item, api)}]"
+    if t.kind == "model":
+        return api.model(t.name).class_name
+    if t.kind == "enum":
+        # Open enums: a newer server's value decodes as a plain str instead of failing the reply.
+        return next(e.class_name for e in api.enums if e.name == t.name) + " | str"
+    return {
+        "bytes": "_bytes",
+        "duration": "_Duration",
+        "time": "_Time",
+        "raw": "msgspec.Raw",
+    }.get(t.kind, t.kind)
+
+
+def docstring_text(text: str) -> str:
+    """Text safe inside a triple-quoted docstring."""
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return text + " " if text.endswith('"') else text
+
+
+def has_kind(t: TypeRef, kind: str) -> bool:
+    return t.kind == kind or (t.item is not None and has_kind(t.item, kind))
+
+
+class View:
+    """Template-side queries on the model; kept here so templates only loop and branch."""
+
+    def __init__(self, api: API) -> None:
+        self.api = api
+
+    def all_fields(self, m: Model) -> list[Field]:
+        base = self.api.model(m.base).fields if m.base else ()
+        inherited = self.all_fields(self.api.model(m.base)) if m.base else []
+        return inherited + [f for f in m.fields if f not in base]
+
+    def duration_fields(self, m: Model) -> list[str]:
+        if m.direction == "response":
+            return []
+        own = [f.py_name for f in m.fields if has_kind(f.type, "duration")]
+        if not own:
+            return []
+        return [f.py_name for f in self.all_fields(m) if has_kind(f.type, "duration")]
+
+    def request_model(self, e: Endpoint) -> Model | None:
+        return self.api.model(e.request) if e.request else None
+
+    def response_class(self, e: Endpoint) -> str:
+        return self.api.model(e.response).class_name
+
+    def config_model(self, e: Endpoint) -> Model | None:
+        req = self.request_model(e)
+        if req is None or not e.config:
+            return None
+        if e.config == ".":
+            return self.api.model(req.base)
+        field = next(f for f in self.all_fields(req) if f.wire_name == e.config)
+        return self.api.model(field.type.name)
+
+    def config_token_field(self, e: Endpoint, token: str) -> str:
+        """The config field a token is read from, or "" when the token is a plain argument."""
+        if not e.config:
+            return ""
+        for field, tok in e.fill:
+            if tok == token and (e.config == "." or field.startswith(e.config + ".")):
+                return field.split(".", 1)[-1]
+        return ""
+
+    def token_fills(self, e: Endpoint) -> list[tuple[str, str]]:
+        """(body field, token) pairs where the body field is set from a token argument."""
+        return [(f, t) for f, t in e.fill if not self.config_token_field(e, t)]
+
+    def positional(self, e: Endpoint) -> list[str]:
+        """Names of the tokens that are positional arguments (the rest come from the config)."""
+        return [t.name for t in e.tokens if not self.config_token_field(e, t.name)]
+
+    def kwargs(self, e: Endpoint) -> list[Field]:
+        """Request fields that become keyword arguments (not tied to tokens, not paging, not the config)."""
+        req = self.request_model(e)
+        if req is None:
+            return []
+        skip = {f for f, _ in self.token_fills(e)}
+        if e.paged:
+            skip.add("offset")
+        if e.config and e.config != ".":
+            skip.add(e.config)
+        fields = [f for f in self.all_fields(req) if f.wire_name not in skip]
+        cfg = self.config_model(e)
+        if cfg is not None and e.config == ".":
+            own = {f.wire_name for f in self.all_fields(cfg)}
+            fields = [f for f in fields if f.wire_name not in own]
+        return fields
+
+    def config_kwargs(self, e: Endpoint) -> list[Field]:
+        cfg = self.config_model(e)
+        if cfg is None:
+            return []
+        return [f for f in self.all_fields(cfg) if f.wire_name not in e.name_fields]
+
+    def subject_expr(self, e: Endpoint) -> str:
+        """An f-string body for the subject; an optional tail is appended by the method."""
+        return re.sub(r"\.\{\w+\.\.\.\}$", "", e.subject)
+
+    def tail(self, e: Endpoint) -> str:
+        return next((t.name for t in e.tokens if t.optional_tail), "")
+
+    def tail_required(self, e: Endpoint) -> bool:
+        """A `{x...}` tail that is a plain argument (not read from the config) is required."""
+        tail = self.tail(e)
+        return bool(tail) and not self.config_token_field(e, tail)
+
+    def token_kind(self, e: Endpoint, token: str) -> str:
+        return next(t.kind for t in e.tokens if t.name == token)
+
+
+def environment(api: API) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["annotation"] = lambda t: annotation(t, api)
+    env.filters["pyrepr"] = repr
+    env.filters["docstr"] = docstring_text
+    env.globals["view"] = View(api)
+    env.globals["api"] = api
+    return env
+
+
+def render(api: API) -> dict[str, str]:
+    """File name -> formatted source."""
+    env = environment(api)
+    raw = {name: env.get_template(tpl).render() for name, tpl in OUTPUTS.items()}
+    return format_sources(raw)
+
+
+def format_sources(sources: dict[str, str]) -> dict[str, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, text in sources.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        ruff = [sys.executable, "-m", "ruff"]
+        common = ["--no-cache", "--config", str(Path(__file__).parent.parent / "pyproject.toml")]
+        subprocess.run([*ruff, "check", "--fix-only", "--select", "I,F401", "--quiet", *common, str(folder)], check=True)
+        subprocess.run([*ruff, "format", "--quiet", *common, str(folder)], check=True)
+        return {name: (folder / name).read_text(encoding="utf-8") for name in sources}

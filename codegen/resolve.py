@@ -1,0 +1,281 @@
+"""Resolve stage: JSON-Schema documents -> the intermediate model.
+
+Only the subset of JSON Schema the JetStream schemas use is understood. Anything else is reported
+as a problem with its file and JSON pointer instead of being guessed, so a schema bump that
+introduces a new shape stops generation with a precise message.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .load import PROJECT_SCHEMAS, SchemaSet
+from .model import Enum, Field, Model, TypeRef
+from .problems import Problems
+
+Json = dict[str, Any]
+
+SCALAR_DEFS = {
+    "golang_duration_nanos": TypeRef("duration"),
+    "golang_int": TypeRef("int"),
+    "golang_int32": TypeRef("int"),
+    "golang_int64": TypeRef("int"),
+    "golang_uint64": TypeRef("int"),
+    "golang_time": TypeRef("time"),
+    "basic_name": TypeRef("str"),
+}
+# Definitions that are not types of their own: folded into their users or handled by the core.
+SKIPPED_DEFS = {"error_response", "deliver_policy"}
+SKIP_PREFIX = ("golang_",)
+# Members of every reply that the core handles itself (the error probe) or that carry no data.
+ROOT_SKIPPED_PROPS = {"type", "error"}
+
+
+@dataclass
+class Overrides:
+    class_names: dict[str, str] = field(default_factory=dict)
+    enum_names: dict[str, str] = field(default_factory=dict)
+    field_types: dict[str, str] = field(default_factory=dict)
+    required: dict[str, list[str]] = field(default_factory=dict)
+    always: dict[str, list[str]] = field(default_factory=dict)  # required.toml: response presence
+    nullable: dict[str, list[str]] = field(default_factory=dict)  # always sent, sometimes JSON null
+
+    @classmethod
+    def read(cls, folder: Path = PROJECT_SCHEMAS / "overrides") -> Overrides:
+        types = tomllib.loads((folder / "types.toml").read_text(encoding="utf-8"))
+        presence: dict[str, Any] = {}
+        if (folder / "required.toml").exists():
+            presence = tomllib.loads((folder / "required.toml").read_text(encoding="utf-8"))
+        return cls(
+            class_names=dict(types.get("class_names", {})),
+            enum_names=dict(types.get("enum_names", {})),
+            field_types=dict(types.get("field_types", {})),
+            required={k: list(v) for k, v in types.get("required", {}).items()},
+            always={k: list(v.get("always", [])) for k, v in presence.items() if isinstance(v, dict)},
+            nullable={k: list(v.get("nullable", [])) for k, v in presence.items() if isinstance(v, dict)},
+        )
+
+
+def camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\W]+", name) if part)
+
+
+def py_name(wire: str) -> str:
+    name = re.sub(r"\W", "_", wire)
+    if keyword.iskeyword(name) or name[:1].isdigit():
+        name += "_"
+    return name
+
+
+class Resolver:
+    def __init__(self, schemas: SchemaSet, overrides: Overrides) -> None:
+        self.s = schemas
+        self.o = overrides
+        self.problems = Problems()
+        self.models: dict[str, Model] = {}
+        self.enums: dict[str, Enum] = {}
+        self._building: set[str] = set()
+        # (name, file, pointer, schema) of every object type, filled lazily
+        self._pending: dict[str, tuple[str, str, Json]] = {}
+        self._raw_fields: dict[str, list[tuple[str, TypeRef, bool, str, str]]] = {}
+        self._bases: dict[str, str] = {}
+        self._roots: set[str] = set()
+
+    # --- naming ---------------------------------------------------------------------------------
+
+    def class_name(self, name: str) -> str:
+        return self.o.class_names.get(name, camel(name))
+
+    # --- references -----------------------------------------------------------------------------
+
+    def _ref_target(self, ref: str, file: str, pointer: str) -> tuple[str, Json] | None:
+        """Map a `$ref` to (schema name, schema). Definitions are named by key, files by stem."""
+        doc_part, _, frag = ref.partition("#")
+        if frag.startswith("/definitions/"):
+            key = frag.removeprefix("/definitions/")
+            if doc_part in ("", "definitions.json") and key in self.s.definitions:
+                return key, self.s.definitions[key]
+        elif frag == "" and doc_part.endswith(".json"):
+            stem = doc_part.removesuffix(".json")
+            if stem in self.s.docs:
+                return stem, self.s.docs[stem]
+        self.problems.add(file, pointer, f"unresolvable $ref {ref!r}")
+        return None
+
+    # --- types ----------------------------------------------------------------------------------
+
+    def type_of(self, schema: Json, owner: str, prop: str, file: str, pointer: str) -> TypeRef:
+        override = self.o.field_types.get(f"{owner}.{prop}")
+        if override:
+            return TypeRef(override)
+        if "$ref" in schema:
+            target = self._ref_target(schema["$ref"], file, pointer + "/$ref")
+            if target is None:
+                return TypeRef("raw")
+            name, sub = target
+            if name in SCALAR_DEFS:
+                return SCALAR_DEFS[name]
+            if "enum" in sub:
+                return self.enum(name, sub)
+            if self._is_object(sub):
+                self.request_model(name, self._file_of(name), self._pointer_of(name), sub)
+                return TypeRef("model", name=name)
+            self.problems.add(file, pointer, f"$ref to {name}, which is neither scalar, enum nor object")
+            return TypeRef("raw")
+        all_of = schema.get("allOf")
+        if all_of and len(all_of) == 1 and "$ref" in all_of[0] and not schema.get("properties"):
+            # `{type: object, allOf: [$ref]}` is a wrapper that only adds a description.
+            return self.type_of(all_of[0], owner, prop, file, pointer + "/allOf/0")
+        if "enum" in schema:
+            name = self.o.enum_names.get(f"{owner}.{prop}") or f"{owner}_{prop}"
+            return self.enum(name, schema)
+        kind = schema.get("type")
+        if isinstance(kind, list):  # ["array", "null"]: null and absent both become None
+            kinds = [k for k in kind if k != "null"]
+            kind = kinds[0] if len(kinds) == 1 else None
+        if kind == "string":
+            return TypeRef("time") if schema.get("format") == "date-time" else TypeRef("str")
+        if kind == "integer":
+            return TypeRef("int")
+        if kind == "number":
+            return TypeRef("float")
+        if kind == "boolean":
+            return TypeRef("bool")
+        if kind == "array":
+            items = schema.get("items")
+            if not isinstance(items, dict):
+                self.problems.add(file, pointer, "array without an items schema")
+                return TypeRef("list", item=TypeRef("raw"))
+            return TypeRef("list", item=self.type_of(items, owner, prop, file, pointer + "/items"))
+        if kind == "object" or "properties" in schema or "additionalProperties" in schema or "patternProperties" in schema:
+            values = schema.get("additionalProperties")
+            pattern = schema.get("patternProperties")
+            if isinstance(values, dict) and not schema.get("properties"):
+                return TypeRef("map", item=self.type_of(values, owner, prop, file, pointer + "/additionalProperties"))
+            if isinstance(pattern, dict) and len(pattern) == 1 and not schema.get("properties"):
+                (key, sub), = pattern.items()
+                return TypeRef("map", item=self.type_of(sub, owner, prop, file, f"{pointer}/patternProperties/{key}"))
+            if schema.get("properties"):
+                name = f"{owner}_{prop}"
+                self.request_model(name, file, pointer, schema)
+                return TypeRef("model", name=name)
+        self.problems.add(file, pointer, f"unsupported schema shape for {owner}.{prop}: keys {sorted(schema)}")
+        return TypeRef("raw")
+
+    def enum(self, name: str, schema: Json) -> TypeRef:
+        values = tuple(str(v) for v in schema["enum"])
+        existing = self.enums.get(name)
+        if existing is None:
+            self.enums[name] = Enum(name, self.class_name(name), values, schema.get("description", ""))
+        elif existing.values != values:
+            self.problems.add(self._file_of(name), "", f"enum {name} declared twice with different values")
+        return TypeRef("enum", name=name, values=values)
+
+    @staticmethod
+    def _is_object(schema: Json) -> bool:
+        return bool(schema.get("type") == "object" or "properties" in schema or "allOf" in schema or "oneOf" in schema)
+
+    def _file_of(self, name: str) -> str:
+        if name in self.s.definitions:
+            return "jetstream/api/v1/definitions.json"
+        return f"schemas/local/{name}.json" if name in self.s.local else f"jetstream/api/v1/{name}.json"
+
+    def _pointer_of(self, name: str) -> str:
+        return f"/definitions/{name}" if name in self.s.definitions else ""
+
+    # --- models ---------------------------------------------------------------------------------
+
+    def request_model(self, name: str, file: str, pointer: str, schema: Json) -> None:
+        if name in self._raw_fields or name in self._building:
+            return
+        self._building.add(name)
+        fields: list[tuple[str, TypeRef, bool, str, str]] = []
+        required = set(schema.get("required", []))
+        is_root = name.endswith("_response") and name in self.s.docs
+        if is_root:
+            self._roots.add(name)
+
+        def merge(sub: Json, sub_pointer: str) -> None:
+            nonlocal required
+            if "$ref" in sub:
+                target = self._ref_target(sub["$ref"], file, sub_pointer + "/$ref")
+                if target is None:
+                    return
+                ref_name, ref_schema = target
+                if ref_name in SKIPPED_DEFS:
+                    return
+                self.request_model(ref_name, self._file_of(ref_name), self._pointer_of(ref_name), ref_schema)
+                if name not in self._bases:
+                    self._bases[name] = ref_name
+                else:  # a second parent: copy its fields
+                    fields.extend(self._raw_fields.get(ref_name, []))
+                return
+            required |= set(sub.get("required", []))
+            for key in ("allOf", "oneOf"):
+                for i, part in enumerate(sub.get(key, [])):
+                    merge(part, f"{sub_pointer}/{key}/{i}")
+            for prop, prop_schema in sub.get("properties", {}).items():
+                if is_root and prop in ROOT_SKIPPED_PROPS:
+                    continue
+                if any(f[0] == prop for f in fields):
+                    continue
+                t = self.type_of(prop_schema, name, prop, file, f"{sub_pointer}/properties/{prop}")
+                default = json.dumps(prop_schema["default"]) if "default" in prop_schema else ""
+                if isinstance(prop_schema.get("type"), list) and "null" in prop_schema["type"]:
+                    nullable.add(prop)
+                fields.append((prop, t, False, prop_schema.get("description", ""), default))
+
+        nullable: set[str] = set()
+        merge(schema, pointer)
+        self._raw_fields[name] = [(w, t, w in required and w not in nullable, d, dflt) for (w, t, _, d, dflt) in fields]
+        self._pending[name] = (file, pointer, schema)
+        self._building.discard(name)
+
+    def finish(self, directions: dict[str, str]) -> list[Model]:
+        models = []
+        for name, raw in self._raw_fields.items():
+            file, pointer, schema = self._pending[name]
+            direction = directions.get(name, "response")
+            if name in self.o.required:
+                required = set(self.o.required[name])
+                unknown = required - {w for (w, *_rest) in raw}
+                if unknown:
+                    self.problems.add("schemas/overrides/types.toml", f"/required/{name}", f"unknown fields {sorted(unknown)}")
+            elif direction == "request":
+                required = {w for (w, _t, req, *_r) in raw if req}
+            elif direction == "both":
+                self.problems.add(file, pointer, f"{name} travels in requests and replies: decide its required fields in schemas/overrides/types.toml [required]")
+                required = set()
+            elif name in self.o.always:
+                required = set(self.o.always[name])
+            else:
+                required = {w for (w, _t, req, *_r) in raw if req}
+            nullable = set(self.o.nullable.get(name, ()))
+            fields = tuple(
+                Field(wire, py_name(wire), t, wire in required, " ".join(doc.split()), dflt, wire in nullable)
+                for (wire, t, _req, doc, dflt) in raw
+            )
+            models.append(
+                Model(
+                    name=name,
+                    class_name=self.class_name(name),
+                    doc=" ".join(str(schema.get("description", "")).split()),
+                    fields=fields,
+                    base=self._bases.get(name, ""),
+                    source=f"{file}#{pointer}",
+                    direction=direction,
+                    response_root=name in self._roots,
+                )
+            )
+        return models

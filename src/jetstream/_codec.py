@@ -1,0 +1,67 @@
+"""Encoding requests and decoding replies: one encoder, one cached decoder per reply type.
+
+Reply bytes go straight into msgspec: no `json.loads`, no `.decode()`, no intermediate dict.
+An `error` member is found by a small probe decode first (msgspec skips every other field), so the
+typed decode never sees error replies and success types can keep their required fields.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, TypeVar
+
+import msgspec
+
+from ._exceptions import APIError, MalformedReplyError, UnexpectedReplyError
+from ._generated.errors import api_error
+from ._generated.models import ApiErrorBody
+from ._time import dec_hook, enc_hook
+
+T = TypeVar("T")
+
+encoder = msgspec.json.Encoder(enc_hook=enc_hook)
+
+
+class _ErrorProbe(msgspec.Struct):
+    error: ApiErrorBody | None = None
+
+
+_probe = msgspec.json.Decoder(_ErrorProbe)
+
+
+@cache
+def decoder(tp: type[T]) -> msgspec.json.Decoder[T]:
+    return msgspec.json.Decoder(tp, dec_hook=dec_hook)
+
+
+def encode(body: Any) -> bytes:
+    return encoder.encode(body)
+
+
+def error_of(subject: str, data: bytes) -> APIError | None:
+    """The API error in a reply, if any."""
+    # A substring test is far cheaper than a decode; a false positive only costs the probe.
+    if b'"error"' not in data:
+        return None
+    try:
+        err = _probe.decode(data).error
+    except msgspec.ValidationError as exc:
+        raise UnexpectedReplyError(subject, data, f"bad error member: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise MalformedReplyError(subject, data, str(exc)) from exc
+    if err is None:
+        return None
+    return api_error(err.code, err.err_code or 0, err.description or "")
+
+
+def decode(subject: str, data: bytes, tp: type[T]) -> T:
+    """Decode a reply into `tp`, raising the API error it carries, if any."""
+    err = error_of(subject, data)
+    if err is not None:
+        raise err
+    try:
+        return decoder(tp).decode(data)
+    except msgspec.ValidationError as exc:
+        raise UnexpectedReplyError(subject, data, str(exc)) from exc
+    except msgspec.DecodeError as exc:
+        raise MalformedReplyError(subject, data, str(exc)) from exc

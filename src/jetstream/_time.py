@@ -1,0 +1,143 @@
+"""Exact durations and timestamps.
+
+The server speaks int64 nanoseconds for durations and RFC 3339 with nanoseconds for times;
+`timedelta` and `datetime` stop at microseconds. Values decoded from the server are therefore
+`Duration` / `Timestamp`, subclasses that remember the exact nanoseconds and encode them back
+unchanged, so read -> modify -> update round-trips without drift. Plain `timedelta` / `datetime`
+values given by users are accepted everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+_NS_PER_US = 1_000
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d\d):(\d\d))$"
+)
+
+
+class Duration(timedelta):
+    """A `timedelta` that keeps the server's exact nanoseconds (`.nanoseconds`)."""
+
+    __slots__ = ("_ns",)
+    _ns: int
+
+    def __new__(cls, nanoseconds: int) -> Duration:
+        # timedelta truncates toward negative infinity with //; keep the sign symmetric instead.
+        micros = int(nanoseconds / _NS_PER_US) if nanoseconds < 0 else nanoseconds // _NS_PER_US
+        self = super().__new__(cls, microseconds=micros)
+        self._ns = nanoseconds
+        return self
+
+    @property
+    def nanoseconds(self) -> int:
+        return self._ns
+
+    def __repr__(self) -> str:
+        return f"Duration(nanoseconds={self._ns})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Duration, (self._ns,))
+
+
+class Timestamp(datetime):
+    """An aware `datetime` that keeps the server's exact nanoseconds (`.nanosecond`, 0-999)."""
+
+    __slots__ = ("_extra_ns",)
+    _extra_ns: int
+
+    @classmethod
+    def parse(cls, text: str) -> Timestamp:
+        m = _RFC3339.match(text)
+        if m is None:
+            raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+        year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
+        frac = (m.group(7) or "").ljust(9, "0")
+        if m.group(8):
+            tz = timezone.utc
+        else:
+            offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
+            tz = timezone(-offset if m.group(9) == "-" else offset)
+        self = cls(year, month, day, hour, minute, second, int(frac[:6]), tzinfo=tz)
+        self._extra_ns = int(frac[6:])
+        return self
+
+    @property
+    def nanosecond(self) -> int:
+        """Nanoseconds beyond `microsecond` (0-999)."""
+        return getattr(self, "_extra_ns", 0)
+
+    def isoformat_ns(self) -> str:
+        return format_time(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Timestamp.parse, (format_time(self),))
+
+
+def nanos(value: timedelta | float | int) -> int:
+    """Exact nanoseconds of a duration: a `Duration` keeps its own, a `timedelta` is converted,
+    a number is taken as seconds."""
+    if isinstance(value, Duration):
+        return value.nanoseconds
+    if isinstance(value, timedelta):
+        return (value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * _NS_PER_US
+    if isinstance(value, bool):
+        raise TypeError("a duration cannot be a bool")
+    return round(value * 1_000_000_000)
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 with nanoseconds, as the server writes it. Naive datetimes are refused."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"timestamps must be timezone-aware, got naive {value!r}")
+    extra = value.nanosecond if isinstance(value, Timestamp) else 0
+    offset = value.utcoffset()
+    # strftime("%Y") does not zero-pad years below 1000, and Go's zero time is year 1.
+    base = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    frac = f"{value.microsecond * _NS_PER_US + extra:09d}".rstrip("0")
+    text = f"{base}.{frac}" if frac else base
+    if not offset:
+        return text + "Z"
+    total = int(offset.total_seconds())
+    sign = "-" if total < 0 else "+"
+    hh, mm = divmod(abs(total) // 60, 60)
+    return f"{text}{sign}{hh:02d}:{mm:02d}"
+
+
+def normalize_durations(obj: object, names: Sequence[str]) -> None:
+    """Turn plain timedeltas on `obj` into `Duration`s so they encode as int nanoseconds."""
+    for name in names:
+        value = getattr(obj, name)
+        if value is None or isinstance(value, Duration):
+            continue
+        if isinstance(value, timedelta):
+            setattr(obj, name, Duration(nanos(value)))
+        elif isinstance(value, list):
+            setattr(obj, name, [v if isinstance(v, Duration) else Duration(nanos(v)) for v in value])
+
+
+def enc_hook(obj: Any) -> Any:
+    if isinstance(obj, Duration):
+        return obj.nanoseconds
+    if isinstance(obj, Timestamp):
+        return format_time(obj)
+    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+
+
+def dec_hook(tp: type, obj: Any) -> Any:
+    if tp is Duration:
+        if type(obj) is int:
+            return Duration(obj)
+        raise ValueError(f"expected int nanoseconds, got {type(obj).__name__}")
+    if tp is Timestamp:
+        if isinstance(obj, str):
+            return Timestamp.parse(obj)
+        raise ValueError(f"expected an RFC 3339 string, got {type(obj).__name__}")
+    raise NotImplementedError(f"cannot decode {tp!r}")
+
+
+__all__ = ["Duration", "Timestamp", "dec_hook", "enc_hook", "format_time", "nanos", "normalize_durations"]

@@ -1,0 +1,120 @@
+"""The transport seam: send request bytes, get reply bytes.
+
+`NatsTransport` is the only place that talks to nats-py and translates its errors. `MockTransport`
+answers from a Python function, so client logic can be unit-tested without a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import nats.errors
+from nats.aio.client import Client as NATS
+
+from ._exceptions import ConnectionClosedError, JetStreamNotEnabledError, TimeoutError
+
+# nats-py needs a number; "no timeout" is a very long one.
+_FOREVER = 365 * 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One reply message."""
+
+    subject: str
+    data: bytes
+    headers: Mapping[str, str] | None = None
+    reply: str = ""
+
+    @property
+    def status(self) -> str:
+        """The NATS status code of a status message ("404", "408" ...), or "" for data."""
+        return (self.headers or {}).get("Status", "")
+
+
+class Transport(Protocol):
+    async def request(
+        self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
+    ) -> Reply: ...
+
+    async def request_many(self, subject: str, payload: bytes, timeout: float | None) -> list[Reply]:
+        """Send once and collect every reply that arrives within `timeout` (broadcast endpoints)."""
+        ...
+
+
+class NatsTransport:
+    """Requests over a nats-py connection."""
+
+    def __init__(self, nc: NATS) -> None:
+        self.nc = nc
+
+    async def request(
+        self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
+    ) -> Reply:
+        try:
+            msg = await self.nc.request(
+                subject, payload, timeout=_FOREVER if timeout is None else timeout, headers=dict(headers) if headers else None
+            )
+        except nats.errors.NoRespondersError as exc:
+            raise JetStreamNotEnabledError(subject) from exc
+        except nats.errors.TimeoutError as exc:
+            raise TimeoutError(subject, timeout) from exc
+        except nats.errors.ConnectionClosedError as exc:
+            raise ConnectionClosedError(f"connection closed while requesting {subject!r}") from exc
+        return Reply(msg.subject, msg.data, msg.headers, msg.reply)
+
+    async def request_many(self, subject: str, payload: bytes, timeout: float | None) -> list[Reply]:
+        inbox = self.nc.new_inbox()
+        replies: list[Reply] = []
+        sub = await self.nc.subscribe(inbox)
+        try:
+            await self.nc.publish(subject, payload, reply=inbox)
+            deadline = asyncio.get_running_loop().time() + (_FOREVER if timeout is None else timeout)
+            while True:
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    break
+                try:
+                    msg = await sub.next_msg(timeout=left)
+                except nats.errors.TimeoutError:
+                    break
+                if msg.headers and msg.headers.get("Status") == "503":
+                    if not replies:
+                        raise JetStreamNotEnabledError(subject)
+                    continue
+                replies.append(Reply(msg.subject, msg.data, msg.headers, msg.reply))
+        except nats.errors.ConnectionClosedError as exc:
+            raise ConnectionClosedError(f"connection closed while requesting {subject!r}") from exc
+        finally:
+            await sub.unsubscribe()
+        return replies
+
+
+Handler = Callable[[str, bytes, "Mapping[str, str] | None"], "Awaitable[Reply | bytes] | Reply | bytes"]
+
+
+class MockTransport:
+    """A transport that answers from `handler(subject, payload, headers)`.
+
+    The handler returns reply bytes or a `Reply`, or raises (for instance `TimeoutError`). Every
+    request is recorded in `requests` as (subject, payload, headers).
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[tuple[str, bytes, Mapping[str, str] | None]] = []
+
+    async def request(
+        self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
+    ) -> Reply:
+        self.requests.append((subject, payload, headers))
+        result = self.handler(subject, payload, headers)
+        if isinstance(result, Awaitable):
+            result = await result
+        return result if isinstance(result, Reply) else Reply(subject, result)
+
+    async def request_many(self, subject: str, payload: bytes, timeout: float | None) -> list[Reply]:
+        return [await self.request(subject, payload, timeout)]

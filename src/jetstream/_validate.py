@@ -1,0 +1,41 @@
+"""Client-side checks of names and subjects (ADR-6), done before anything is sent."""
+
+from __future__ import annotations
+
+from ._exceptions import InvalidNameError
+
+# ADR-6: stream, consumer, account names: no whitespace, no '.', '*', '>', and no path separators
+# (names become file names on the server). Length is capped at 255 (the server's filename limit).
+_NAME_FORBIDDEN = frozenset(" \t\r\n\f\v.*>/\\\x00")
+MAX_NAME_LENGTH = 255
+
+
+def check_name(kind: str, value: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidNameError(f"{kind} name must be a str, got {type(value).__name__}")
+    if not value:
+        raise InvalidNameError(f"{kind} name must not be empty")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidNameError(f"{kind} name is longer than {MAX_NAME_LENGTH} characters")
+    bad = _NAME_FORBIDDEN.intersection(value)
+    if bad:
+        shown = ", ".join(repr(c) for c in sorted(bad))
+        raise InvalidNameError(f"invalid {kind} name {value!r}: must not contain {shown}")
+    return value
+
+
+def check_subject(kind: str, value: str, *, wildcards: bool = True) -> str:
+    """A NATS subject: non-empty tokens separated by '.', no whitespace."""
+    if not isinstance(value, str) or not value:
+        raise InvalidNameError(f"{kind} must be a non-empty subject")
+    if any(c in value for c in " \t\r\n\f\v\x00"):
+        raise InvalidNameError(f"invalid {kind} {value!r}: must not contain whitespace")
+    tokens = value.split(".")
+    for i, token in enumerate(tokens):
+        if not token:
+            raise InvalidNameError(f"invalid {kind} {value!r}: empty token")
+        if not wildcards and token in ("*", ">"):
+            raise InvalidNameError(f"invalid {kind} {value!r}: wildcards are not allowed")
+        if token == ">" and i != len(tokens) - 1:
+            raise InvalidNameError(f"invalid {kind} {value!r}: '>' must be the last token")
+    return value

@@ -1,0 +1,296 @@
+"""A JetStream cluster of ``nats-server`` processes on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._errors import NatsServerError, PortInUseError
+from ._ports import LOOPBACK, free_ports
+from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["NatsCluster"]
+
+_CLUSTER_ATTEMPTS = 3
+
+
+class NatsCluster:
+    """A JetStream cluster (3 nodes by default) for tests.
+
+    Every node is a :class:`NatsServer` with its own ports, store dir and
+    log, JetStream enabled and the same ``APP``/``SYS`` accounts layout
+    (nats-server requires identical account config on all nodes).  Routes
+    listen on free loopback ports and every node lists every route; the
+    cluster name is random so concurrent clusters never merge.
+
+    :meth:`start` returns once :meth:`wait_ready` succeeds: a JetStream
+    meta leader is elected, every running node agrees on it, reports
+    ``/healthz`` ok and is current on the leader.
+
+    Args:
+        size: number of nodes.
+        name: cluster name (random when omitted).
+        domain: JetStream domain for all nodes.
+        system_account: accounts layout, see :class:`NatsServer`.
+        extra_config: raw config appended to every node's config.
+        max_payload: server ``max_payload`` in bytes.
+        start_timeout: seconds to wait for the cluster to be ready.
+        stop_timeout: per-node seconds between SIGTERM and SIGKILL.
+        keep_dirs: keep node temp directories after :meth:`stop`.
+        debug: enable server debug logging.
+    """
+
+    def __init__(
+        self,
+        size: int = 3,
+        *,
+        name: str | None = None,
+        domain: str | None = None,
+        system_account: bool = True,
+        extra_config: str = "",
+        max_payload: int | None = None,
+        start_timeout: float = 30.0,
+        stop_timeout: float = DEFAULT_STOP_TIMEOUT,
+        keep_dirs: bool = False,
+        base_dir: str | Path | None = None,
+        debug: bool = False,
+    ) -> None:
+        if size < 1:
+            raise ValueError("a cluster needs at least one node")
+        self._size = size
+        self._name = name or f"jsc-{secrets.token_hex(4)}"
+        self._domain = domain
+        self._system_account = system_account
+        self._extra_config = extra_config
+        self._max_payload = max_payload
+        self.start_timeout = start_timeout
+        self._stop_timeout = stop_timeout
+        self._keep_dirs = keep_dirs
+        self._base_dir = base_dir
+        self._debug = debug
+        self.servers: list[NatsServer] = []
+        """The nodes, in order; empty until :meth:`start`, kept after :meth:`stop` (for logs)."""
+        self._active = False
+
+    def __repr__(self) -> str:
+        return f"<NatsCluster {self._name} size={self._size} nodes={self.servers!r}>"
+
+    @property
+    def name(self) -> str:
+        """The cluster name."""
+        return self._name
+
+    @property
+    def size(self) -> int:
+        """Configured number of nodes."""
+        return self._size
+
+    @property
+    def urls(self) -> list[str]:
+        """Client URLs of all nodes (pass the list to ``nats.connect(servers=...)``)."""
+        self._require_started()
+        return [server.url for server in self.servers]
+
+    @property
+    def url(self) -> str:
+        """Client URL of the first node.
+
+        nats-py does not split comma-separated URL strings, so this is a
+        single URL; the client learns the other nodes from the server.
+        Prefer :attr:`urls` to survive the first node being down.
+        """
+        return self.urls[0]
+
+    @property
+    def system_url(self) -> str | None:
+        """System-account URL of the first node, or ``None``."""
+        self._require_started()
+        return self.servers[0].system_url
+
+    @property
+    def system_urls(self) -> list[str]:
+        """System-account URLs of all nodes (empty without the accounts layout)."""
+        self._require_started()
+        return [url for url in (server.system_url for server in self.servers) if url]
+
+    # ------------------------------------------------------------- lifecycle
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Start all nodes in parallel and wait for :meth:`wait_ready`.
+
+        A port clash (another process grabbed a chosen port) restarts the
+        whole cluster on fresh ports, because every node's config lists
+        every route port.
+
+        Raises:
+            NatsServerError: the cluster did not form in ``start_timeout``.
+        """
+        if self._active:
+            # Bring back nodes that were killed or shut down.
+            await asyncio.gather(*(server.start() for server in self.servers))
+            await self.wait_ready()
+            return
+        for attempt in range(_CLUSTER_ATTEMPTS):
+            self.servers = self._build_nodes()
+            try:
+                results = await asyncio.gather(
+                    *(server.start() for server in self.servers), return_exceptions=True
+                )
+                errors = [r for r in results if isinstance(r, BaseException)]
+                if errors:
+                    if all(isinstance(e, PortInUseError) for e in errors) and attempt + 1 < _CLUSTER_ATTEMPTS:
+                        await self.stop()
+                        continue
+                    raise errors[0]
+                self._active = True
+                await self.wait_ready()
+                return
+            except BaseException:
+                await self.stop()
+                raise
+
+    async def stop(self) -> None:
+        """Stop every node and delete their temp dirs.  Idempotent.
+
+        :attr:`servers` keeps the stopped nodes so their logs stay readable;
+        a later :meth:`start` builds a fresh cluster.
+        """
+        self._active = False
+        results = await asyncio.gather(*(server.stop() for server in self.servers), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def kill(self, index: int) -> None:
+        """SIGKILL node ``index``; its store is kept for :meth:`restart`."""
+        await self._node(index).kill()
+
+    async def stop_node(self, index: int) -> None:
+        """Gracefully stop node ``index`` but keep its store for :meth:`restart`."""
+        await self._node(index).shutdown()
+
+    async def restart(self, index: int, *, timeout: float | None = None) -> None:
+        """Restart node ``index`` (same ports and store), then :meth:`wait_ready`."""
+        await self._node(index).restart()
+        await self.wait_ready(timeout=timeout)
+
+    async def wait_ready(self, *, timeout: float | None = None) -> None:
+        """Wait until the JetStream meta layer is settled.
+
+        Considers only running nodes; each must report ``/healthz`` ok and
+        the same meta leader in ``/jsz``, and the leader must list every
+        other running node as ``current``.  (Followers do not track each
+        other, so only the leader's replica view is meaningful.)
+
+        Raises:
+            NatsServerError: not ready within ``timeout`` (default
+                ``start_timeout``); includes the last observed state.
+        """
+        self._require_started()
+        limit = self.start_timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        last = "no check completed"
+        while True:
+            try:
+                problem = await self._readiness_problem()
+            except (OSError, asyncio.TimeoutError, ValueError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            if problem is None:
+                return
+            last = problem
+            if loop.time() >= deadline:
+                tails = "\n".join(f"--- tail of {s.name} log ---\n{s.log_tail(15)}" for s in self.servers)
+                raise NatsServerError(f"cluster {self._name} not ready after {limit:.1f}s: {last}\n{tails}")
+            await asyncio.sleep(0.1)
+
+    async def meta_leader(self) -> str | None:
+        """Name of the current JetStream meta leader as seen by the first running node."""
+        for server in self.servers:
+            if server.running:
+                jsz = await server.monitor("/jsz")
+                leader = (jsz.get("meta_cluster") or {}).get("leader") if isinstance(jsz, dict) else None
+                return str(leader) if leader else None
+        return None
+
+    # --------------------------------------------------------------- helpers
+
+    def _require_started(self) -> None:
+        if not self._active:
+            raise RuntimeError(f"cluster {self._name} is not started")
+
+    def _node(self, index: int) -> NatsServer:
+        self._require_started()
+        return self.servers[index]
+
+    def _build_nodes(self) -> list[NatsServer]:
+        ports = free_ports(3 * self._size)
+        client, http, route = (ports[i * self._size : (i + 1) * self._size] for i in range(3))
+        routes = [f"nats-route://{LOOPBACK}:{port}" for port in route]
+        return [
+            NatsServer(
+                name=f"{self._name}-n{i}",
+                port=client[i],
+                http_port=http[i],
+                cluster_name=self._name,
+                cluster_port=route[i],
+                routes=routes,
+                domain=self._domain,
+                system_account=self._system_account,
+                extra_config=self._extra_config,
+                max_payload=self._max_payload,
+                start_timeout=self.start_timeout,
+                stop_timeout=self._stop_timeout,
+                keep_dir=self._keep_dirs,
+                base_dir=self._base_dir,
+                debug=self._debug,
+            )
+            for i in range(self._size)
+        ]
+
+    async def _readiness_problem(self) -> str | None:
+        running = [s for s in self.servers if s.running]
+        if not running:
+            return "no node is running"
+        healthy = await asyncio.gather(*(s.is_healthy() for s in running))
+        unhealthy = [s.name for s, ok in zip(running, healthy, strict=True) if not ok]
+        if unhealthy:
+            return f"/healthz not ok on {unhealthy}"
+        metas: dict[str, dict[str, Any]] = {}
+        for server, jsz in zip(
+            running, await asyncio.gather(*(s.monitor("/jsz") for s in running)), strict=True
+        ):
+            meta = jsz.get("meta_cluster") if isinstance(jsz, dict) else None
+            metas[server.name] = meta if isinstance(meta, dict) else {}
+        if self._size == 1:
+            return None
+        leaders = {name: meta.get("leader") for name, meta in metas.items()}
+        distinct = set(leaders.values())
+        if len(distinct) != 1 or None in distinct or "" in distinct:
+            return f"no agreed meta leader: {leaders}"
+        leader = str(distinct.pop())
+        if leader not in metas:
+            return f"meta leader {leader} is not a running node"
+        current = {str(r.get("name")) for r in metas[leader].get("replicas") or [] if r.get("current")}
+        lagging = [s.name for s in running if s.name != leader and s.name not in current]
+        if lagging:
+            return f"nodes not current on meta leader {leader}: {lagging}"
+        return None

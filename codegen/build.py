@@ -38,7 +38,9 @@ def _model_refs(t: TypeRef) -> set[str]:
     return _model_refs(t.item) if t.item is not None else set()
 
 
-def resolve_models(s: SchemaSet, endpoints: list[Endpoint], overrides: Overrides, problems: Problems) -> Resolver:
+def resolve_models(
+    s: SchemaSet, endpoints: list[Endpoint], overrides: Overrides, problems: Problems
+) -> Resolver:
     r = Resolver(s, overrides)
     for key, schema in sorted(s.definitions.items()):
         if key in SKIPPED_DEFS or key.startswith(SKIP_PREFIX) or "enum" in schema or not r._is_object(schema):
@@ -63,10 +65,18 @@ def directions(r: Resolver, endpoints: list[Endpoint]) -> dict[str, str]:
             refs.add(r._bases[name])
         edges[name] = refs
     requests = _walk((e.request for e in endpoints if e.request), edges)
-    responses = _walk([e.response for e in endpoints if e.response != "raw"] + list(EXTRA_RESPONSE_TYPES), edges)
+    responses = _walk(
+        [e.response for e in endpoints if e.response != "raw"] + list(EXTRA_RESPONSE_TYPES), edges
+    )
     out = {}
     for name in r._raw_fields:
-        out[name] = "both" if name in requests and name in responses else "request" if name in requests else "response"
+        out[name] = (
+            "both"
+            if name in requests and name in responses
+            else "request"
+            if name in requests
+            else "response"
+        )
     return out
 
 
@@ -106,7 +116,9 @@ def build(schema_set: Path, errors: Path | None, *, strict: bool = True) -> API:
     used = {e.response for e in endpoints} | set(EXTRA_RESPONSE_TYPES)
     for m in models:
         if m.response_root and m.name not in used:
-            problems.add(m.source, "", f"response type {m.name} is used by no endpoint in schemas/endpoints.toml")
+            problems.add(
+                m.source, "", f"response type {m.name} is used by no endpoint in schemas/endpoints.toml"
+            )
     seen: dict[str, str] = {}
     for m in models:
         if m.class_name in seen:
@@ -125,5 +137,7 @@ def build(schema_set: Path, errors: Path | None, *, strict: bool = True) -> API:
         endpoints=tuple(endpoints),
         errors=tuple(errors_list),
         errors_ref=errors.resolve().parent.name if errors is not None else "",
-        problems=tuple([str(w) for w in s.warnings] + notes + ([] if strict else [str(p) for p in problems.items])),
+        problems=tuple(
+            [str(w) for w in s.warnings] + notes + ([] if strict else [str(p) for p in problems.items])
+        ),
     )

@@ -80,7 +80,9 @@ def _read_json(path: Path, label: str, warnings: list[Problem], problems: Proble
         except json.JSONDecodeError:
             problems.add(label, "", f"invalid JSON: {exc}")
             return None
-        warnings.append(Problem(label, "", f"invalid JSON ({exc.msg}); read after removing trailing commas (B6)"))
+        warnings.append(
+            Problem(label, "", f"invalid JSON ({exc.msg}); read after removing trailing commas (B6)")
+        )
     if not isinstance(doc, dict):
         problems.add(label, "", "top level is not an object")
         return None
@@ -90,7 +92,9 @@ def _read_json(path: Path, label: str, warnings: list[Problem], problems: Proble
 def api_files(schema_set: Path) -> list[Path]:
     folder = schema_set / API_DIR
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} does not exist: point --schemas at a jsm.go schema set (e.g. ../shared/schemas/jsm.go/caea3c5)")
+        raise FileNotFoundError(
+            f"{folder} does not exist: point --schemas at a jsm.go schema set (e.g. ../shared/schemas/jsm.go/caea3c5)"
+        )
     return sorted(folder.glob("*.json"))
 
 
@@ -110,7 +114,9 @@ def load(schema_set: Path, *, with_local: bool = True) -> SchemaSet:
     if with_local:
         for path in sorted(LOCAL_DIR.glob("*.json")):
             if path.stem in docs:
-                problems.add(f"schemas/local/{path.name}", "", "upstream now has this type: delete the local copy")
+                problems.add(
+                    f"schemas/local/{path.name}", "", "upstream now has this type: delete the local copy"
+                )
                 continue
             doc = _read_json(path, f"schemas/local/{path.name}", warnings, problems)
             if doc is not None:
@@ -195,11 +201,15 @@ def verify_lock(schema_set: Path, errors: Path, path: Path = LOCK_FILE) -> None:
         elif name not in locked.files:
             problems.add(name, "", "file is not in the lock")
         elif locked.files[name] != now.files[name]:
-            problems.add(name, "", f"sha256 {now.files[name][:12]}… differs from the lock ({locked.files[name][:12]}…)")
+            problems.add(
+                name, "", f"sha256 {now.files[name][:12]}… differs from the lock ({locked.files[name][:12]}…)"
+            )
     if locked.errors_sha256 != now.errors_sha256:
         problems.add(str(errors), "", "sha256 differs from the lock")
     if problems.items:
         problems.add(
-            str(path), "", f"locked ref {locked.schemas_ref}; to adopt {now.schemas_ref}, run `python -m codegen lock --schemas ...`"
+            str(path),
+            "",
+            f"locked ref {locked.schemas_ref}; to adopt {now.schemas_ref}, run `python -m codegen lock --schemas ...`",
         )
     problems.raise_if_any()

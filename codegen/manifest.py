@@ -46,7 +46,9 @@ def read(path: Path = MANIFEST, problems: Problems | None = None) -> list[Endpoi
                 own.add(label, pointer, f"token name {tname!r} is reserved by the generated code")
             kind = kinds.pop(tname, "")
             if kind not in TOKEN_KINDS:
-                own.add(label, pointer, f"token {tname!r} needs a kind in `tokens` (one of {sorted(TOKEN_KINDS)})")
+                own.add(
+                    label, pointer, f"token {tname!r} needs a kind in `tokens` (one of {sorted(TOKEN_KINDS)})"
+                )
             tokens.append(Token(tname, kind, tail))
         if kinds:
             own.add(label, pointer, f"`tokens` names tokens not in the subject: {sorted(kinds)}")

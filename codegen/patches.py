@@ -43,7 +43,9 @@ def b2_consumer_list_missing(s: SchemaSet) -> None:
     """consumer_list_response nests `missing` inside `consumers` and `offline` inside `missing`."""
     props = _success_branch(s.docs["consumer_list_response"])["properties"]
     consumers = props["consumers"]
-    _expect("missing" in consumers and "offline" in consumers["missing"], "B2: nested missing/offline not found")
+    _expect(
+        "missing" in consumers and "offline" in consumers["missing"], "B2: nested missing/offline not found"
+    )
     missing = consumers.pop("missing")
     props["offline"] = missing.pop("offline")
     props["missing"] = missing
@@ -52,7 +54,9 @@ def b2_consumer_list_missing(s: SchemaSet) -> None:
 def b3_consumer_unpin_error(s: SchemaSet) -> None:
     """consumer_unpin_response types `error` as a whole error_response ({error:{error:...}})."""
     props = s.docs["consumer_unpin_response"]["properties"]
-    _expect("error_response" in props.get("error", {}).get("$ref", ""), "B3: error -> error_response not found")
+    _expect(
+        "error_response" in props.get("error", {}).get("$ref", ""), "B3: error -> error_response not found"
+    )
     # The server sends the flat ApiResponse error, which the core's error probe handles for every reply.
     del props["error"]
 
@@ -62,7 +66,9 @@ def b4_consumer_config_deliver_policy(s: SchemaSet) -> None:
     cfg = s.definitions["consumer_configuration"]
     all_of = cfg.get("allOf", [])
     _expect(
-        len(all_of) == 1 and all_of[0].get("$ref", "").endswith("/deliver_policy") and "deliver_policy" in cfg["properties"],
+        len(all_of) == 1
+        and all_of[0].get("$ref", "").endswith("/deliver_policy")
+        and "deliver_policy" in cfg["properties"],
         "B4: allOf[deliver_policy] beside the flat enum not found",
     )
     del cfg["allOf"]

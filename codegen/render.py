@@ -13,7 +13,12 @@ import jinja2
 from .model import API, Endpoint, Field, Model, TypeRef
 
 TEMPLATES = Path(__file__).parent / "templates"
-OUTPUTS = {"models.py": "models.py.j2", "api.py": "api.py.j2", "errors.py": "errors.py.j2", "__init__.py": "init.py.j2"}
+OUTPUTS = {
+    "models.py": "models.py.j2",
+    "api.py": "api.py.j2",
+    "errors.py": "errors.py.j2",
+    "__init__.py": "init.py.j2",
+}
 
 
 def annotation(t: TypeRef, api: API) -> str:
@@ -168,6 +173,8 @@ def format_sources(sources: dict[str, str]) -> dict[str, str]:
             (folder / name).write_text(text, encoding="utf-8")
         ruff = [sys.executable, "-m", "ruff"]
         common = ["--no-cache", "--config", str(Path(__file__).parent.parent / "pyproject.toml")]
-        subprocess.run([*ruff, "check", "--fix-only", "--select", "I,F401", "--quiet", *common, str(folder)], check=True)
+        subprocess.run(
+            [*ruff, "check", "--fix-only", "--select", "I,F401", "--quiet", *common, str(folder)], check=True
+        )
         subprocess.run([*ruff, "format", "--quiet", *common, str(folder)], check=True)
         return {name: (folder / name).read_text(encoding="utf-8") for name in sources}

@@ -158,19 +158,30 @@ class Resolver:
                 self.problems.add(file, pointer, "array without an items schema")
                 return TypeRef("list", item=TypeRef("raw"))
             return TypeRef("list", item=self.type_of(items, owner, prop, file, pointer + "/items"))
-        if kind == "object" or "properties" in schema or "additionalProperties" in schema or "patternProperties" in schema:
+        if (
+            kind == "object"
+            or "properties" in schema
+            or "additionalProperties" in schema
+            or "patternProperties" in schema
+        ):
             values = schema.get("additionalProperties")
             pattern = schema.get("patternProperties")
             if isinstance(values, dict) and not schema.get("properties"):
-                return TypeRef("map", item=self.type_of(values, owner, prop, file, pointer + "/additionalProperties"))
+                return TypeRef(
+                    "map", item=self.type_of(values, owner, prop, file, pointer + "/additionalProperties")
+                )
             if isinstance(pattern, dict) and len(pattern) == 1 and not schema.get("properties"):
-                (key, sub), = pattern.items()
-                return TypeRef("map", item=self.type_of(sub, owner, prop, file, f"{pointer}/patternProperties/{key}"))
+                ((key, sub),) = pattern.items()
+                return TypeRef(
+                    "map", item=self.type_of(sub, owner, prop, file, f"{pointer}/patternProperties/{key}")
+                )
             if schema.get("properties"):
                 name = f"{owner}_{prop}"
                 self.request_model(name, file, pointer, schema)
                 return TypeRef("model", name=name)
-        self.problems.add(file, pointer, f"unsupported schema shape for {owner}.{prop}: keys {sorted(schema)}")
+        self.problems.add(
+            file, pointer, f"unsupported schema shape for {owner}.{prop}: keys {sorted(schema)}"
+        )
         return TypeRef("raw")
 
     def enum(self, name: str, schema: Json) -> TypeRef:
@@ -184,7 +195,9 @@ class Resolver:
 
     @staticmethod
     def _is_object(schema: Json) -> bool:
-        return bool(schema.get("type") == "object" or "properties" in schema or "allOf" in schema or "oneOf" in schema)
+        return bool(
+            schema.get("type") == "object" or "properties" in schema or "allOf" in schema or "oneOf" in schema
+        )
 
     def _file_of(self, name: str) -> str:
         if name in self.s.definitions:
@@ -238,7 +251,9 @@ class Resolver:
 
         nullable: set[str] = set()
         merge(schema, pointer)
-        self._raw_fields[name] = [(w, t, w in required and w not in nullable, d, dflt) for (w, t, _, d, dflt) in fields]
+        self._raw_fields[name] = [
+            (w, t, w in required and w not in nullable, d, dflt) for (w, t, _, d, dflt) in fields
+        ]
         self._pending[name] = (file, pointer, schema)
         self._building.discard(name)
 
@@ -251,11 +266,19 @@ class Resolver:
                 required = set(self.o.required[name])
                 unknown = required - {w for (w, *_rest) in raw}
                 if unknown:
-                    self.problems.add("schemas/overrides/types.toml", f"/required/{name}", f"unknown fields {sorted(unknown)}")
+                    self.problems.add(
+                        "schemas/overrides/types.toml",
+                        f"/required/{name}",
+                        f"unknown fields {sorted(unknown)}",
+                    )
             elif direction == "request":
                 required = {w for (w, _t, req, *_r) in raw if req}
             elif direction == "both":
-                self.problems.add(file, pointer, f"{name} travels in requests and replies: decide its required fields in schemas/overrides/types.toml [required]")
+                self.problems.add(
+                    file,
+                    pointer,
+                    f"{name} travels in requests and replies: decide its required fields in schemas/overrides/types.toml [required]",
+                )
                 required = set()
             elif name in self.o.always:
                 required = set(self.o.always[name])

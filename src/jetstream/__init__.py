@@ -1,8 +1,8 @@
 """jetstream-py: a typed asyncio SDK for NATS JetStream, generated from the server's JSON schemas.
 
-    js = await jetstream.connect("nats://127.0.0.1:4222")
-    await js.stream_create("ORDERS", subjects=["orders.>"])
-    ack = await js.publish("orders.new", b"hello")
+js = await jetstream.connect("nats://127.0.0.1:4222")
+await js.stream_create("ORDERS", subjects=["orders.>"])
+ack = await js.publish("orders.new", b"hello")
 """
 
 from . import errors

@@ -12,8 +12,8 @@ from nats.aio.client import Client as NATS
 
 from ._core import DEFAULT, Core, Timeout
 from ._generated.api import GeneratedAPI
-from ._publish import publish
 from ._generated.models import PubAck
+from ._publish import publish
 from ._transport import NatsTransport, Transport
 
 
@@ -43,7 +43,9 @@ class JetStream(GeneratedAPI):
         self._nc = nc
         self._owns_connection = False
         self._closed = False
-        self._core = Core(transport or NatsTransport(nc), domain=domain, api_prefix=api_prefix, timeout=timeout)  # type: ignore[arg-type]
+        self._core = Core(
+            transport or NatsTransport(nc), domain=domain, api_prefix=api_prefix, timeout=timeout
+        )  # type: ignore[arg-type]
 
     @property
     def nc(self) -> NATS | None:

@@ -7,7 +7,6 @@ typed decode never sees error replies and success types can keep their required 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
@@ -29,9 +28,15 @@ class _ErrorProbe(msgspec.Struct):
 _probe = msgspec.json.Decoder(_ErrorProbe)
 
 
-@cache
+_decoders: dict[Any, Any] = {}
+
+
 def decoder(tp: type[T]) -> msgspec.json.Decoder[T]:
-    return msgspec.json.Decoder(tp, dec_hook=dec_hook)
+    """The decoder for `tp`, built once."""
+    dec: msgspec.json.Decoder[T] | None = _decoders.get(tp)
+    if dec is None:
+        dec = _decoders[tp] = msgspec.json.Decoder(tp, dec_hook=dec_hook)
+    return dec
 
 
 def encode(body: Any) -> bytes:

@@ -128,7 +128,9 @@ class Core:
             raise UnexpectedReplyError(subject, reply.data, f"status {reply.status} instead of a JSON reply")
         return decode(subject, reply.data, tp)
 
-    async def request_multi(self, suffix: str, body: msgspec.Struct | None, tp: type[T], timeout: Timeout) -> list[T]:
+    async def request_multi(
+        self, suffix: str, body: msgspec.Struct | None, tp: type[T], timeout: Timeout
+    ) -> list[T]:
         """Broadcast endpoints: every reply within the timeout. The first error reply is raised."""
         subject = self.subject(suffix)
         payload = b"" if body is None else encode(body)

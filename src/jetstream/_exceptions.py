@@ -61,7 +61,7 @@ class NoStreamResponseError(JetStreamError):
         super().__init__(f"no stream is listening on {subject!r}")
 
 
-class TimeoutError(JetStreamError, builtins.TimeoutError):  # noqa: A001 - the public name is intended
+class TimeoutError(JetStreamError, builtins.TimeoutError):
     """No reply arrived within the timeout."""
 
     def __init__(self, subject: str, timeout: float | None) -> None:

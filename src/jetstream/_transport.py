@@ -56,7 +56,10 @@ class NatsTransport:
     ) -> Reply:
         try:
             msg = await self.nc.request(
-                subject, payload, timeout=_FOREVER if timeout is None else timeout, headers=dict(headers) if headers else None
+                subject,
+                payload,
+                timeout=_FOREVER if timeout is None else timeout,
+                headers=dict(headers) if headers else None,
             )
         except nats.errors.NoRespondersError as exc:
             raise JetStreamNotEnabledError(subject) from exc

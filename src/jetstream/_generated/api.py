@@ -113,7 +113,7 @@ class GeneratedAPI:
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
         """
         body = None
-        return await self._core.request(f"INFO", body, AccountInfo, timeout)
+        return await self._core.request("INFO", body, AccountInfo, timeout)
 
     async def stream_create(
         self,
@@ -334,7 +334,7 @@ class GeneratedAPI:
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
         """
         pages = self._core.pages(
-            f"STREAM.NAMES",
+            "STREAM.NAMES",
             lambda offset: StreamNamesRequest(offset=offset, subject=subject),
             StreamNamesResponse,
             lambda page: len(page.streams or ()),
@@ -356,7 +356,7 @@ class GeneratedAPI:
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
         """
         pages = self._core.pages(
-            f"STREAM.LIST",
+            "STREAM.LIST",
             lambda offset: StreamListRequest(offset=offset, subject=subject),
             StreamListResponse,
             lambda page: len(page.streams or ()),
@@ -1260,7 +1260,7 @@ class GeneratedAPI:
         body = MetaLeaderStepdownRequest(
             placement=placement,
         )
-        return await self._core.request(f"META.LEADER.STEPDOWN", body, MetaLeaderStepdownResponse, timeout)
+        return await self._core.request("META.LEADER.STEPDOWN", body, MetaLeaderStepdownResponse, timeout)
 
     async def server_remove(
         self,
@@ -1280,7 +1280,7 @@ class GeneratedAPI:
             peer=peer,
             peer_id=peer_id,
         )
-        return await self._core.request(f"SERVER.REMOVE", body, MetaServerRemoveResponse, timeout)
+        return await self._core.request("SERVER.REMOVE", body, MetaServerRemoveResponse, timeout)
 
     async def server_evacuate(
         self,
@@ -1300,7 +1300,7 @@ class GeneratedAPI:
             peer=peer,
             peer_id=peer_id,
         )
-        return await self._core.request(f"SERVER.EVACUATE", body, MetaServerRemoveResponse, timeout)
+        return await self._core.request("SERVER.EVACUATE", body, MetaServerRemoveResponse, timeout)
 
     async def meta_rescue(
         self,
@@ -1318,7 +1318,7 @@ class GeneratedAPI:
         body = MetaRescueRequest(
             quorum_needed=quorum_needed,
         )
-        return await self._core.request_multi(f"META.RESCUE", body, MetaRescueResponse, timeout)
+        return await self._core.request_multi("META.RESCUE", body, MetaRescueResponse, timeout)
 
     async def account_purge(
         self,

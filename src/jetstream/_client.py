@@ -43,9 +43,10 @@ class JetStream(GeneratedAPI):
         self._nc = nc
         self._owns_connection = False
         self._closed = False
-        self._core = Core(
-            transport or NatsTransport(nc), domain=domain, api_prefix=api_prefix, timeout=timeout
-        )  # type: ignore[arg-type]
+        if transport is None:
+            assert nc is not None
+            transport = NatsTransport(nc)
+        self._core = Core(transport, domain=domain, api_prefix=api_prefix, timeout=timeout)
 
     @property
     def nc(self) -> NATS | None:

@@ -10,11 +10,14 @@ values given by users are accepted everywhere.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 _NS_PER_US = 1_000
+# From 3.11 `datetime.fromisoformat` reads "Z" and more than 6 fractional digits.
+_FAST_ISO = sys.version_info >= (3, 11)
 _RFC3339 = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d\d):(\d\d))$"
 )
@@ -27,9 +30,9 @@ class Duration(timedelta):
     _ns: int
 
     def __new__(cls, nanoseconds: int) -> Duration:
-        # timedelta truncates toward negative infinity with //; keep the sign symmetric instead.
-        micros = int(nanoseconds / _NS_PER_US) if nanoseconds < 0 else nanoseconds // _NS_PER_US
-        self = super().__new__(cls, microseconds=micros)
+        # Truncate toward zero so that a negative duration is the mirror image of a positive one.
+        micros = -(-nanoseconds // _NS_PER_US) if nanoseconds < 0 else nanoseconds // _NS_PER_US
+        self = timedelta.__new__(cls, 0, 0, micros)
         self._ns = nanoseconds
         return self
 
@@ -52,6 +55,26 @@ class Timestamp(datetime):
 
     @classmethod
     def parse(cls, text: str) -> Timestamp:
+        """Parse RFC 3339 with up to nanosecond precision; the offset is required."""
+        if _FAST_ISO:
+            # fromisoformat is C code and truncates past microseconds; the rest is read off the text.
+            try:
+                self = cls.fromisoformat(text)
+            except ValueError:
+                return cls._parse_slow(text)
+            if self.tzinfo is None:
+                raise ValueError(f"timestamp without offset: {text!r}")
+            if len(text) > 27 and text[19] == ".":
+                extra = text[26:29]
+                if extra.isdigit():
+                    self._extra_ns = int(extra.ljust(3, "0"))
+                elif extra[:1].isdigit():
+                    self._extra_ns = int(extra[:1]) * 100 if not extra[1:2].isdigit() else int(extra[:2]) * 10
+            return self
+        return cls._parse_slow(text)
+
+    @classmethod
+    def _parse_slow(cls, text: str) -> Timestamp:
         m = _RFC3339.match(text)
         if m is None:
             raise ValueError(f"not an RFC 3339 timestamp: {text!r}")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from . import errors_table, manifest, patches
-from .load import SchemaSet, load
+from .load import LOCAL_DIR, SchemaSet, load
 from .model import API, Endpoint, Model, TypeRef
 from .problems import Problems
-from .resolve import SKIP_PREFIX, SKIPPED_DEFS, Overrides, Resolver
+from .resolve import OVERRIDES_DIR, SKIP_PREFIX, SKIPPED_DEFS, Overrides, Resolver
 
 # Types the hand-written data plane decodes although no management endpoint returns them.
 EXTRA_RESPONSE_TYPES = ("pub_ack_response",)
@@ -99,30 +99,46 @@ def _ordered(models: list[Model]) -> list[Model]:
     return out
 
 
-def build(schema_set: Path, errors: Path | None, *, strict: bool = True) -> API:
+def _where(m: Model) -> tuple[str, str]:
+    """(file, JSON pointer) of a model, from its `file#pointer` source."""
+    file, _, pointer = m.source.partition("#")
+    return file, pointer
+
+
+def build(
+    schema_set: Path,
+    errors: Path | None,
+    *,
+    strict: bool = True,
+    manifest_path: Path = manifest.MANIFEST,
+    overrides_dir: Path = OVERRIDES_DIR,
+    local_dir: Path = LOCAL_DIR,
+    patch_list: Sequence[patches.Patch] = patches.PATCHES,
+) -> API:
+    """The API model of a schema set. The keyword paths default to the project's own inputs;
+    tests point them at small inputs of their own (with `patch_list=()` for sets without the bugs)."""
     problems = Problems()
-    s = load(schema_set)
-    notes = patches.apply(s, strict=strict)
-    endpoints = manifest.read(problems=problems)
-    overrides = Overrides.read()
+    s = load(schema_set, local_dir=local_dir)
+    notes = patches.apply(s, strict=strict, patch_list=patch_list)
+    endpoints = manifest.read(manifest_path, problems=problems)
+    overrides = Overrides.read(overrides_dir)
     r = resolve_models(s, endpoints, overrides, problems)
     models = r.finish(directions(r, endpoints))
     problems.items.extend(r.problems.items)
     names = {m.name for m in models}
-    for e in endpoints:
+    manifest_label = manifest.label(manifest_path)
+    for i, e in enumerate(endpoints):
         for what, ref in (("request", e.request), ("response", e.response)):
             if ref and ref != "raw" and ref not in names:
-                problems.add("schemas/endpoints.toml", f"/endpoint/{e.name}/{what}", f"unknown type {ref!r}")
+                problems.add(manifest_label, f"/endpoint/{i}/{what}", f"{e.name}: unknown type {ref!r}")
     used = {e.response for e in endpoints} | set(EXTRA_RESPONSE_TYPES)
     for m in models:
         if m.response_root and m.name not in used:
-            problems.add(
-                m.source, "", f"response type {m.name} is used by no endpoint in schemas/endpoints.toml"
-            )
+            problems.add(*_where(m), f"response type {m.name} is used by no endpoint in {manifest_label}")
     seen: dict[str, str] = {}
     for m in models:
         if m.class_name in seen:
-            problems.add(m.source, "", f"class name {m.class_name} also used by {seen[m.class_name]}")
+            problems.add(*_where(m), f"class name {m.class_name} also used by {seen[m.class_name]}")
         seen[m.class_name] = m.name
     for enum in r.enums.values():
         if enum.class_name in seen:

@@ -102,7 +102,8 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load(schema_set: Path, *, with_local: bool = True) -> SchemaSet:
+def load(schema_set: Path, *, with_local: bool = True, local_dir: Path | None = None) -> SchemaSet:
+    """`local_dir` replaces the project's `schemas/local` (tests point it at their own folder)."""
     problems = Problems()
     warnings: list[Problem] = []
     docs: dict[str, Json] = {}
@@ -112,7 +113,7 @@ def load(schema_set: Path, *, with_local: bool = True) -> SchemaSet:
             docs[path.stem] = doc
     local: set[str] = set()
     if with_local:
-        for path in sorted(LOCAL_DIR.glob("*.json")):
+        for path in sorted((LOCAL_DIR if local_dir is None else local_dir).glob("*.json")):
             if path.stem in docs:
                 problems.add(
                     f"schemas/local/{path.name}", "", "upstream now has this type: delete the local copy"

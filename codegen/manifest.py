@@ -25,44 +25,56 @@ KEYS = {
 }  # fmt: skip
 # Local names of the generated method bodies; a token of the same name would shadow them.
 RESERVED = {"self", "suffix", "cfg", "body", "pages", "reply", "timeout", "config"}
+REQUIRED_KEYS = ("name", "subject", "response")
 _TOKEN = re.compile(r"\{(\w+)(\.\.\.)?\}")
 
 
+def label(path: Path) -> str:
+    """How problems name the manifest: the project's by its repository path, others in full."""
+    return "schemas/endpoints.toml" if path.resolve() == MANIFEST.resolve() else str(path)
+
+
 def read(path: Path = MANIFEST, problems: Problems | None = None) -> list[Endpoint]:
+    """Every entry, in file order (so `/endpoint/<i>` pointers stay valid for later stages)."""
     own = problems or Problems()
     data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    label = "schemas/endpoints.toml"
+    file = label(path)
     endpoints: list[Endpoint] = []
     for i, entry in enumerate(data.get("endpoint", [])):
         pointer = f"/endpoint/{i}"
         unknown = set(entry) - KEYS
         if unknown:
-            own.add(label, pointer, f"unknown keys {sorted(unknown)}")
+            own.add(file, pointer, f"unknown keys {sorted(unknown)}")
+        for key in REQUIRED_KEYS:
+            if key not in entry:
+                own.add(file, f"{pointer}/{key}", "missing")
         kinds: dict[str, str] = dict(entry.get("tokens", {}))
         tokens: list[Token] = []
-        for m in _TOKEN.finditer(entry["subject"]):
+        for m in _TOKEN.finditer(entry.get("subject", "")):
             tname, tail = m.group(1), bool(m.group(2))
             if tname in RESERVED:
-                own.add(label, pointer, f"token name {tname!r} is reserved by the generated code")
+                own.add(file, pointer, f"token name {tname!r} is reserved by the generated code")
             kind = kinds.pop(tname, "")
             if kind not in TOKEN_KINDS:
                 own.add(
-                    label, pointer, f"token {tname!r} needs a kind in `tokens` (one of {sorted(TOKEN_KINDS)})"
+                    file,
+                    f"{pointer}/tokens/{tname}",
+                    f"token {tname!r} needs a kind in `tokens` (one of {sorted(TOKEN_KINDS)})",
                 )
             tokens.append(Token(tname, kind, tail))
         if kinds:
-            own.add(label, pointer, f"`tokens` names tokens not in the subject: {sorted(kinds)}")
+            own.add(file, f"{pointer}/tokens", f"`tokens` names tokens not in the subject: {sorted(kinds)}")
         if entry.get("body") not in BODY_RULES:
-            own.add(label, pointer, f"body must be one of {sorted(BODY_RULES)}")
+            own.add(file, f"{pointer}/body", f"body must be one of {sorted(BODY_RULES)}")
         endpoints.append(
             Endpoint(
-                name=entry["name"],
-                subject=entry["subject"],
+                name=entry.get("name", ""),
+                subject=entry.get("subject", ""),
                 tokens=tuple(tokens),
                 server_const=entry.get("server_const", ""),
                 request=entry.get("request", ""),
                 body=entry.get("body", "none"),
-                response=entry["response"],
+                response=entry.get("response", ""),
                 result=entry.get("result", ""),
                 paged=entry.get("paged", ""),
                 config=entry.get("config", ""),
@@ -78,7 +90,7 @@ def read(path: Path = MANIFEST, problems: Problems | None = None) -> list[Endpoi
         )
     names = [e.name for e in endpoints]
     for dup in sorted({n for n in names if names.count(n) > 1}):
-        own.add(label, "", f"duplicate endpoint name {dup!r}")
+        own.add(file, "", f"duplicate endpoint name {dup!r}")
     if problems is None:
         own.raise_if_any()
     return endpoints

@@ -7,7 +7,7 @@ skipped. Upstream files are never edited: patches act on the loaded documents.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .load import SchemaSet
@@ -81,7 +81,9 @@ def b5_ack_wait_default(s: SchemaSet) -> None:
     ack_wait["default"] = int(ack_wait["default"])
 
 
-PATCHES: tuple[Callable[[SchemaSet], None], ...] = (
+Patch = Callable[[SchemaSet], None]
+
+PATCHES: tuple[Patch, ...] = (
     b1_stream_names_streams,
     b2_consumer_list_missing,
     b3_consumer_unpin_error,
@@ -90,11 +92,14 @@ PATCHES: tuple[Callable[[SchemaSet], None], ...] = (
 )
 
 
-def apply(s: SchemaSet, *, strict: bool = True) -> list[str]:
-    """Apply every patch. Strict: a missing buggy shape is an error. Lenient (diffs of old tags): a note."""
+def apply(s: SchemaSet, *, strict: bool = True, patch_list: Sequence[Patch] = PATCHES) -> list[str]:
+    """Apply every patch. Strict: a missing buggy shape is an error. Lenient (diffs of old tags): a note.
+
+    `patch_list` narrows the patches (tests apply one at a time, or none to a schema set of their own).
+    """
     problems = Problems()
     notes: list[str] = []
-    for patch in PATCHES:
+    for patch in patch_list:
         try:
             patch(s)
         except (ShapeMismatch, KeyError) as exc:

@@ -40,6 +40,7 @@ SKIPPED_DEFS = {"error_response", "deliver_policy"}
 SKIP_PREFIX = ("golang_",)
 # Members of every reply that the core handles itself (the error probe) or that carry no data.
 ROOT_SKIPPED_PROPS = {"type", "error"}
+OVERRIDES_DIR = PROJECT_SCHEMAS / "overrides"
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Overrides:
     nullable: dict[str, list[str]] = field(default_factory=dict)  # always sent, sometimes JSON null
 
     @classmethod
-    def read(cls, folder: Path = PROJECT_SCHEMAS / "overrides") -> Overrides:
+    def read(cls, folder: Path = OVERRIDES_DIR) -> Overrides:
         types = tomllib.loads((folder / "types.toml").read_text(encoding="utf-8"))
         presence: dict[str, Any] = {}
         if (folder / "required.toml").exists():

@@ -102,7 +102,7 @@ def apply(s: SchemaSet, *, strict: bool = True, patch_list: Sequence[Patch] = PA
     for patch in patch_list:
         try:
             patch(s)
-        except (ShapeMismatch, KeyError) as exc:
+        except (ShapeMismatch, KeyError, TypeError, AttributeError, IndexError) as exc:
             message = f"{patch.__name__}: the buggy shape is gone or moved ({exc}); review the patch"
             if strict:
                 problems.add("codegen/patches.py", patch.__name__, message)

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
@@ -125,6 +126,17 @@ class View:
         if cfg is None:
             return []
         return [f for f in self.all_fields(cfg) if f.wire_name not in e.name_fields]
+
+    def config_py_names(self, e: Endpoint, wire_names: Sequence[str]) -> tuple[str, ...]:
+        """Python attribute names of config fields given by wire name."""
+        cfg = self.config_model(e)
+        assert cfg is not None
+        by_wire = {f.wire_name: f.py_name for f in self.all_fields(cfg)}
+        return tuple(by_wire[w] for w in wire_names)
+
+    def config_py_defaults(self, e: Endpoint) -> dict[str, str]:
+        names = self.config_py_names(e, [k for k, _ in e.defaults])
+        return dict(zip(names, (v for _, v in e.defaults), strict=True))
 
     def subject_expr(self, e: Endpoint) -> str:
         """An f-string body for the subject; an optional tail is appended by the method."""

@@ -258,6 +258,12 @@ class Resolver:
         self._pending[name] = (file, pointer, schema)
         self._building.discard(name)
 
+    def _wire_names(self, name: str) -> set[str]:
+        """Wire names of a model's fields, inherited ones included."""
+        names = {w for (w, *_rest) in self._raw_fields.get(name, [])}
+        base = self._bases.get(name)
+        return names | self._wire_names(base) if base else names
+
     def finish(self, directions: dict[str, str]) -> list[Model]:
         models = []
         for name, raw in self._raw_fields.items():
@@ -286,6 +292,15 @@ class Resolver:
             else:
                 required = {w for (w, _t, req, *_r) in raw if req}
             nullable = set(self.o.nullable.get(name, ()))
+            known = self._wire_names(name) | ROOT_SKIPPED_PROPS
+            for key, names in (("always", self.o.always.get(name, ())), ("nullable", nullable)):
+                unknown = set(names) - known
+                if unknown:
+                    self.problems.add(
+                        "schemas/overrides/required.toml",
+                        f"/{name}/{key}",
+                        f"unknown fields {sorted(unknown)}",
+                    )
             fields = tuple(
                 Field(wire, py_name(wire), t, wire in required, " ".join(doc.split()), dflt, wire in nullable)
                 for (wire, t, _req, doc, dflt) in raw

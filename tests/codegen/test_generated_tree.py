@@ -126,11 +126,6 @@ def test_structs_are_lenient_and_sparse() -> None:
             assert field.required or field.default is None, (cls, field.name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models.py.j2 passes kw_only=True only to root Structs; msgspec does not inherit it, so "
-    "fields a subclass adds (StreamInfoResponse.total, StreamCreateRequest.pedantic) are positional",
-)
 def test_every_field_is_keyword_only() -> None:
     positional = [
         f"{cls.__name__}.{name}"

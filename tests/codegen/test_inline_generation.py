@@ -331,10 +331,6 @@ async def test_error_reply_raises_before_typed_decode(gen: Generated) -> None:
         decode("s", _data(error), gen.models.WidgetInfoResponse)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api.py.j2 kwdict keys merge_config overrides by wire name ('in'), Struct wants py_name ('in_')",
-)
 async def test_config_keyword_named_after_a_python_keyword(gen: Generated) -> None:
     client, transport = _client(gen, [dict(WIDGET_REPLY)])
     await client.widget_create("w1", in_=True)

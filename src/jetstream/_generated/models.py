@@ -172,7 +172,7 @@ class AccountStats(msgspec.Struct, kw_only=True, omit_defaults=True):
     api: ApiStats
 
 
-class AccountInfo(AccountStats):
+class AccountInfo(AccountStats, kw_only=True):
     """A response from the JetStream $JS.API.INFO API
 
     Schema: ``jetstream/api/v1/account_info_response.json#``.
@@ -429,7 +429,7 @@ class ConsumerInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The state of Priority Groups"""
 
 
-class ConsumerCreateResponse(ConsumerInfo):
+class ConsumerCreateResponse(ConsumerInfo, kw_only=True):
     """A response from the JetStream $JS.API.CONSUMER.CREATE API
 
     Schema: ``jetstream/api/v1/consumer_create_response.json#``.
@@ -488,7 +488,7 @@ class ConsumerInfoRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     pass
 
 
-class ConsumerInfoResponse(ConsumerInfo):
+class ConsumerInfoResponse(ConsumerInfo, kw_only=True):
     """A response from the JetStream $JS.API.CONSUMER.INFO API
 
     Schema: ``jetstream/api/v1/consumer_info_response.json#``.
@@ -526,7 +526,7 @@ class IterableRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     offset: int | None = None
 
 
-class ConsumerListRequest(IterableRequest):
+class ConsumerListRequest(IterableRequest, kw_only=True):
     """A request to the JetStream $JS.API.CONSUMER.LIST API
 
     Schema: ``jetstream/api/v1/consumer_list_request.json#`` (sent in requests).
@@ -546,7 +546,7 @@ class IterableResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     limit: int
 
 
-class ConsumerListResponse(IterableResponse):
+class ConsumerListResponse(IterableResponse, kw_only=True):
     """A response from the JetStream $JS.API.CONSUMER.LIST API
 
     Schema: ``jetstream/api/v1/consumer_list_response.json#``.
@@ -560,7 +560,7 @@ class ConsumerListResponse(IterableResponse):
     """In clustered environments gathering Consumer info might time out, this list would be a list of Consumers for which information was not obtainable"""
 
 
-class ConsumerNamesRequest(IterableRequest):
+class ConsumerNamesRequest(IterableRequest, kw_only=True):
     """A request to the JetStream $JS.API.CONSUMER.NAMES API
 
     Schema: ``jetstream/api/v1/consumer_names_request.json#`` (sent in requests).
@@ -570,7 +570,7 @@ class ConsumerNamesRequest(IterableRequest):
     """Filter the names to those consuming messages matching this subject or wildcard"""
 
 
-class ConsumerNamesResponse(IterableResponse):
+class ConsumerNamesResponse(IterableResponse, kw_only=True):
     """A response from the JetStream $JS.API.CONSUMER.NAMES API
 
     Schema: ``jetstream/api/v1/consumer_names_response.json#``.
@@ -613,7 +613,7 @@ class ConsumerResetRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The sequence to reset the consumer to"""
 
 
-class ConsumerResetResponse(ConsumerInfo):
+class ConsumerResetResponse(ConsumerInfo, kw_only=True):
     """A response from the JetStream $JS.API.CONSUMER.RESET API
 
     Schema: ``jetstream/api/v1/consumer_reset_response.json#``.
@@ -668,7 +668,7 @@ class StreamMsgGetRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Only return messages up to a point in time"""
 
 
-class DirectGetRequest(StreamMsgGetRequest):
+class DirectGetRequest(StreamMsgGetRequest, kw_only=True):
     """A request to the JetStream $JS.API.DIRECT.GET API
 
     Schema: ``schemas/local/direct_get_request.json#`` (sent in requests).
@@ -1026,7 +1026,7 @@ class StreamConsumerSource(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The subject to deliver messages to"""
 
 
-class StreamCreateRequest(StreamConfig):
+class StreamCreateRequest(StreamConfig, kw_only=True):
     """A request to the JetStream $JS.API.STREAM.CREATE API
 
     Schema: ``jetstream/api/v1/stream_create_request.json#`` (sent in requests).
@@ -1060,7 +1060,7 @@ class StreamInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The JetStream domain the stream is in"""
 
 
-class StreamCreateResponse(StreamInfo):
+class StreamCreateResponse(StreamInfo, kw_only=True):
     """A response from the JetStream $JS.API.STREAM.CREATE API
 
     Schema: ``jetstream/api/v1/stream_create_response.json#``.
@@ -1093,7 +1093,7 @@ class StreamInfoRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Paging offset when retrieving pages of subject details"""
 
 
-class StreamInfoResponse(StreamInfo):
+class StreamInfoResponse(StreamInfo, kw_only=True):
     """A response from the JetStream $JS.API.STREAM.INFO API
 
     Schema: ``jetstream/api/v1/stream_info_response.json#``.
@@ -1135,7 +1135,7 @@ class StreamListRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     offset: int | None = None
 
 
-class StreamListResponse(IterableResponse):
+class StreamListResponse(IterableResponse, kw_only=True):
     """A response from the JetStream $JS.API.STREAM.LIST API
 
     Schema: ``jetstream/api/v1/stream_list_response.json#``.
@@ -1190,7 +1190,7 @@ class StreamNamesRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     offset: int | None = None
 
 
-class StreamNamesResponse(IterableResponse):
+class StreamNamesResponse(IterableResponse, kw_only=True):
     """A response from the JetStream $JS.API.STREAM.NAMES API
 
     Schema: ``jetstream/api/v1/stream_names_response.json#``.
@@ -1363,7 +1363,7 @@ class StreamState(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Number of Consumers attached to the Stream"""
 
 
-class StreamUpdateRequest(StreamConfig):
+class StreamUpdateRequest(StreamConfig, kw_only=True):
     """A request to the JetStream $JS.API.STREAM.UPDATE API
 
     Schema: ``jetstream/api/v1/stream_update_request.json#`` (sent in requests).
@@ -1372,7 +1372,7 @@ class StreamUpdateRequest(StreamConfig):
     pass
 
 
-class StreamUpdateResponse(StreamInfo):
+class StreamUpdateResponse(StreamInfo, kw_only=True):
     """A response from the JetStream $JS.API.STREAM.UPDATE API
 
     Schema: ``jetstream/api/v1/stream_update_response.json#``.

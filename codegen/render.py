@@ -49,10 +49,6 @@ def docstring_text(text: str) -> str:
     return text + " " if text.endswith('"') else text
 
 
-def has_kind(t: TypeRef, kind: str) -> bool:
-    return t.kind == kind or (t.item is not None and has_kind(t.item, kind))
-
-
 class View:
     """Template-side queries on the model; kept here so templates only loop and branch."""
 
@@ -63,14 +59,6 @@ class View:
         base = self.api.model(m.base).fields if m.base else ()
         inherited = self.all_fields(self.api.model(m.base)) if m.base else []
         return inherited + [f for f in m.fields if f not in base]
-
-    def duration_fields(self, m: Model) -> list[str]:
-        if m.direction == "response":
-            return []
-        own = [f.py_name for f in m.fields if has_kind(f.type, "duration")]
-        if not own:
-            return []
-        return [f.py_name for f in self.all_fields(m) if has_kind(f.type, "duration")]
 
     def request_model(self, e: Endpoint) -> Model | None:
         return self.api.model(e.request) if e.request else None

@@ -51,6 +51,7 @@ class Overrides:
     required: dict[str, list[str]] = field(default_factory=dict)
     always: dict[str, list[str]] = field(default_factory=dict)  # required.toml: response presence
     nullable: dict[str, list[str]] = field(default_factory=dict)  # always sent, sometimes JSON null
+    removed: dict[str, list[str]] = field(default_factory=dict)  # schema properties the server refuses
 
     @classmethod
     def read(cls, folder: Path = OVERRIDES_DIR) -> Overrides:
@@ -63,6 +64,7 @@ class Overrides:
             enum_names=dict(types.get("enum_names", {})),
             field_types=dict(types.get("field_types", {})),
             required={k: list(v) for k, v in types.get("required", {}).items()},
+            removed={k: list(v) for k, v in types.get("removed_fields", {}).items()},
             always={k: list(v.get("always", [])) for k, v in presence.items() if isinstance(v, dict)},
             nullable={k: list(v.get("nullable", [])) for k, v in presence.items() if isinstance(v, dict)},
         )
@@ -242,6 +244,9 @@ class Resolver:
             for prop, prop_schema in sub.get("properties", {}).items():
                 if is_root and prop in ROOT_SKIPPED_PROPS:
                     continue
+                if prop in removed:
+                    unused_removals.discard(prop)
+                    continue
                 if any(f[0] == prop for f in fields):
                     continue
                 t = self.type_of(prop_schema, name, prop, file, f"{sub_pointer}/properties/{prop}")
@@ -251,7 +256,15 @@ class Resolver:
                 fields.append((prop, t, False, prop_schema.get("description", ""), default))
 
         nullable: set[str] = set()
+        removed = set(self.o.removed.get(name, ()))
+        unused_removals = set(removed)
         merge(schema, pointer)
+        if unused_removals:
+            self.problems.add(
+                "schemas/overrides/types.toml",
+                f"/removed_fields/{name}",
+                f"no such properties: {sorted(unused_removals)}",
+            )
         self._raw_fields[name] = [
             (w, t, w in required and w not in nullable, d, dflt) for (w, t, _, d, dflt) in fields
         ]

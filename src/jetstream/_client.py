@@ -10,7 +10,7 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NATS
 
-from ._core import DEFAULT, Core, Timeout
+from ._core import DEFAULT, Core, Timeout, resolve_prefix, seconds
 from ._generated.api import GeneratedAPI
 from ._generated.models import PubAck
 from ._publish import publish
@@ -128,6 +128,8 @@ async def connect(
     ``options`` pass through to `nats.connect` (auth, TLS, reconnect ...). JetStream is not probed:
     a server without it fails on the first call with `errors.JetStreamNotEnabledError`.
     """
+    resolve_prefix(domain, api_prefix)  # refuse bad options before opening a connection
+    seconds(timeout)
     nc = await nats.connect(servers, **options)
     js = JetStream(nc, domain=domain, api_prefix=api_prefix, timeout=timeout)
     js._owns_connection = True

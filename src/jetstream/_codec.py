@@ -14,7 +14,7 @@ import msgspec
 from ._exceptions import APIError, MalformedReplyError, UnexpectedReplyError
 from ._generated.errors import api_error
 from ._generated.models import ApiErrorBody
-from ._time import dec_hook, enc_hook
+from ._time import dec_hook, enc_hook, prepare
 
 T = TypeVar("T")
 
@@ -40,7 +40,7 @@ def decoder(tp: type[T]) -> msgspec.json.Decoder[T]:
 
 
 def encode(body: Any) -> bytes:
-    return encoder.encode(body)
+    return encoder.encode(prepare(body))
 
 
 def error_of(subject: str, data: bytes) -> APIError | None:

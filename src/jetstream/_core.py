@@ -10,12 +10,20 @@ from typing import Final, TypeVar
 import msgspec
 
 from ._codec import decode, encode
-from ._exceptions import InvalidReplyError, UnexpectedReplyError
+from ._exceptions import (
+    InvalidArgumentError,
+    InvalidNameError,
+    InvalidReplyError,
+    JetStreamNotEnabledError,
+    NoRespondersError,
+    TimeoutError,
+    UnexpectedReplyError,
+)
 from ._generated.errors import NoMessageFoundError, api_error
 from ._generated.models import IterableResponse
 from ._time import Timestamp
 from ._transport import Reply, Transport
-from ._validate import check_name
+from ._validate import check_name, check_subject
 
 T = TypeVar("T")
 P = TypeVar("P", bound=IterableResponse)
@@ -46,21 +54,30 @@ _NO_MESSAGE_FOUND = 10037
 def resolve_prefix(domain: str | None, prefix: str | None) -> str:
     """`$JS.API.`, `$JS.<domain>.API.` or a custom prefix (ADR-19), always ending in '.'."""
     if domain is not None and prefix is not None:
-        raise ValueError("give either domain or api_prefix, not both")
+        raise InvalidArgumentError("give either domain or api_prefix, not both")
     if domain is not None:
         check_name("domain", domain)
         return f"$JS.{domain}.API."
     if prefix is not None:
-        if not prefix or any(c in prefix for c in " \t\r\n*>"):
-            raise ValueError(f"invalid API prefix {prefix!r}")
-        return prefix if prefix.endswith(".") else prefix + "."
+        bare = prefix[:-1] if prefix.endswith(".") else prefix
+        try:
+            check_subject("API prefix", bare, wildcards=False)
+        except InvalidNameError as exc:
+            raise InvalidArgumentError(str(exc)) from exc
+        return bare + "."
     return "$JS.API."
 
 
 def seconds(timeout: float | timedelta | None) -> float | None:
-    if isinstance(timeout, timedelta):
-        return timeout.total_seconds()
-    return timeout
+    """A timeout in seconds; None stays None (no timeout). Zero or negative is refused."""
+    if timeout is None:
+        return None
+    value = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise InvalidArgumentError(
+            f"a timeout must be a positive number of seconds, a timedelta or None, got {timeout!r}"
+        )
+    return float(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +96,22 @@ class RawMessage:
     @property
     def seq(self) -> int | None:
         value = self.headers.get("Nats-Sequence")
-        return int(value) if value is not None else None
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise InvalidReplyError(self.subject, self.data, f"bad Nats-Sequence header {value!r}") from exc
 
     @property
     def time(self) -> Timestamp | None:
         value = self.headers.get("Nats-Time-Stamp")
-        return Timestamp.parse(value) if value is not None else None
+        if value is None:
+            return None
+        try:
+            return Timestamp.parse(value)
+        except ValueError as exc:
+            raise InvalidReplyError(self.subject, self.data, f"bad Nats-Time-Stamp header {value!r}") from exc
 
     @property
     def original_subject(self) -> str:
@@ -107,8 +134,8 @@ class Core:
         self.prefix = resolve_prefix(domain, api_prefix)
         self.domain = domain
         default = seconds(timeout)
-        if default is None or default <= 0:
-            raise ValueError("the default timeout must be a positive number of seconds")
+        if default is None:
+            raise InvalidArgumentError("the default timeout must be a positive number of seconds")
         self.default_timeout: float = default
 
     def subject(self, suffix: str) -> str:
@@ -120,7 +147,12 @@ class Core:
     async def _send(self, suffix: str, body: msgspec.Struct | None, timeout: Timeout) -> tuple[str, Reply]:
         subject = self.subject(suffix)
         payload = b"" if body is None else encode(body)
-        return subject, await self.transport.request(subject, payload, self.timeout(timeout))
+        try:
+            return subject, await self.transport.request(subject, payload, self.timeout(timeout))
+        except NoRespondersError as exc:
+            if isinstance(exc, JetStreamNotEnabledError):
+                raise
+            raise JetStreamNotEnabledError(subject) from exc
 
     async def request(self, suffix: str, body: msgspec.Struct | None, tp: type[T], timeout: Timeout) -> T:
         subject, reply = await self._send(suffix, body, timeout)
@@ -134,11 +166,33 @@ class Core:
         """Broadcast endpoints: every reply within the timeout. The first error reply is raised."""
         subject = self.subject(suffix)
         payload = b"" if body is None else encode(body)
-        replies = await self.transport.request_many(subject, payload, self.timeout(timeout))
+        wait = self.timeout(timeout)
+        try:
+            replies = await self.transport.request_many(subject, payload, wait)
+        except NoRespondersError as exc:
+            if isinstance(exc, JetStreamNotEnabledError):
+                raise
+            raise JetStreamNotEnabledError(subject) from exc
+        if not replies:
+            raise TimeoutError(subject, wait)
         return [decode(subject, r.data, tp) for r in replies]
 
     async def request_raw(self, suffix: str, body: msgspec.Struct | None, timeout: Timeout) -> RawMessage:
-        subject, reply = await self._send(suffix, body, timeout)
+        """One message answered as-is. It is received on a private inbox: a pulled message keeps its
+        stream subject, which nats-py's shared request inbox cannot match."""
+        subject = self.subject(suffix)
+        payload = b"" if body is None else encode(body)
+        wait = self.timeout(timeout)
+        try:
+            replies = await self.transport.request_many(subject, payload, wait, max_replies=1)
+        except NoRespondersError as exc:
+            raise NoRespondersError(
+                subject,
+                "the stream or consumer does not exist (or has no direct get), or JetStream is not reachable",
+            ) from exc
+        if not replies:
+            raise TimeoutError(subject, wait)
+        reply = replies[0]
         headers = reply.headers or {}
         status = reply.status
         if status:

@@ -3,14 +3,15 @@
     JetStreamError                       root of everything this package raises
     ├── APIError                         the server answered with an error (code, err_code, description)
     │   └── <one class per server error code, generated: StreamNotFoundError (10059), ...>
-    ├── JetStreamNotEnabledError         no responders on the API subject: JetStream off or unreachable
-    ├── NoStreamResponseError            a publish reached no stream (no responders on the subject)
+    ├── NoRespondersError                nobody answered the request
+    │   ├── JetStreamNotEnabledError     ... on the API subject: JetStream off or unreachable
+    │   └── NoStreamResponseError        ... to a publish: no stream captures the subject
     ├── TimeoutError                     no reply in time (also a builtins.TimeoutError)
     ├── InvalidReplyError                the reply cannot be used; carries subject and raw bytes
     │   ├── MalformedReplyError          not valid JSON
     │   └── UnexpectedReplyError         valid JSON of the wrong shape
-    ├── InvalidNameError                 a stream/consumer/account name or subject refused client-side
-    │                                    (also a ValueError)
+    ├── InvalidArgumentError             an argument refused before anything was sent (also a ValueError)
+    │   └── InvalidNameError             a stream/consumer/account name or subject (ADR-6)
     └── ConnectionClosedError            the NATS connection is closed
 
 Lower-level errors (nats-py, msgspec) are translated in exactly one place each - the transport and the
@@ -44,21 +45,27 @@ class APIError(JetStreamError):
         super().__init__(f"{description} (code={code}, err_code={err_code})")
 
 
-class JetStreamNotEnabledError(JetStreamError):
+class NoRespondersError(JetStreamError):
+    """Nobody answered the request (the server said so at once: "no responders")."""
+
+    def __init__(self, subject: str, reason: str = "") -> None:
+        self.subject = subject
+        super().__init__(f"no responders on {subject!r}" + (f": {reason}" if reason else ""))
+
+
+class JetStreamNotEnabledError(NoRespondersError):
     """Nobody answered on the JetStream API subject: JetStream is not enabled for this account,
     or not reachable in this domain / with this API prefix."""
 
     def __init__(self, subject: str) -> None:
-        self.subject = subject
-        super().__init__(f"no responders on {subject!r}: JetStream is not enabled or not reachable")
+        super().__init__(subject, "JetStream is not enabled or not reachable")
 
 
-class NoStreamResponseError(JetStreamError):
+class NoStreamResponseError(NoRespondersError):
     """A publish got no acknowledgement because no stream captures the subject."""
 
     def __init__(self, subject: str) -> None:
-        self.subject = subject
-        super().__init__(f"no stream is listening on {subject!r}")
+        super().__init__(subject, "no stream captures this subject")
 
 
 class TimeoutError(JetStreamError, builtins.TimeoutError):
@@ -89,7 +96,11 @@ class UnexpectedReplyError(InvalidReplyError):
     """The reply is valid JSON but not of the expected shape (e.g. a core NATS responder answered)."""
 
 
-class InvalidNameError(JetStreamError, ValueError):
+class InvalidArgumentError(JetStreamError, ValueError):
+    """An argument was refused before anything was sent (a naive datetime, a bad timeout ...)."""
+
+
+class InvalidNameError(InvalidArgumentError):
     """A name or subject was refused before anything was sent (ADR-6 naming rules)."""
 
 

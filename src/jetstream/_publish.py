@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from ._codec import decode
 from ._core import Core, Timeout
-from ._exceptions import JetStreamNotEnabledError, NoStreamResponseError
+from ._exceptions import InvalidArgumentError, NoRespondersError, NoStreamResponseError
 from ._generated.models import PubAck
 from ._time import nanos
 from ._validate import check_subject
@@ -25,7 +25,7 @@ def ttl_header(ttl: timedelta | float) -> str:
     """ADR-43 wants whole seconds (or a Go duration); refuse what would be silently rounded."""
     ns = nanos(ttl)
     if ns <= 0 or ns % 1_000_000_000:
-        raise ValueError(f"ttl must be a positive whole number of seconds, got {ttl!r}")
+        raise InvalidArgumentError(f"ttl must be a positive whole number of seconds, got {ttl!r}")
     return f"{ns // 1_000_000_000}s"
 
 
@@ -58,6 +58,6 @@ async def publish(
         hdrs[TTL] = ttl_header(ttl)
     try:
         reply = await core.transport.request(subject, data, core.timeout(timeout), hdrs or None)
-    except JetStreamNotEnabledError as exc:
+    except NoRespondersError as exc:
         raise NoStreamResponseError(subject) from exc
     return decode(subject, reply.data, PubAck)

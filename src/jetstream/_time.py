@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+import msgspec
+
+from ._exceptions import InvalidArgumentError
 
 _NS_PER_US = 1_000
 # From 3.11 `datetime.fromisoformat` reads "Z" and more than 6 fractional digits.
@@ -43,6 +46,19 @@ class Duration(timedelta):
     def __repr__(self) -> str:
         return f"Duration(nanoseconds={self._ns})"
 
+    # Equality looks at the nanoseconds; a plain timedelta counts as its exact microseconds.
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, timedelta):
+            return self._ns == nanos(other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        return timedelta.__hash__(self) if self._ns % _NS_PER_US == 0 else hash(self._ns)
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (Duration, (self._ns,))
 
@@ -56,8 +72,17 @@ class Timestamp(datetime):
     @classmethod
     def parse(cls, text: str) -> Timestamp:
         """Parse RFC 3339 with up to nanosecond precision; the offset is required."""
-        if _FAST_ISO:
+        if (
+            _FAST_ISO
+            and len(text) >= 20
+            and text[10] in "Tt"
+            and text[4] == text[7] == "-"
+            and text[19] in ".Zz+-"
+        ):
             # fromisoformat is C code and truncates past microseconds; the rest is read off the text.
+            # The shape test above keeps it to RFC 3339 (it also reads ISO week dates, commas ...).
+            if text[19] == "." and text[29:30].isdigit():
+                raise ValueError(f"more than 9 fractional digits: {text!r}")
             try:
                 self = cls.fromisoformat(text)
             except ValueError:
@@ -97,7 +122,24 @@ class Timestamp(datetime):
     def isoformat_ns(self) -> str:
         return format_time(self)
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    # Equality also looks at the nanoseconds beyond the microsecond (0 for a plain datetime).
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, datetime):
+            same = datetime.__eq__(self, other)
+            if same is NotImplemented or not same:
+                return same
+            return self.nanosecond == (other.nanosecond if isinstance(other, Timestamp) else 0)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        return datetime.__hash__(self) if not self.nanosecond else hash((datetime.__hash__(self), self.nanosecond))
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # datetime defines __reduce_ex__, which pickle and copy prefer over __reduce__.
         return (Timestamp.parse, (format_time(self),))
 
 
@@ -116,7 +158,7 @@ def nanos(value: timedelta | float | int) -> int:
 def format_time(value: datetime) -> str:
     """RFC 3339 with nanoseconds, as the server writes it. Naive datetimes are refused."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"timestamps must be timezone-aware, got naive {value!r}")
+        raise InvalidArgumentError(f"timestamps must be timezone-aware, got naive {value!r}")
     extra = value.nanosecond if isinstance(value, Timestamp) else 0
     offset = value.utcoffset()
     # strftime("%Y") does not zero-pad years below 1000, and Go's zero time is year 1.
@@ -131,16 +173,38 @@ def format_time(value: datetime) -> str:
     return f"{text}{sign}{hh:02d}:{mm:02d}"
 
 
-def normalize_durations(obj: object, names: Sequence[str]) -> None:
-    """Turn plain timedeltas on `obj` into `Duration`s so they encode as int nanoseconds."""
-    for name in names:
-        value = getattr(obj, name)
-        if value is None or isinstance(value, Duration):
-            continue
-        if isinstance(value, timedelta):
-            setattr(obj, name, Duration(nanos(value)))
-        elif isinstance(value, list):
-            setattr(obj, name, [v if isinstance(v, Duration) else Duration(nanos(v)) for v in value])
+def prepare(value: Any) -> Any:
+    """Make a request body safe to encode, in place: plain timedeltas (anywhere in the tree) become
+    `Duration`s, which encode as int nanoseconds (msgspec would write an ISO 8601 string), and naive
+    datetimes are refused (msgspec would write them without a zone). Returns the value to encode."""
+    if isinstance(value, timedelta):
+        return value if isinstance(value, Duration) else Duration(nanos(value))
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidArgumentError(f"timestamps must be timezone-aware, got naive {value!r}")
+        return value
+    if isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            item = getattr(value, name)
+            if item is not None and not isinstance(item, _SCALARS):
+                new = prepare(item)
+                if new is not item:
+                    setattr(value, name, new)
+        return value
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if not isinstance(item, _SCALARS):
+                value[i] = prepare(item)
+        return value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(item, _SCALARS):
+                value[key] = prepare(item)
+        return value
+    return value
+
+
+_SCALARS = (str, int, float, bool, bytes)
 
 
 def enc_hook(obj: Any) -> Any:
@@ -148,7 +212,7 @@ def enc_hook(obj: Any) -> Any:
         return obj.nanoseconds
     if isinstance(obj, Timestamp):
         return format_time(obj)
-    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+    raise TypeError(f"cannot encode {type(obj).__name__}")
 
 
 def dec_hook(tp: type, obj: Any) -> Any:
@@ -163,4 +227,4 @@ def dec_hook(tp: type, obj: Any) -> Any:
     raise NotImplementedError(f"cannot decode {tp!r}")
 
 
-__all__ = ["Duration", "Timestamp", "dec_hook", "enc_hook", "format_time", "nanos", "normalize_durations"]
+__all__ = ["Duration", "Timestamp", "dec_hook", "enc_hook", "format_time", "nanos", "prepare"]

@@ -14,7 +14,7 @@ from typing import Protocol
 import nats.errors
 from nats.aio.client import Client as NATS
 
-from ._exceptions import ConnectionClosedError, JetStreamNotEnabledError, TimeoutError
+from ._exceptions import ConnectionClosedError, NoRespondersError, TimeoutError
 
 # nats-py needs a number; "no timeout" is a very long one.
 _FOREVER = 365 * 24 * 3600.0
@@ -40,8 +40,11 @@ class Transport(Protocol):
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply: ...
 
-    async def request_many(self, subject: str, payload: bytes, timeout: float | None) -> list[Reply]:
-        """Send once and collect every reply that arrives within `timeout` (broadcast endpoints)."""
+    async def request_many(
+        self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
+    ) -> list[Reply]:
+        """Send once on a private inbox and collect the replies that arrive within `timeout`, up to
+        `max_replies` (broadcast endpoints; replies that keep their own subject, like pulled messages)."""
         ...
 
 
@@ -62,14 +65,18 @@ class NatsTransport:
                 headers=dict(headers) if headers else None,
             )
         except nats.errors.NoRespondersError as exc:
-            raise JetStreamNotEnabledError(subject) from exc
+            raise NoRespondersError(subject) from exc
         except nats.errors.TimeoutError as exc:
             raise TimeoutError(subject, timeout) from exc
         except nats.errors.ConnectionClosedError as exc:
             raise ConnectionClosedError(f"connection closed while requesting {subject!r}") from exc
         return Reply(msg.subject, msg.data, msg.headers, msg.reply)
 
-    async def request_many(self, subject: str, payload: bytes, timeout: float | None) -> list[Reply]:
+    async def request_many(
+        self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
+    ) -> list[Reply]:
+        # A private inbox: nats-py's shared request inbox matches replies by their subject, and a
+        # pulled message arrives under its stream subject, so it would never be matched.
         inbox = self.nc.new_inbox()
         replies: list[Reply] = []
         sub = await self.nc.subscribe(inbox)
@@ -86,9 +93,11 @@ class NatsTransport:
                     break
                 if msg.headers and msg.headers.get("Status") == "503":
                     if not replies:
-                        raise JetStreamNotEnabledError(subject)
+                        raise NoRespondersError(subject)
                     continue
                 replies.append(Reply(msg.subject, msg.data, msg.headers, msg.reply))
+                if max_replies is not None and len(replies) >= max_replies:
+                    break
         except nats.errors.ConnectionClosedError as exc:
             raise ConnectionClosedError(f"connection closed while requesting {subject!r}") from exc
         finally:
@@ -103,21 +112,25 @@ class MockTransport:
     """A transport that answers from `handler(subject, payload, headers)`.
 
     The handler returns reply bytes or a `Reply`, or raises (for instance `TimeoutError`). Every
-    request is recorded in `requests` as (subject, payload, headers).
+    request is recorded in `requests` as (subject, payload, headers), its timeout in `timeouts`.
     """
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.requests: list[tuple[str, bytes, Mapping[str, str] | None]] = []
+        self.timeouts: list[float | None] = []
 
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
         self.requests.append((subject, payload, headers))
+        self.timeouts.append(timeout)
         result = self.handler(subject, payload, headers)
         if isinstance(result, Awaitable):
             result = await result
         return result if isinstance(result, Reply) else Reply(subject, result)
 
-    async def request_many(self, subject: str, payload: bytes, timeout: float | None) -> list[Reply]:
+    async def request_many(
+        self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
+    ) -> list[Reply]:
         return [await self.request(subject, payload, timeout)]

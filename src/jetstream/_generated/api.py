@@ -612,7 +612,7 @@ class GeneratedAPI:
         config: str | ConsumerConfig | None = None,
         /,
         *,
-        name: str | None = None,
+        durable_name: str | None = None,
         description: str | None = None,
         deliver_policy: DeliverPolicy | str | None = None,
         deliver_subject: str | None = None,
@@ -653,7 +653,7 @@ class GeneratedAPI:
         """A request to the JetStream $JS.API.CONSUMER.CREATE API
 
         Subject ``$JS.API.CONSUMER.CREATE.{stream}`` (server ``JSApiConsumerCreate``, since 2.2).
-        ``config`` is a `ConsumerConfig` or a name (durable_name); keyword arguments override its fields.
+        ``config`` is a `ConsumerConfig` or a name (name); keyword arguments override its fields.
 
         Raises `errors.APIError` (the subclass for the server's err_code), `errors.InvalidNameError`,
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
@@ -662,9 +662,9 @@ class GeneratedAPI:
         cfg = merge_config(
             ConsumerConfig,
             config,
-            ("durable_name",),
+            ("name",),
             {
-                "name": name,
+                "durable_name": durable_name,
                 "description": description,
                 "deliver_policy": deliver_policy,
                 "deliver_subject": deliver_subject,
@@ -928,7 +928,6 @@ class GeneratedAPI:
         stream: str,
         /,
         *,
-        subject: str | None = None,
         timeout: Timeout = DEFAULT,
     ) -> list[str]:
         """A request to the JetStream $JS.API.CONSUMER.NAMES API
@@ -941,7 +940,7 @@ class GeneratedAPI:
         check_name("stream", stream)
         pages = self._core.pages(
             f"CONSUMER.NAMES.{stream}",
-            lambda offset: ConsumerNamesRequest(offset=offset, subject=subject),
+            lambda offset: ConsumerNamesRequest(offset=offset),
             ConsumerNamesResponse,
             lambda page: len(page.consumers or ()),
             timeout,

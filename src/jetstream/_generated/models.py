@@ -5,7 +5,8 @@ Conventions: keyword-only fields; optional fields default to ``None`` and are le
 encoded JSON, so a request carries only what the caller set. Enums are open (``Literal[...] | str``)
 and unknown fields in replies are ignored, so replies from newer servers still decode. Durations
 are ``timedelta`` values and timestamps timezone-aware ``datetime`` values; those decoded from the
-server keep their exact nanoseconds (see ``jetstream.nanos``).
+server keep their exact nanoseconds (see ``jetstream.nanos``), and plain ones are converted when a
+request is encoded.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
-from .._time import Duration, Timestamp, normalize_durations
+from .._time import Duration, Timestamp
 
 if TYPE_CHECKING:
     from datetime import datetime as _Time
@@ -241,7 +242,7 @@ class ApiErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     """HTTP like error code in the 300 to 500 range"""
     description: str | None = None
     """A human friendly description of the error"""
-    err_code: int
+    err_code: int | None = None
     """The NATS error code unique to each kind of error"""
 
 
@@ -360,20 +361,6 @@ class ConsumerConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     opt_start_time: _Time | None = None
     """Start time used with the DeliverByStartSequence deliver policy"""
 
-    def __post_init__(self) -> None:
-        # A plain timedelta would be encoded as an ISO 8601 string; the server wants int nanoseconds.
-        normalize_durations(
-            self,
-            [
-                "ack_wait",
-                "idle_heartbeat",
-                "max_expires",
-                "inactive_threshold",
-                "backoff",
-                "priority_timeout",
-            ],
-        )
-
 
 class ConsumerCreateRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A request to the JetStream $JS.API.CONSUMER.CREATE API
@@ -474,10 +461,6 @@ class ConsumerGetnextRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     priority: int | None = None
     """The priority of the pull request"""
 
-    def __post_init__(self) -> None:
-        # A plain timedelta would be encoded as an ISO 8601 string; the server wants int nanoseconds.
-        normalize_durations(self, ["expires", "idle_heartbeat"])
-
 
 class ConsumerInfoRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A request for the JetStream $JS.API.CONSUMER.INFO API
@@ -566,8 +549,7 @@ class ConsumerNamesRequest(IterableRequest, kw_only=True):
     Schema: ``jetstream/api/v1/consumer_names_request.json#`` (sent in requests).
     """
 
-    subject: str | None = None
-    """Filter the names to those consuming messages matching this subject or wildcard"""
+    pass
 
 
 class ConsumerNamesResponse(IterableResponse, kw_only=True):
@@ -993,10 +975,6 @@ class StreamConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     allow_batched: bool | None = None
     """Allows fast batch publishing into the Stream Server default: ``false``."""
 
-    def __post_init__(self) -> None:
-        # A plain timedelta would be encoded as an ISO 8601 string; the server wants int nanoseconds.
-        normalize_durations(self, ["max_age", "duplicate_window", "subject_delete_marker_ttl"])
-
 
 class StreamConsumerLimits(msgspec.Struct, kw_only=True, omit_defaults=True):
     """StreamConsumerLimits
@@ -1008,10 +986,6 @@ class StreamConsumerLimits(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Maximum value for inactive_threshold for consumers of this stream. Acts as a default when consumers do not set this value."""
     max_ack_pending: int | None = None
     """Maximum value for max_ack_pending for consumers of this stream. Acts as a default when consumers do not set this value."""
-
-    def __post_init__(self) -> None:
-        # A plain timedelta would be encoded as an ISO 8601 string; the server wants int nanoseconds.
-        normalize_durations(self, ["inactive_threshold"])
 
 
 class StreamConsumerSource(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -1,0 +1,177 @@
+"""The public surface: `__all__` is exactly what is exported, and the DESIGN.md contract names exist."""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import types
+from importlib import resources
+
+import msgspec
+import pytest
+from unit_support import always, mock_js
+
+import jetstream
+from jetstream import JetStream, errors
+from jetstream._generated import ENDPOINT_COUNT
+from jetstream._generated.api import GeneratedAPI
+
+
+def public_names(module: types.ModuleType) -> set[str]:
+    """Public attributes that are not submodules."""
+    return {
+        name
+        for name in vars(module)
+        if not name.startswith("_") and not isinstance(getattr(module, name), types.ModuleType)
+    }
+
+
+@pytest.mark.parametrize("module", [jetstream, errors], ids=lambda m: m.__name__)
+def test_all_is_exactly_the_public_surface(module: types.ModuleType) -> None:
+    exported = module.__all__
+    assert len(exported) == len(set(exported)), "duplicates in __all__"
+    missing = [name for name in exported if not hasattr(module, name)]
+    assert missing == []
+    submodules = {name for name in exported if isinstance(getattr(module, name), types.ModuleType)}
+    plain = {name for name in exported if not name.startswith("_")} - submodules
+    assert plain == public_names(module)
+
+
+def test_star_import_gives_the_surface() -> None:
+    namespace: dict[str, object] = {}
+    exec("from jetstream import *", namespace)
+    assert {name for name in namespace if name != "__builtins__"} == set(jetstream.__all__)
+
+
+def test_only_errors_is_a_public_submodule() -> None:
+    exported_modules = [n for n in jetstream.__all__ if isinstance(getattr(jetstream, n), types.ModuleType)]
+    assert exported_modules == ["errors"]
+
+
+CONTRACT = [
+    "JetStream",
+    "connect",
+    "StreamConfig",
+    "ConsumerConfig",
+    "PubAck",
+    "StreamInfo",
+    "ConsumerInfo",
+    "StoredMessage",
+    "AccountInfo",
+    "errors",
+    "DEFAULT",
+    "Timeout",
+    "Duration",
+    "Timestamp",
+    "nanos",
+    "RawMessage",
+    "MockTransport",
+    "Transport",
+    "__version__",
+]
+
+ERROR_CONTRACT = [
+    "JetStreamError",
+    "APIError",
+    "StreamNotFoundError",
+    "ConsumerNotFoundError",
+    "StreamWrongLastSequenceError",
+    "NoMessageFoundError",
+    "InvalidNameError",
+    "TimeoutError",
+    "JetStreamNotEnabledError",
+    "NoStreamResponseError",
+    "InvalidReplyError",
+    "MalformedReplyError",
+    "UnexpectedReplyError",
+    "ConnectionClosedError",
+]
+
+
+@pytest.mark.parametrize("name", CONTRACT)
+def test_contract_names_are_exported(name: str) -> None:
+    assert name in jetstream.__all__
+    assert hasattr(jetstream, name)
+
+
+@pytest.mark.parametrize("name", ERROR_CONTRACT)
+def test_contract_errors_are_exported(name: str) -> None:
+    assert name in errors.__all__
+    cls = getattr(errors, name)
+    assert issubclass(cls, errors.JetStreamError)
+
+
+def test_error_tree() -> None:
+    assert issubclass(errors.APIError, errors.JetStreamError)
+    assert issubclass(errors.StreamNotFoundError, errors.APIError)
+    assert issubclass(errors.MalformedReplyError, errors.InvalidReplyError)
+    assert issubclass(errors.UnexpectedReplyError, errors.InvalidReplyError)
+    assert issubclass(errors.InvalidNameError, ValueError)
+    assert issubclass(errors.TimeoutError, builtins.TimeoutError)
+    assert errors.TimeoutError is not builtins.TimeoutError
+    for name in errors.__all__:
+        obj = getattr(errors, name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            assert issubclass(obj, errors.JetStreamError), name
+
+
+def test_models_are_structs_and_exported() -> None:
+    for name in ("StreamConfig", "ConsumerConfig", "PubAck", "StreamInfo", "ConsumerInfo"):
+        cls = getattr(jetstream, name)
+        assert issubclass(cls, msgspec.Struct)
+        assert cls.__module__ == "jetstream._generated.models"
+
+
+def test_py_typed_is_shipped() -> None:
+    assert resources.files("jetstream").joinpath("py.typed").is_file()
+
+
+def test_one_method_per_endpoint() -> None:
+    methods = [
+        name
+        for name, fn in vars(GeneratedAPI).items()
+        if not name.startswith("_") and inspect.iscoroutinefunction(fn)
+    ]
+    assert len(methods) == ENDPOINT_COUNT == 37
+    for name in [
+        "account_info",
+        "stream_names",
+        "stream_list",
+        "stream_create",
+        "stream_update",
+        "stream_info",
+        "stream_delete",
+        "stream_purge",
+        "stream_msg_get",
+        "stream_msg_delete",
+        "consumer_create",
+        "consumer_info",
+        "consumer_delete",
+        "consumer_names",
+        "consumer_list",
+        "consumer_pause",
+        "consumer_unpin",
+        "direct_get",
+        "meta_rescue",
+        "account_purge",
+    ]:
+        assert name in methods, name
+    assert issubclass(JetStream, GeneratedAPI)
+
+
+def test_every_method_takes_a_keyword_timeout() -> None:
+    for name, fn in vars(GeneratedAPI).items():
+        if inspect.iscoroutinefunction(fn):
+            param = inspect.signature(fn).parameters["timeout"]
+            assert param.kind is inspect.Parameter.KEYWORD_ONLY, name
+            assert param.default is jetstream.DEFAULT, name
+    assert inspect.signature(JetStream.publish).parameters["timeout"].default is jetstream.DEFAULT
+
+
+async def test_client_context_manager_and_idempotent_close() -> None:
+    js, _ = mock_js(always(b"{}"))
+    async with js as entered:
+        assert entered is js
+        assert js.nc is None
+    await js.close()
+    await js.close()

@@ -1,0 +1,72 @@
+"""Fixtures shared by the integration tests (single node, cluster, domains).
+
+The servers come from the ``jetstream.testing`` pytest plugin (``nats_server``,
+``nats_server_no_js``, ``nats_cluster``, ``nats_hub_leaf``, ``nats_server_factory``); these
+fixtures only add JetStream clients on top of them. Every client is closed at teardown, before
+the server fixture it depends on stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest_asyncio
+
+import jetstream
+from jetstream import JetStream
+from jetstream.testing import NatsServer
+
+JetStreamFactory = Callable[..., Awaitable[JetStream]]
+"""``await js_factory(servers, **options)``: the type of the ``js_factory`` fixture."""
+
+# Bounds teardown: nats-py drains for 30 s by default, which would hide a stuck test behind a
+# slow teardown instead of failing fast.
+_CLOSE_TIMEOUT = 5.0
+
+
+async def _close(js: JetStream) -> None:
+    try:
+        await asyncio.wait_for(js.close(), _CLOSE_TIMEOUT)
+    except Exception:
+        # A connection that is reconnecting to a stopped server cannot drain; just drop it.
+        nc = js.nc
+        if nc is not None and not nc.is_closed:
+            with contextlib.suppress(Exception):
+                await nc.close()
+
+
+@pytest_asyncio.fixture
+async def js_factory() -> AsyncIterator[JetStreamFactory]:
+    """Connect JetStream clients to any URL(s); all are closed at teardown.
+
+    Keyword options go to `jetstream.connect` (``domain``, ``api_prefix``, ``timeout``, and
+    nats-py options such as ``user``/``password`` or ``max_reconnect_attempts``).
+    """
+    clients: list[JetStream] = []
+
+    async def connect(servers: str | list[str], **options: Any) -> JetStream:
+        options.setdefault("drain_timeout", _CLOSE_TIMEOUT)
+        client = await jetstream.connect(servers, **options)
+        clients.append(client)
+        return client
+
+    try:
+        yield connect
+    finally:
+        await asyncio.gather(*(_close(c) for c in clients))
+
+
+@pytest_asyncio.fixture
+async def js(nats_server: NatsServer, js_factory: JetStreamFactory) -> JetStream:
+    """A `JetStream` on ``nats_server`` as the APP account (JetStream enabled)."""
+    return await js_factory(nats_server.url)
+
+
+@pytest_asyncio.fixture
+async def sys_js(nats_server: NatsServer, js_factory: JetStreamFactory) -> JetStream:
+    """A `JetStream` on ``nats_server`` as the system account (for the system-only endpoints)."""
+    assert nats_server.system_url is not None
+    return await js_factory(nats_server.system_url)

@@ -376,7 +376,9 @@ class _BroadcastTransport(RecordingTransport):
         self.replies = replies
         self.broadcasts: list[tuple[str, bytes, float | None]] = []
 
-    async def request_many(self, subject: str, payload: bytes, timeout: float | None) -> list[Reply]:
+    async def request_many(
+        self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
+    ) -> list[Reply]:
         self.broadcasts.append((subject, payload, timeout))
         return [Reply("_INBOX.m", data) for data in self.replies]
 

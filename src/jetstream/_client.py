@@ -82,7 +82,9 @@ class JetStream(GeneratedAPI):
         subclasses such as `StreamWrongLastSequenceError`) when the stream is not in that state;
         ``msg_id`` enables de-duplication; ``ttl`` sets a per-message TTL (ADR-43).
 
-        Raises `errors.NoStreamResponseError` when no stream listens on the subject.
+        When nobody answers (a leader election, a stream just created elsewhere in the cluster) the
+        publish is retried twice, 250 ms apart, within ``timeout`` (ADR-22); after that it raises
+        `errors.NoStreamResponseError`.
         """
         return await publish(
             self._core,

@@ -9,8 +9,9 @@ from typing import Final, TypeVar
 
 import msgspec
 
-from ._codec import decode, encode
+from ._codec import decode, encode, error_of
 from ._exceptions import (
+    APIError,
     InvalidArgumentError,
     InvalidNameError,
     InvalidReplyError,
@@ -162,8 +163,10 @@ class Core:
 
     async def request_multi(
         self, suffix: str, body: msgspec.Struct | None, tp: type[T], timeout: Timeout
-    ) -> list[T]:
-        """Broadcast endpoints: every reply within the timeout. The first error reply is raised."""
+    ) -> list[T | APIError]:
+        """Broadcast endpoints: one outcome per server that answered within the timeout - its reply,
+        or the `APIError` it answered with (one server may refuse while another complies). No
+        answer at all is a `TimeoutError`."""
         subject = self.subject(suffix)
         payload = b"" if body is None else encode(body)
         wait = self.timeout(timeout)
@@ -175,7 +178,11 @@ class Core:
             raise JetStreamNotEnabledError(subject) from exc
         if not replies:
             raise TimeoutError(subject, wait)
-        return [decode(subject, r.data, tp) for r in replies]
+        outcomes: list[T | APIError] = []
+        for reply in replies:
+            err = error_of(subject, reply.data)
+            outcomes.append(err if err is not None else decode(subject, reply.data, tp))
+        return outcomes
 
     async def request_raw(self, suffix: str, body: msgspec.Struct | None, timeout: Timeout) -> RawMessage:
         """One message answered as-is. It is received on a private inbox: a pulled message keeps its

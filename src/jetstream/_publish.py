@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -12,13 +13,17 @@ from ._generated.models import PubAck
 from ._time import nanos
 from ._validate import check_subject
 
-# Header names of ADR-... publish expectations
+# Headers of the publish options (ADR-31 dedupe and expectations, ADR-43 TTL)
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_STREAM = "Nats-Expected-Stream"
 EXPECTED_LAST_SEQ = "Nats-Expected-Last-Sequence"
 EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
 EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
 TTL = "Nats-TTL"
+
+# ADR-22 defaults (as nats.go): 2 retries, 250 ms apart, when nobody answers a publish.
+RETRY_ATTEMPTS = 2
+RETRY_WAIT = 0.25
 
 
 def ttl_header(ttl: timedelta | float) -> str:
@@ -42,6 +47,8 @@ async def publish(
     expected_last_msg_id: str | None,
     ttl: timedelta | float | None,
     timeout: Timeout,
+    retry_attempts: int = RETRY_ATTEMPTS,
+    retry_wait: float = RETRY_WAIT,
 ) -> PubAck:
     check_subject("subject", subject, wildcards=False)
     hdrs = dict(headers) if headers else {}
@@ -56,8 +63,22 @@ async def publish(
             hdrs[name] = str(value)
     if ttl is not None:
         hdrs[TTL] = ttl_header(ttl)
-    try:
-        reply = await core.transport.request(subject, data, core.timeout(timeout), hdrs or None)
-    except NoRespondersError as exc:
-        raise NoStreamResponseError(subject) from exc
+    wait = core.timeout(timeout)
+    loop = asyncio.get_running_loop()
+    deadline = None if wait is None else loop.time() + wait
+    attempt = 0
+    left = wait
+    while True:
+        try:
+            reply = await core.transport.request(subject, data, left, hdrs or None)
+            break
+        except NoRespondersError as exc:
+            # ADR-22: during a leader election (or right after a stream was created elsewhere in a
+            # cluster) nobody answers for a moment; back off and retry within the call's timeout.
+            attempt += 1
+            left = None if deadline is None else deadline - loop.time()
+            if attempt > retry_attempts or (left is not None and left <= retry_wait):
+                raise NoStreamResponseError(subject) from exc
+            await asyncio.sleep(retry_wait)
+            left = None if deadline is None else deadline - loop.time()
     return decode(subject, reply.data, PubAck)

@@ -20,7 +20,7 @@ from unit_support import (
 )
 
 import jetstream
-from jetstream import NatsTransport, RawMessage, Reply, Timestamp, errors
+from jetstream import MetaRescueResponse, NatsTransport, RawMessage, Reply, Timestamp, errors
 
 INFO_SUBJECT = "$JS.API.STREAM.INFO.S"
 
@@ -391,7 +391,12 @@ async def test_meta_rescue_collects_every_reply() -> None:
     transport = _BroadcastTransport([rescue("n1", 3, 2), rescue("n2", 3, 2), rescue("n3", 2, 2)])
     js = jetstream.JetStream(transport=transport, timeout=2.0)
     replies = await js.meta_rescue(quorum_needed=2)
-    assert [(r.server, r.server_id, r.prev_quorum, r.new_quorum) for r in replies] == [
+    assert all(isinstance(r, MetaRescueResponse) for r in replies)
+    assert [
+        (r.server, r.server_id, r.prev_quorum, r.new_quorum)
+        for r in replies
+        if isinstance(r, MetaRescueResponse)
+    ] == [
         ("n1", "N1", 3, 2),
         ("n2", "N2", 3, 2),
         ("n3", "N3", 2, 2),
@@ -400,17 +405,26 @@ async def test_meta_rescue_collects_every_reply() -> None:
     assert transport.requests == []
 
 
-async def test_meta_rescue_raises_an_error_reply() -> None:
+async def test_meta_rescue_keeps_every_server_outcome() -> None:
+    # One server complies while another refuses: the caller must learn about both.
     transport = _BroadcastTransport([rescue("n1", 3, 2), error_reply(500, 10224, "rescue failed")])
     js = jetstream.JetStream(transport=transport)
-    with pytest.raises(errors.ClusterRescueError):
-        await js.meta_rescue(quorum_needed=1)
+    ok, refused = await js.meta_rescue(quorum_needed=1)
+    assert isinstance(ok, MetaRescueResponse) and ok.server == "n1"
+    assert isinstance(refused, errors.ClusterRescueError)
+    assert (refused.code, refused.err_code, refused.description) == (500, 10224, "rescue failed")
+
+
+async def test_meta_rescue_with_no_answer_is_a_timeout() -> None:
+    js = jetstream.JetStream(transport=_BroadcastTransport([]))
+    with pytest.raises(errors.TimeoutError):
+        await js.meta_rescue(quorum_needed=1, timeout=0.1)
 
 
 async def test_meta_rescue_over_the_mock_transport_has_one_reply() -> None:
     js, transport = mock_js(always(rescue("solo", 1, 1)), domain="hub")
     replies = await js.meta_rescue(quorum_needed=1)
-    assert [r.server for r in replies] == ["solo"]
+    assert [r.server if isinstance(r, MetaRescueResponse) else r for r in replies] == ["solo"]
     assert transport.requests == [("$JS.hub.API.META.RESCUE", b'{"quorum_needed":1}', None)]
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from .._build import config_token, extend, merge_config
 from .._core import DEFAULT, Core, RawMessage, Timeout
+from .._exceptions import APIError
 from .._validate import check_name, check_subject
 from .models import (
     AccountInfo,
@@ -105,7 +106,7 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> AccountInfo:
-        """A request to the JetStream $JS.API.INFO API
+        """Usage and limits of this account's JetStream (AccountInfo).
 
         Subject ``$JS.API.INFO`` (server ``JSApiAccountInfo``, since 2.2).
 
@@ -160,7 +161,7 @@ class GeneratedAPI:
         pedantic: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamCreateResponse:
-        """A request to the JetStream $JS.API.STREAM.CREATE API
+        """Create a stream; with the same configuration as an existing stream this succeeds without change.
 
         Subject ``$JS.API.STREAM.CREATE.{stream}`` (server ``JSApiStreamCreate``, since 2.2).
         ``config`` is a `StreamConfig` or a name (name); keyword arguments override its fields.
@@ -262,7 +263,7 @@ class GeneratedAPI:
         allow_batched: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamUpdateResponse:
-        """A request to the JetStream $JS.API.STREAM.UPDATE API
+        """Update a stream's configuration (send the whole configuration, e.g. a modified `StreamInfo.config`).
 
         Subject ``$JS.API.STREAM.UPDATE.{stream}`` (server ``JSApiStreamUpdate``, since 2.2).
         ``config`` is a `StreamConfig` or a name (name); keyword arguments override its fields.
@@ -326,7 +327,7 @@ class GeneratedAPI:
         subject: str | None = None,
         timeout: Timeout = DEFAULT,
     ) -> list[str]:
-        """A request to the JetStream $JS.API.STREAM.NAMES API
+        """The names of every stream, optionally only those capturing `subject`.
 
         Subject ``$JS.API.STREAM.NAMES`` (server ``JSApiStreams``, since 2.2); every page of ``streams`` is requested.
 
@@ -348,7 +349,7 @@ class GeneratedAPI:
         subject: str | None = None,
         timeout: Timeout = DEFAULT,
     ) -> list[StreamInfo]:
-        """A request to the JetStream $JS.API.STREAM.LIST API
+        """Full information on every stream, optionally only those capturing `subject`.
 
         Subject ``$JS.API.STREAM.LIST`` (server ``JSApiStreamList``, since 2.2); every page of ``streams`` is requested.
 
@@ -374,7 +375,7 @@ class GeneratedAPI:
         offset: int | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamInfoResponse:
-        """A request to the JetStream $JS.API.STREAM.INFO API
+        """A stream's configuration and state; `subjects_filter` adds per-subject message counts.
 
         Subject ``$JS.API.STREAM.INFO.{stream}`` (server ``JSApiStreamInfo``, since 2.2).
 
@@ -396,7 +397,7 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> StreamDeleteResponse:
-        """A request to the JetStream $JS.API.STREAM.DELETE.{stream} API
+        """Delete a stream, its messages and its consumers.
 
         Subject ``$JS.API.STREAM.DELETE.{stream}`` (server ``JSApiStreamDelete``, since 2.2).
 
@@ -417,7 +418,7 @@ class GeneratedAPI:
         keep: int | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamPurgeResponse:
-        """A request to the JetStream $JS.API.STREAM.PURGE API
+        """Delete a stream's messages: all, those on `filter`, up to `seq`, or all but the last `keep`.
 
         Subject ``$JS.API.STREAM.PURGE.{stream}`` (server ``JSApiStreamPurge``, since 2.2).
 
@@ -444,7 +445,7 @@ class GeneratedAPI:
         jsck: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamSnapshotResponse:
-        """A request to the JetStream $JS.API.STREAM.SNAPSHOT API
+        """Start a snapshot of a stream; the server then sends chunks to `deliver_subject`.
 
         Subject ``$JS.API.STREAM.SNAPSHOT.{stream}`` (server ``JSApiStreamSnapshot``, since 2.2).
 
@@ -470,7 +471,7 @@ class GeneratedAPI:
         state: StreamState,
         timeout: Timeout = DEFAULT,
     ) -> StreamRestoreResponse:
-        """A response from the JetStream $JS.API.STREAM.RESTORE API
+        """Start restoring a stream; the reply names the subject to send the snapshot chunks to.
 
         Subject ``$JS.API.STREAM.RESTORE.{stream}`` (server ``JSApiStreamRestore``, since 2.2).
 
@@ -493,7 +494,7 @@ class GeneratedAPI:
         no_erase: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamMsgDeleteResponse:
-        """A request to the JetStream $JS.API.STREAM.MSG.DELETE API
+        """Delete one message by sequence, overwriting its storage unless `no_erase`.
 
         Subject ``$JS.API.STREAM.MSG.DELETE.{stream}`` (server ``JSApiMsgDelete``, since 2.2).
 
@@ -523,7 +524,7 @@ class GeneratedAPI:
         up_to_time: _Time | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StoredMessage:
-        """A request to the JetStream $JS.API.STREAM.MSG.GET API
+        """Get one stored message (by `seq`, `last_by_subj` or `next_by_subj`) through the stream leader.
 
         Subject ``$JS.API.STREAM.MSG.GET.{stream}`` (server ``JSApiMsgGet``, since 2.2).
 
@@ -562,7 +563,7 @@ class GeneratedAPI:
         no_hdr: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> RawMessage:
-        """A request to the JetStream $JS.API.DIRECT.GET API
+        """Get a message straight from any replica of a stream with `allow_direct` (ADR-31), as raw bytes and headers.
 
         Subject ``$JS.API.DIRECT.GET.{stream}`` (server ``JSDirectMsgGet``, since 2.9).
 
@@ -592,7 +593,7 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> RawMessage:
-        """A request to the JetStream $JS.API.DIRECT.GET.{stream}.{subject...} API
+        """The last message stored on `subject`, straight from any replica of a stream with `allow_direct`.
 
         Subject ``$JS.API.DIRECT.GET.{stream}.{subject...}`` (server ``JSDirectGetLastBySubject``, since 2.9).
 
@@ -650,7 +651,7 @@ class GeneratedAPI:
         pedantic: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerCreateResponse:
-        """A request to the JetStream $JS.API.CONSUMER.CREATE API
+        """Create an ephemeral consumer with the pre-2.9 subject (the server names it unless `config` does).
 
         Subject ``$JS.API.CONSUMER.CREATE.{stream}`` (server ``JSApiConsumerCreate``, since 2.2).
         ``config`` is a `ConsumerConfig` or a name (name); keyword arguments override its fields.
@@ -752,7 +753,7 @@ class GeneratedAPI:
         pedantic: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerCreateResponse:
-        """A request to the JetStream $JS.API.CONSUMER.CREATE API
+        """Create (or, without `action`, update) a consumer; a plain name makes a durable pull consumer with explicit ack.
 
         Subject ``$JS.API.CONSUMER.CREATE.{stream}.{consumer}.{filter...}`` (server ``JSApiConsumerCreateEx``, since 2.9).
         ``config`` is a `ConsumerConfig` or a name (name, durable_name); keyword arguments override its fields.
@@ -861,7 +862,7 @@ class GeneratedAPI:
         pedantic: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerCreateResponse:
-        """A request to the JetStream $JS.API.CONSUMER.CREATE API
+        """Create a durable consumer with the pre-2.9 durable subject.
 
         Subject ``$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{consumer}`` (server ``JSApiDurableCreate``, since 2.2).
         ``config`` is a `ConsumerConfig` or a name (durable_name, name); keyword arguments override its fields.
@@ -930,7 +931,7 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> list[str]:
-        """A request to the JetStream $JS.API.CONSUMER.NAMES API
+        """The names of every consumer of a stream.
 
         Subject ``$JS.API.CONSUMER.NAMES.{stream}`` (server ``JSApiConsumers``, since 2.2); every page of ``consumers`` is requested.
 
@@ -954,7 +955,7 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> list[ConsumerInfo]:
-        """A request to the JetStream $JS.API.CONSUMER.LIST API
+        """Full information on every consumer of a stream.
 
         Subject ``$JS.API.CONSUMER.LIST.{stream}`` (server ``JSApiConsumerList``, since 2.2); every page of ``consumers`` is requested.
 
@@ -979,7 +980,7 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerInfoResponse:
-        """A request to the JetStream $JS.API.CONSUMER.INFO.{stream}.{consumer} API
+        """A consumer's configuration and delivery state.
 
         Subject ``$JS.API.CONSUMER.INFO.{stream}.{consumer}`` (server ``JSApiConsumerInfo``, since 2.2).
 
@@ -1001,7 +1002,7 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerDeleteResponse:
-        """A request to the JetStream $JS.API.CONSUMER.DELETE.{stream}.{consumer} API
+        """Delete a consumer.
 
         Subject ``$JS.API.CONSUMER.DELETE.{stream}.{consumer}`` (server ``JSApiConsumerDelete``, since 2.2).
 
@@ -1024,7 +1025,7 @@ class GeneratedAPI:
         pause_until: _Time | None = None,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerPauseResponse:
-        """A request to the JetStream $JS.API.CONSUMER.PAUSE API
+        """Pause a consumer until `pause_until`; without it (or with a time in the past), resume it.
 
         Subject ``$JS.API.CONSUMER.PAUSE.{stream}.{consumer}`` (server ``JSApiConsumerPause``, since 2.11).
 
@@ -1049,7 +1050,7 @@ class GeneratedAPI:
         group: str,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerUnpinResponse:
-        """A request to the JetStream $JS.API.CONSUMER.UNPIN API
+        """Unpin the client pinned to a priority group of a consumer (ADR-42).
 
         Subject ``$JS.API.CONSUMER.UNPIN.{stream}.{consumer}`` (server ``JSApiConsumerUnpin``, since 2.11).
 
@@ -1074,7 +1075,7 @@ class GeneratedAPI:
         seq: int | None = None,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerResetResponse:
-        """A request to the JetStream $JS.API.CONSUMER.RESET API
+        """Move a consumer back (or forward) to stream sequence `seq`, or to its ack floor.
 
         Subject ``$JS.API.CONSUMER.RESET.{stream}.{consumer}`` (server ``JSApiConsumerResetT``, since 2.14).
 
@@ -1108,7 +1109,7 @@ class GeneratedAPI:
         priority: int | None = None,
         timeout: Timeout = DEFAULT,
     ) -> RawMessage:
-        """A request to the JetStream $JS.API.CONSUMER.MSG.NEXT API
+        """Pull the next message of a pull consumer (one raw message; no_wait / expires statuses become typed errors).
 
         Subject ``$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}`` (server ``JSApiRequestNextT``, since 2.2).
 
@@ -1139,7 +1140,7 @@ class GeneratedAPI:
         placement: Placement | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamLeaderStepdownResponse:
-        """A request for the JetStream $JS.API.STREAM.LEADER.STEPDOWN API
+        """Make the stream's RAFT leader step down, optionally towards a `placement`.
 
         Subject ``$JS.API.STREAM.LEADER.STEPDOWN.{stream}`` (server ``JSApiStreamLeaderStepDown``, since 2.2).
 
@@ -1163,7 +1164,7 @@ class GeneratedAPI:
         placement: Placement | None = None,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerLeaderStepdownResponse:
-        """A request for the JetStream $JS.API.CONSUMER.LEADER.STEPDOWN API
+        """Make the consumer's RAFT leader step down, optionally towards a `placement`.
 
         Subject ``$JS.API.CONSUMER.LEADER.STEPDOWN.{stream}.{consumer}`` (server ``JSApiConsumerLeaderStepDown``, since 2.2).
 
@@ -1187,7 +1188,7 @@ class GeneratedAPI:
         peer: str,
         timeout: Timeout = DEFAULT,
     ) -> StreamRemovePeerResponse:
-        """A request to the JetStream $JS.API.STREAM.PEER.REMOVE API
+        """Remove a server from a replicated stream's peers; another server takes its place.
 
         Subject ``$JS.API.STREAM.PEER.REMOVE.{stream}`` (server ``JSApiStreamRemovePeer``, since 2.2).
 
@@ -1210,7 +1211,7 @@ class GeneratedAPI:
         peer: str,
         timeout: Timeout = DEFAULT,
     ) -> StreamRemovePeerResponse:
-        """A request to the JetStream $JS.API.STREAM.PEER.REMOVE API
+        """Move a stream's replica off a server (nats-server 2.15+).
 
         Subject ``$JS.API.STREAM.PEER.EVACUATE.{stream}`` (server ``JSApiStreamEvacuatePeer``, since 2.15).
 
@@ -1232,7 +1233,7 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> StreamUpdateResponse:
-        """A request to the JetStream $JS.API.STREAM.CANCEL_MOVE.{stream} API
+        """Cancel an in-progress move or reconfiguration of a stream (nats-server 2.15+).
 
         Subject ``$JS.API.STREAM.CANCEL_MOVE.{stream}`` (server ``JSApiStreamCancelMove``, since 2.15).
 
@@ -1249,7 +1250,7 @@ class GeneratedAPI:
         placement: Placement | None = None,
         timeout: Timeout = DEFAULT,
     ) -> MetaLeaderStepdownResponse:
-        """A request to the JetStream $JS.API.META.LEADER.STEPDOWN API
+        """Make the JetStream meta leader step down, optionally towards a `placement`.
 
         Subject ``$JS.API.META.LEADER.STEPDOWN`` (server ``JSApiLeaderStepDown``, since 2.2); system account only.
 
@@ -1268,7 +1269,7 @@ class GeneratedAPI:
         peer_id: str | None = None,
         timeout: Timeout = DEFAULT,
     ) -> MetaServerRemoveResponse:
-        """A request to the JetStream $JS.API.SERVER.REMOVE API
+        """Remove a server (by name or peer id) from the JetStream meta group.
 
         Subject ``$JS.API.SERVER.REMOVE`` (server ``JSApiRemoveServer``, since 2.2); system account only.
 
@@ -1288,7 +1289,7 @@ class GeneratedAPI:
         peer_id: str | None = None,
         timeout: Timeout = DEFAULT,
     ) -> MetaServerRemoveResponse:
-        """A request to the JetStream $JS.API.SERVER.REMOVE API
+        """Move every stream replica off a server, which stays in the meta group (nats-server 2.15+).
 
         Subject ``$JS.API.SERVER.EVACUATE`` (server ``JSApiEvacuateServer``, since 2.15); system account only.
 
@@ -1306,10 +1307,12 @@ class GeneratedAPI:
         *,
         quorum_needed: int,
         timeout: Timeout = DEFAULT,
-    ) -> list[MetaRescueResponse]:
-        """A request to the JetStream $JS.API.META.RESCUE API: unsafely lower the meta group's quorum on every server that receives it
+    ) -> list[MetaRescueResponse | APIError]:
+        """Disaster recovery: unsafely lower the meta group's quorum on every server that answers (nats-server 2.15+).
 
         Subject ``$JS.API.META.RESCUE`` (server ``JSApiMetaRescue``, since 2.15); system account only.
+        Every server answers for itself: the result has one entry per server, its reply or the
+        `errors.APIError` it refused with; no answer at all within the timeout is `errors.TimeoutError`.
 
         Raises `errors.APIError` (the subclass for the server's err_code), `errors.InvalidNameError`,
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
@@ -1326,7 +1329,7 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> AccountPurgeResponse:
-        """A request to the JetStream $JS.API.ACCOUNT.PURGE.{account} API
+        """Delete every stream and consumer of an account.
 
         Subject ``$JS.API.ACCOUNT.PURGE.{account}`` (server ``JSApiAccountPurge``, since 2.9); system account only.
 
@@ -1349,9 +1352,9 @@ class GeneratedAPI:
         tags: list[str] | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamUpdateResponse:
-        """A request to the JetStream $JS.API.ACCOUNT.STREAM.MOVE API: move a stream's replica off a server
+        """Move a stream's replica off `server`; the server picks the destination (from the system account, or the stream's own account).
 
-        Subject ``$JS.API.ACCOUNT.STREAM.MOVE.{account}.{stream}`` (server ``JSApiServerStreamMove``, since 2.9); system account only.
+        Subject ``$JS.API.ACCOUNT.STREAM.MOVE.{account}.{stream}`` (server ``JSApiServerStreamMove``, since 2.9).
 
         Raises `errors.APIError` (the subclass for the server's err_code), `errors.InvalidNameError`,
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
@@ -1376,9 +1379,9 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> StreamUpdateResponse:
-        """A request to the JetStream $JS.API.ACCOUNT.STREAM.CANCEL_MOVE.{account}.{stream} API
+        """Cancel a stream move started with `account_stream_move`.
 
-        Subject ``$JS.API.ACCOUNT.STREAM.CANCEL_MOVE.{account}.{stream}`` (server ``JSApiServerStreamCancelMove``, since 2.9); system account only.
+        Subject ``$JS.API.ACCOUNT.STREAM.CANCEL_MOVE.{account}.{stream}`` (server ``JSApiServerStreamCancelMove``, since 2.9).
 
         Raises `errors.APIError` (the subclass for the server's err_code), `errors.InvalidNameError`,
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.

@@ -136,7 +136,11 @@ class Timestamp(datetime):
         return result if result is NotImplemented else not result
 
     def __hash__(self) -> int:
-        return datetime.__hash__(self) if not self.nanosecond else hash((datetime.__hash__(self), self.nanosecond))
+        return (
+            datetime.__hash__(self)
+            if not self.nanosecond
+            else hash((datetime.__hash__(self), self.nanosecond))
+        )
 
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
         # datetime defines __reduce_ex__, which pickle and copy prefer over __reduce__.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -10,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import nats
+import nats.errors
 import pytest
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
@@ -230,14 +232,24 @@ async def test_cluster_meta_leader_and_r3_stream(nats_cluster: NatsCluster) -> N
     await nats_cluster.kill(follower)
     await nats_cluster.restart(follower)
     async with connect(nats_cluster.servers[follower].url) as nc:
-        info = await request_json(nc, "$JS.API.STREAM.INFO.R3")
+        # The restarted node may still be catching up with the meta group: retry, bounded.
+        deadline = asyncio.get_running_loop().time() + 20
+        while True:
+            try:
+                info = await request_json(nc, "$JS.API.STREAM.INFO.R3", timeout=2.0)
+                if "error" not in info:
+                    break
+            except nats.errors.TimeoutError:
+                pass
+            assert asyncio.get_running_loop().time() < deadline, "stream info never answered after restart"
+            await asyncio.sleep(0.25)
     assert info["config"]["num_replicas"] == 3
 
     async with connect(nats_cluster.system_url) as sys_nc:
         # One PING, one PONG per node: collect replies on a private inbox.
         sub = await sys_nc.subscribe(sys_nc.new_inbox())
         await sys_nc.publish("$SYS.REQ.SERVER.PING", b"", reply=sub.subject)
-        names = {json.loads((await sub.next_msg(timeout=2)).data)["server"]["name"] for _ in range(3)}
+        names = {json.loads((await sub.next_msg(timeout=10)).data)["server"]["name"] for _ in range(3)}
     assert names == {s.name for s in nats_cluster.servers}
 
 

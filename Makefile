@@ -28,8 +28,8 @@ check-generated: venv
 	$(PY) -m codegen check --schemas $(SCHEMAS) --errors $(ERRORS)
 
 diff: venv
-	$(PY) -m codegen diff ../shared/schemas/jsm.go/v0.2.0 ../shared/schemas/jsm.go/v0.4.1
-	$(PY) -m codegen diff ../shared/schemas/jsm.go/v0.4.1 ../shared/schemas/jsm.go/caea3c5
+	$(PY) -m codegen diff ../shared/schemas/jsm.go/v0.2.0 ../shared/schemas/jsm.go/v0.4.1 > docs/schema-diffs/v0.2.0..v0.4.1.md
+	$(PY) -m codegen diff ../shared/schemas/jsm.go/v0.4.1 ../shared/schemas/jsm.go/caea3c5 > docs/schema-diffs/v0.4.1..caea3c5.md
 
 lint: venv
 	$(VENV)/bin/ruff check src codegen tests examples bench

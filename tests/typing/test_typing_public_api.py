@@ -51,7 +51,8 @@ def mypy_run(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Conf
         path.write_text((HERE / f"{stem}.py.txt").read_text())
         paths.append(str(path))
     # A cache of its own, kept between runs: the project's .mypy_cache belongs to `make typecheck`.
-    cache = pytestconfig.cache.mkdir("mypy-typing") if pytestconfig.cache else work / "mypy-cache"
+    store = getattr(pytestconfig, "cache", None)  # absent under -p no:cacheprovider
+    cache = store.mkdir("mypy-typing") if store is not None else work / "mypy-cache"
     proc = subprocess.run(
         [
             sys.executable,

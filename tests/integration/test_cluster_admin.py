@@ -19,15 +19,14 @@ What nats-server 2.15.1 does that is not obvious from the schemas:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
+from conftest import JetStreamFactory
 
-import jetstream
 from jetstream import (
     AccountPurgeResponse,
     ClusterInfo,
@@ -49,7 +48,6 @@ from jetstream.testing import APP_ACCOUNT, NatsCluster, NatsServer
 pytestmark = pytest.mark.cluster
 
 S = TypeVar("S")
-Connect = Callable[..., Awaitable[JetStream]]
 
 # Per-request timeout while polling: short, so a request that lands during an election (no
 # leader to answer) costs little of the polling budget.
@@ -63,40 +61,6 @@ _TRANSIENT = (errors.TimeoutError, errors.ClusterNotAvailError, errors.JetStream
 
 
 # ------------------------------------------------------------------------------------- helpers
-
-
-async def _quiet(_: Exception) -> None:
-    # Killed nodes make nats-py report every failed reconnect; the tests assert on outcomes.
-    return None
-
-
-async def _close(js: JetStream) -> None:
-    try:
-        await asyncio.wait_for(js.close(), 5.0)
-    except Exception:
-        # A connection to a killed node cannot drain; dropping it is enough.
-        nc = js.nc
-        if nc is not None and not nc.is_closed:
-            with contextlib.suppress(Exception):
-                await nc.close()
-
-
-@pytest_asyncio.fixture
-async def clients() -> AsyncIterator[Connect]:
-    """``await clients(url_or_urls, **connect_options)``; every client is closed at teardown."""
-    opened: list[JetStream] = []
-
-    async def connect(servers: str | list[str], **options: Any) -> JetStream:
-        options.setdefault("error_cb", _quiet)
-        options.setdefault("drain_timeout", 5)
-        js = await jetstream.connect(servers, **options)
-        opened.append(js)
-        return js
-
-    try:
-        yield connect
-    finally:
-        await asyncio.gather(*(_close(js) for js in opened))
 
 
 @pytest_asyncio.fixture
@@ -215,9 +179,9 @@ def names(cluster: NatsCluster) -> list[str]:
 
 
 async def test_stream_leader_stepdown_elects_another_replica(
-    nats_cluster: NatsCluster, clients: Connect
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
-    js = await clients(nats_cluster.urls)
+    js = await js_factory(nats_cluster.urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
     await publish(js, "orders.1", b"one")
     before = await wait_stream_settled(js, "ORDERS", 3)
@@ -239,9 +203,9 @@ async def test_stream_leader_stepdown_elects_another_replica(
 
 
 async def test_stream_leader_stepdown_to_preferred_server(
-    nats_cluster: NatsCluster, clients: Connect
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
-    js = await clients(nats_cluster.urls)
+    js = await js_factory(nats_cluster.urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
     before = await wait_stream_settled(js, "ORDERS", 3)
     preferred = sorted(placement_of(before)[1])[0]
@@ -257,8 +221,8 @@ async def test_stream_leader_stepdown_to_preferred_server(
     assert after is not None and after.leader == preferred
 
 
-async def test_stream_leader_stepdown_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster.urls)
+async def test_stream_leader_stepdown_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    js = await js_factory(nats_cluster.urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
     leader = (await wait_stream_settled(js, "ORDERS", 3)).leader
 
@@ -276,9 +240,9 @@ async def test_stream_leader_stepdown_errors(nats_cluster: NatsCluster, clients:
 
 
 async def test_consumer_leader_stepdown_elects_another_replica(
-    nats_cluster: NatsCluster, clients: Connect
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
-    js = await clients(nats_cluster.urls)
+    js = await js_factory(nats_cluster.urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
     await publish(js, "orders.1", b"one")
     created = await js.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"))
@@ -318,8 +282,10 @@ async def test_consumer_leader_stepdown_elects_another_replica(
     assert final is not None and final.leader == before.leader
 
 
-async def test_consumer_leader_stepdown_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster.urls)
+async def test_consumer_leader_stepdown_errors(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
+    js = await js_factory(nats_cluster.urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
     await js.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"))
     await eventually(
@@ -339,8 +305,10 @@ async def test_consumer_leader_stepdown_errors(nats_cluster: NatsCluster, client
         await js.consumer_leader_stepdown("ORDERS", "BAD*NAME")
 
 
-async def test_meta_leader_stepdown_from_system_account(nats_cluster: NatsCluster, clients: Connect) -> None:
-    sys = await clients(nats_cluster.system_urls)
+async def test_meta_leader_stepdown_from_system_account(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
+    sys = await js_factory(nats_cluster.system_urls)
     old = await nats_cluster.meta_leader()
     assert old is not None
 
@@ -357,8 +325,8 @@ async def test_meta_leader_stepdown_from_system_account(nats_cluster: NatsCluste
     assert await wait_meta_leader_changed(nats_cluster, new) == preferred
 
 
-async def test_meta_leader_stepdown_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    sys = await clients(nats_cluster.system_urls)
+async def test_meta_leader_stepdown_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    sys = await js_factory(nats_cluster.system_urls)
     leader = await nats_cluster.meta_leader()
     assert leader is not None
 
@@ -373,10 +341,10 @@ async def test_meta_leader_stepdown_errors(nats_cluster: NatsCluster, clients: C
 
 
 async def test_meta_leader_stepdown_from_app_account_is_ignored(
-    nats_cluster: NatsCluster, clients: Connect
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     # The server drops the request (only logs a warning), so the caller sees a timeout.
-    js = await clients(nats_cluster.urls)
+    js = await js_factory(nats_cluster.urls)
     leader = await nats_cluster.meta_leader()
 
     started = time.monotonic()
@@ -387,8 +355,10 @@ async def test_meta_leader_stepdown_from_app_account_is_ignored(
     assert await nats_cluster.meta_leader() == leader
 
 
-async def test_cluster_endpoints_refused_without_a_cluster(nats_server: NatsServer, clients: Connect) -> None:
-    js = await clients(nats_server.url)
+async def test_cluster_endpoints_refused_without_a_cluster(
+    nats_server: NatsServer, js_factory: JetStreamFactory
+) -> None:
+    js = await js_factory(nats_server.url)
     await js.stream_create("ORDERS", subjects=["orders.>"])
     await js.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"))
     calls: list[Callable[[], Awaitable[object]]] = [
@@ -407,8 +377,10 @@ async def test_cluster_endpoints_refused_without_a_cluster(nats_server: NatsServ
 # --------------------------------------------------------------- stream peers and moves
 
 
-async def test_stream_peer_remove_replaces_the_peer(nats_cluster4: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster4.urls)
+async def test_stream_peer_remove_replaces_the_peer(
+    nats_cluster4: NatsCluster, js_factory: JetStreamFactory
+) -> None:
+    js = await js_factory(nats_cluster4.urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
     for i in range(3):
         await publish(js, f"orders.{i}", b"x")
@@ -436,8 +408,8 @@ async def test_stream_peer_remove_replaces_the_peer(nats_cluster4: NatsCluster, 
     assert info.state.messages == 3
 
 
-async def test_stream_peer_remove_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster.urls)
+async def test_stream_peer_remove_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    js = await js_factory(nats_cluster.urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
     before = await wait_stream_settled(js, "ORDERS", 3)
     follower = sorted(placement_of(before)[1])[0]
@@ -457,9 +429,11 @@ async def test_stream_peer_remove_errors(nats_cluster: NatsCluster, clients: Con
     assert {leader, *followers} == {before.leader, *placement_of(before)[1]}
 
 
-async def test_stream_peer_evacuate_moves_an_r1_stream(nats_cluster: NatsCluster, clients: Connect) -> None:
+async def test_stream_peer_evacuate_moves_an_r1_stream(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
     # STREAM.PEER.EVACUATE is new in 2.15: the group migrates off the peer before dropping it.
-    js = await clients(nats_cluster.urls)
+    js = await js_factory(nats_cluster.urls)
     created = await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     origin = placement_of(created.cluster)[0]
     assert origin is not None
@@ -479,8 +453,8 @@ async def test_stream_peer_evacuate_moves_an_r1_stream(nats_cluster: NatsCluster
     assert (await js.stream_info("ORDERS")).state.messages == 5
 
 
-async def test_stream_peer_evacuate_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster.urls)
+async def test_stream_peer_evacuate_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    js = await js_factory(nats_cluster.urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
     leader = (await wait_stream_settled(js, "ORDERS", 3)).leader
     assert leader is not None
@@ -495,9 +469,11 @@ async def test_stream_peer_evacuate_errors(nats_cluster: NatsCluster, clients: C
         await js.stream_peer_evacuate("ORDERS", peer=leader)
 
 
-async def test_account_stream_move_moves_an_r1_stream(nats_cluster: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster.urls)
-    sys = await clients(nats_cluster.system_urls)
+async def test_account_stream_move_moves_an_r1_stream(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
+    js = await js_factory(nats_cluster.urls)
+    sys = await js_factory(nats_cluster.system_urls)
     created = await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     origin = placement_of(created.cluster)[0]
     assert origin is not None
@@ -521,9 +497,9 @@ async def test_account_stream_move_moves_an_r1_stream(nats_cluster: NatsCluster,
     assert info.state.messages == 5
 
 
-async def test_account_stream_move_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster.urls)
-    sys = await clients(nats_cluster.system_urls)
+async def test_account_stream_move_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    js = await js_factory(nats_cluster.urls)
+    sys = await js_factory(nats_cluster.system_urls)
     created = await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     origin = placement_of(created.cluster)[0]
     assert origin is not None
@@ -549,9 +525,11 @@ async def test_account_stream_move_errors(nats_cluster: NatsCluster, clients: Co
     assert placement_of(await stream_cluster(js, "ORDERS")) == (origin, set())
 
 
-async def test_account_stream_cancel_move_rolls_back(nats_cluster: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster.urls)
-    sys = await clients(nats_cluster.system_urls)
+async def test_account_stream_cancel_move_rolls_back(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
+    js = await js_factory(nats_cluster.urls)
+    sys = await js_factory(nats_cluster.system_urls)
     created = await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     origin = placement_of(created.cluster)[0]
     assert origin is not None
@@ -579,9 +557,11 @@ async def test_account_stream_cancel_move_rolls_back(nats_cluster: NatsCluster, 
     assert (await js.stream_info("ORDERS")).state.messages == 1
 
 
-async def test_account_stream_cancel_move_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster.urls)
-    sys = await clients(nats_cluster.system_urls)
+async def test_account_stream_cancel_move_errors(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
+    js = await js_factory(nats_cluster.urls)
+    sys = await js_factory(nats_cluster.system_urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
 
     with pytest.raises(errors.StreamReconfigureNotInProgressError) as idle:
@@ -596,11 +576,11 @@ async def test_account_stream_cancel_move_errors(nats_cluster: NatsCluster, clie
 
 
 async def test_stream_cancel_move_from_the_owning_account(
-    nats_cluster: NatsCluster, clients: Connect
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     # STREAM.CANCEL_MOVE (2.15) is the account-scoped cancel; ACCOUNT.STREAM.MOVE accepts the
     # owning account as well as the system account, so APP drives the whole cycle itself.
-    js = await clients(nats_cluster.urls)
+    js = await js_factory(nats_cluster.urls)
     created = await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     origin = placement_of(created.cluster)[0]
     assert origin is not None
@@ -624,8 +604,8 @@ async def test_stream_cancel_move_from_the_owning_account(
     )
 
 
-async def test_stream_cancel_move_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster.urls)
+async def test_stream_cancel_move_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    js = await js_factory(nats_cluster.urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
     await wait_stream_settled(js, "ORDERS", 3)
 
@@ -641,13 +621,15 @@ async def test_stream_cancel_move_errors(nats_cluster: NatsCluster, clients: Con
 # ------------------------------------------------------------------ servers (system account)
 
 
-async def test_server_remove_drops_a_shut_down_peer(nats_cluster: NatsCluster, clients: Connect) -> None:
+async def test_server_remove_drops_a_shut_down_peer(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
     leader = await nats_cluster.meta_leader()
     all_names = names(nats_cluster)
     victim = next(i for i, name in enumerate(all_names) if name != leader)
     survivors = [server for i, server in enumerate(nats_cluster.servers) if i != victim]
     await nats_cluster.kill(victim)
-    sys = await clients([url for url in (s.system_url for s in survivors) if url])
+    sys = await js_factory([url for url in (s.system_url for s in survivors) if url])
 
     result = await sys.server_remove(peer=all_names[victim])
 
@@ -663,9 +645,9 @@ async def test_server_remove_drops_a_shut_down_peer(nats_cluster: NatsCluster, c
         await sys.server_remove(peer=all_names[victim])
 
 
-async def test_server_remove_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    sys = await clients(nats_cluster.system_urls)
-    js = await clients(nats_cluster.urls)
+async def test_server_remove_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    sys = await js_factory(nats_cluster.system_urls)
+    js = await js_factory(nats_cluster.urls)
 
     with pytest.raises(errors.ClusterServerNotMemberError) as unknown:
         await sys.server_remove(peer="no-such-server")
@@ -680,12 +662,12 @@ async def test_server_remove_errors(nats_cluster: NatsCluster, clients: Connect)
 
 
 async def test_server_evacuate_moves_streams_off_a_server(
-    nats_cluster: NatsCluster, clients: Connect
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     # SERVER.EVACUATE is new in 2.15: every stream with a replica on the server moves off it,
     # and the server stays in the meta group.
-    js = await clients(nats_cluster.urls)
-    sys = await clients(nats_cluster.system_urls)
+    js = await js_factory(nats_cluster.urls)
+    sys = await js_factory(nats_cluster.system_urls)
     created = await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     origin = placement_of(created.cluster)[0]
     assert origin is not None
@@ -708,9 +690,9 @@ async def test_server_evacuate_moves_streams_off_a_server(
     assert (await meta_state(leader_node)).get("cluster_size") == 3
 
 
-async def test_server_evacuate_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    sys = await clients(nats_cluster.system_urls)
-    js = await clients(nats_cluster.urls)
+async def test_server_evacuate_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    sys = await js_factory(nats_cluster.system_urls)
+    js = await js_factory(nats_cluster.urls)
 
     with pytest.raises(errors.ClusterServerNotMemberError):
         await sys.server_evacuate(peer="no-such-server")
@@ -724,10 +706,10 @@ async def test_server_evacuate_errors(nats_cluster: NatsCluster, clients: Connec
 
 
 async def test_meta_rescue_refused_while_a_leader_is_known(
-    nats_cluster: NatsCluster, clients: Connect
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     # META.RESCUE (2.15) is a broadcast: every server answers for itself, here all refuse.
-    sys = await clients(nats_cluster.system_urls)
+    sys = await js_factory(nats_cluster.system_urls)
     leader = await nats_cluster.meta_leader()
 
     refusals = await sys.meta_rescue(quorum_needed=1, timeout=_IGNORED)
@@ -743,18 +725,20 @@ async def test_meta_rescue_refused_while_a_leader_is_known(
     assert await nats_cluster.meta_leader() == leader
 
 
-async def test_meta_rescue_from_app_account_is_ignored(nats_cluster: NatsCluster, clients: Connect) -> None:
+async def test_meta_rescue_from_app_account_is_ignored(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
     # No server answers a non-system account's broadcast: no replies at all is a timeout.
-    js = await clients(nats_cluster.urls)
+    js = await js_factory(nats_cluster.urls)
     with pytest.raises(errors.TimeoutError) as exc:
         await js.meta_rescue(quorum_needed=1, timeout=_IGNORED)
     assert exc.value.subject == "$JS.API.META.RESCUE"
 
 
 async def test_meta_rescue_restores_a_leader_after_losing_quorum(
-    nats_cluster: NatsCluster, clients: Connect
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
-    app = await clients(nats_cluster.urls)
+    app = await js_factory(nats_cluster.urls)
     await app.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     leader = await nats_cluster.meta_leader()
     assert leader is not None
@@ -768,7 +752,7 @@ async def test_meta_rescue_restores_a_leader_after_losing_quorum(
     for i in lost:
         await nats_cluster.kill(i)
     assert survivor.system_url is not None
-    sys = await clients(survivor.system_url)
+    sys = await js_factory(survivor.system_url)
 
     # It refuses while it still remembers the old leader (raft election timeout, 4-9 s).
     replies = await eventually(
@@ -790,7 +774,7 @@ async def test_meta_rescue_restores_a_leader_after_losing_quorum(
     )
     assert meta.get("quorum_needed") == 1
     # The account's JetStream works again on the survivor.
-    js = await clients(survivor.url)
+    js = await js_factory(survivor.url)
     created = await js.stream_create("RESCUED", subjects=["rescued.>"], num_replicas=1)
     assert placement_of(created.cluster)[0] == survivor.name
     assert set(await js.stream_names()) == {"ORDERS", "RESCUED"}
@@ -810,10 +794,10 @@ async def _rescue_or_none(sys: JetStream) -> list[MetaRescueResponse | errors.AP
 
 
 async def test_account_purge_deletes_every_stream_of_the_account(
-    nats_cluster: NatsCluster, clients: Connect
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
-    js = await clients(nats_cluster.urls)
-    sys = await clients(nats_cluster.system_urls)
+    js = await js_factory(nats_cluster.urls)
+    sys = await js_factory(nats_cluster.system_urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
     await js.stream_create("EVENTS", subjects=["events.>"], num_replicas=1)
     await js.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"))
@@ -838,9 +822,9 @@ async def test_account_purge_deletes_every_stream_of_the_account(
     await js.stream_create("AGAIN", subjects=["again.>"], num_replicas=1)
 
 
-async def test_account_purge_errors(nats_cluster: NatsCluster, clients: Connect) -> None:
-    js = await clients(nats_cluster.urls)
-    sys = await clients(nats_cluster.system_urls)
+async def test_account_purge_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    js = await js_factory(nats_cluster.urls)
+    sys = await js_factory(nats_cluster.system_urls)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
 
     # Only the system account may purge: the APP account's own request is ignored.

@@ -11,48 +11,18 @@ flows over the link both ways; the PubAck names the domain that stored it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-import pytest_asyncio
+from conftest import JetStreamFactory
 
 import jetstream
 from jetstream import AccountInfo, ConsumerConfig, JetStream, PubAck, StoredMessage, errors
 from jetstream.testing import HubAndLeaf, NatsServer
 
 pytestmark = pytest.mark.cluster
-
-Connect = Callable[..., Awaitable[JetStream]]
-
-
-async def _close(js: JetStream) -> None:
-    try:
-        await asyncio.wait_for(js.close(), 5.0)
-    except Exception:
-        nc = js.nc
-        if nc is not None and not nc.is_closed:
-            with contextlib.suppress(Exception):
-                await nc.close()
-
-
-@pytest_asyncio.fixture
-async def clients() -> AsyncIterator[Connect]:
-    """``await clients(url, domain=..., api_prefix=...)``; every client is closed at teardown."""
-    opened: list[JetStream] = []
-
-    async def connect(servers: str | list[str], **options: Any) -> JetStream:
-        options.setdefault("drain_timeout", 5)
-        js = await jetstream.connect(servers, **options)
-        opened.append(js)
-        return js
-
-    try:
-        yield connect
-    finally:
-        await asyncio.gather(*(_close(js) for js in opened))
 
 
 async def publish_when_reachable(js: JetStream, subject: str, data: bytes) -> PubAck:
@@ -83,7 +53,7 @@ async def connection_count(server: NatsServer) -> int:
 
 
 async def test_account_info_reports_the_domain_each_client_reaches(
-    nats_hub_leaf: HubAndLeaf, clients: Connect
+    nats_hub_leaf: HubAndLeaf, js_factory: JetStreamFactory
 ) -> None:
     leaf, hub = nats_hub_leaf.leaf_url, nats_hub_leaf.hub_url
     cases: list[tuple[str, dict[str, str], str, str]] = [
@@ -98,7 +68,7 @@ async def test_account_info_reports_the_domain_each_client_reaches(
         (hub, {"domain": "leaf"}, "$JS.leaf.API.", "leaf"),
     ]
     for url, options, prefix, domain in cases:
-        js = await clients(url, **options)
+        js = await js_factory(url, **options)
         assert js.api_prefix == prefix
         info = await js.account_info()
         assert isinstance(info, AccountInfo)
@@ -106,11 +76,11 @@ async def test_account_info_reports_the_domain_each_client_reaches(
 
 
 async def test_leaf_client_manages_hub_streams_with_domain_hub(
-    nats_hub_leaf: HubAndLeaf, clients: Connect
+    nats_hub_leaf: HubAndLeaf, js_factory: JetStreamFactory
 ) -> None:
-    to_hub = await clients(nats_hub_leaf.leaf_url, domain="hub")
-    local = await clients(nats_hub_leaf.leaf_url)
-    on_hub = await clients(nats_hub_leaf.hub_url)
+    to_hub = await js_factory(nats_hub_leaf.leaf_url, domain="hub")
+    local = await js_factory(nats_hub_leaf.leaf_url)
+    on_hub = await js_factory(nats_hub_leaf.hub_url)
 
     created = await to_hub.stream_create("ORDERS", subjects=["orders.>"])
 
@@ -136,11 +106,11 @@ async def test_leaf_client_manages_hub_streams_with_domain_hub(
 
 
 async def test_publish_from_the_leaf_is_stored_in_the_hub(
-    nats_hub_leaf: HubAndLeaf, clients: Connect
+    nats_hub_leaf: HubAndLeaf, js_factory: JetStreamFactory
 ) -> None:
-    to_hub = await clients(nats_hub_leaf.leaf_url, domain="hub")
-    plain = await clients(nats_hub_leaf.leaf_url)
-    on_hub = await clients(nats_hub_leaf.hub_url)
+    to_hub = await js_factory(nats_hub_leaf.leaf_url, domain="hub")
+    plain = await js_factory(nats_hub_leaf.leaf_url)
+    on_hub = await js_factory(nats_hub_leaf.hub_url)
     await to_hub.stream_create("ORDERS", subjects=["orders.>"])
 
     # Publishing is not domain-prefixed: the subject itself crosses the link to the hub stream.
@@ -158,10 +128,12 @@ async def test_publish_from_the_leaf_is_stored_in_the_hub(
     assert (await plain.account_info()).storage == 0
 
 
-async def test_leaf_client_manages_its_own_domain(nats_hub_leaf: HubAndLeaf, clients: Connect) -> None:
-    to_leaf = await clients(nats_hub_leaf.leaf_url, domain="leaf")
-    plain = await clients(nats_hub_leaf.leaf_url)
-    on_hub = await clients(nats_hub_leaf.hub_url)
+async def test_leaf_client_manages_its_own_domain(
+    nats_hub_leaf: HubAndLeaf, js_factory: JetStreamFactory
+) -> None:
+    to_leaf = await js_factory(nats_hub_leaf.leaf_url, domain="leaf")
+    plain = await js_factory(nats_hub_leaf.leaf_url)
+    on_hub = await js_factory(nats_hub_leaf.hub_url)
 
     await to_leaf.stream_create("LOCAL", subjects=["local.>"])
 
@@ -177,10 +149,10 @@ async def test_leaf_client_manages_its_own_domain(nats_hub_leaf: HubAndLeaf, cli
 
 
 async def test_same_stream_name_in_both_domains_is_two_streams(
-    nats_hub_leaf: HubAndLeaf, clients: Connect
+    nats_hub_leaf: HubAndLeaf, js_factory: JetStreamFactory
 ) -> None:
-    to_hub = await clients(nats_hub_leaf.leaf_url, domain="hub")
-    to_leaf = await clients(nats_hub_leaf.leaf_url, domain="leaf")
+    to_hub = await js_factory(nats_hub_leaf.leaf_url, domain="hub")
+    to_leaf = await js_factory(nats_hub_leaf.leaf_url, domain="leaf")
     await to_hub.stream_create("EVENTS", subjects=["hub.events.>"])
     await to_leaf.stream_create("EVENTS", subjects=["leaf.events.>"])
     await publish_when_reachable(to_leaf, "hub.events.a", b"h")
@@ -204,10 +176,12 @@ async def test_same_stream_name_in_both_domains_is_two_streams(
     assert (await to_hub.stream_info("EVENTS")).state.messages == 1
 
 
-async def test_api_prefix_behaves_like_the_domain(nats_hub_leaf: HubAndLeaf, clients: Connect) -> None:
-    by_prefix = await clients(nats_hub_leaf.leaf_url, api_prefix="$JS.hub.API")
-    by_domain = await clients(nats_hub_leaf.leaf_url, domain="hub")
-    on_hub = await clients(nats_hub_leaf.hub_url)
+async def test_api_prefix_behaves_like_the_domain(
+    nats_hub_leaf: HubAndLeaf, js_factory: JetStreamFactory
+) -> None:
+    by_prefix = await js_factory(nats_hub_leaf.leaf_url, api_prefix="$JS.hub.API")
+    by_domain = await js_factory(nats_hub_leaf.leaf_url, domain="hub")
+    on_hub = await js_factory(nats_hub_leaf.hub_url)
 
     await by_prefix.stream_create("ORDERS", subjects=["orders.>"])
     await by_prefix.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"))
@@ -219,9 +193,11 @@ async def test_api_prefix_behaves_like_the_domain(nats_hub_leaf: HubAndLeaf, cli
         await by_domain.stream_create("ORDERS", subjects=["other.>"])
 
 
-async def test_consumer_in_the_hub_from_the_leaf(nats_hub_leaf: HubAndLeaf, clients: Connect) -> None:
-    to_hub = await clients(nats_hub_leaf.leaf_url, domain="hub")
-    on_hub = await clients(nats_hub_leaf.hub_url)
+async def test_consumer_in_the_hub_from_the_leaf(
+    nats_hub_leaf: HubAndLeaf, js_factory: JetStreamFactory
+) -> None:
+    to_hub = await js_factory(nats_hub_leaf.leaf_url, domain="hub")
+    on_hub = await js_factory(nats_hub_leaf.hub_url)
     await to_hub.stream_create("ORDERS", subjects=["orders.>"])
     await publish_when_reachable(to_hub, "orders.1", b"x")
 
@@ -234,8 +210,10 @@ async def test_consumer_in_the_hub_from_the_leaf(nats_hub_leaf: HubAndLeaf, clie
     assert await on_hub.consumer_names("ORDERS") == []
 
 
-async def test_leaf_client_pulls_from_a_hub_consumer(nats_hub_leaf: HubAndLeaf, clients: Connect) -> None:
-    to_hub = await clients(nats_hub_leaf.leaf_url, domain="hub")
+async def test_leaf_client_pulls_from_a_hub_consumer(
+    nats_hub_leaf: HubAndLeaf, js_factory: JetStreamFactory
+) -> None:
+    to_hub = await js_factory(nats_hub_leaf.leaf_url, domain="hub")
     await to_hub.stream_create("ORDERS", subjects=["orders.>"])
     await publish_when_reachable(to_hub, "orders.1", b"pulled across the link")
     await to_hub.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"))
@@ -254,11 +232,13 @@ async def test_leaf_client_pulls_from_a_hub_consumer(nats_hub_leaf: HubAndLeaf, 
 # ------------------------------------------------------------------------------------- errors
 
 
-async def test_unknown_domain_fails_fast_as_not_enabled(nats_hub_leaf: HubAndLeaf, clients: Connect) -> None:
+async def test_unknown_domain_fails_fast_as_not_enabled(
+    nats_hub_leaf: HubAndLeaf, js_factory: JetStreamFactory
+) -> None:
     # Nobody serves $JS.nope.API.>: nats answers "no responders" at once, never a hang.
-    nowhere = await clients(nats_hub_leaf.leaf_url, domain="nope", timeout=10.0)
-    bad_prefix = await clients(nats_hub_leaf.leaf_url, api_prefix="$JS.nope.API", timeout=10.0)
-    from_hub = await clients(nats_hub_leaf.hub_url, domain="nope", timeout=10.0)
+    nowhere = await js_factory(nats_hub_leaf.leaf_url, domain="nope", timeout=10.0)
+    bad_prefix = await js_factory(nats_hub_leaf.leaf_url, api_prefix="$JS.nope.API", timeout=10.0)
+    from_hub = await js_factory(nats_hub_leaf.hub_url, domain="nope", timeout=10.0)
 
     calls: list[tuple[Callable[[], Awaitable[object]], str]] = [
         (nowhere.account_info, "$JS.nope.API.INFO"),
@@ -274,9 +254,11 @@ async def test_unknown_domain_fails_fast_as_not_enabled(nats_hub_leaf: HubAndLea
         assert time.monotonic() - started < 2.0
 
 
-async def test_domain_stream_errors_are_typed(nats_hub_leaf: HubAndLeaf, clients: Connect) -> None:
-    to_hub = await clients(nats_hub_leaf.leaf_url, domain="hub")
-    to_leaf = await clients(nats_hub_leaf.leaf_url, domain="leaf")
+async def test_domain_stream_errors_are_typed(
+    nats_hub_leaf: HubAndLeaf, js_factory: JetStreamFactory
+) -> None:
+    to_hub = await js_factory(nats_hub_leaf.leaf_url, domain="hub")
+    to_leaf = await js_factory(nats_hub_leaf.leaf_url, domain="leaf")
     await to_leaf.stream_create("LOCAL", subjects=["local.>"])
 
     # A stream of the other domain is simply not there.

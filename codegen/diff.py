@@ -17,10 +17,10 @@ import jinja2
 
 from .build import build
 from .model import API, Endpoint, Field, Model, TypeRef
-from .render import TEMPLATES, View, annotation
+from .render import GENERATED_LEAVES, TEMPLATES, View, annotation
 
 # The generated modules import these under private aliases; users see the public types.
-PUBLIC_LEAVES = {"time": "datetime", "duration": "timedelta", "bytes": "bytes"}
+PUBLIC_LEAVES = {**GENERATED_LEAVES, "time": "datetime", "duration": "timedelta", "bytes": "bytes"}
 
 REQUEST_SIDE = ("request", "both")
 RESPONSE_SIDE = ("response", "both")
@@ -30,13 +30,7 @@ SIGNATURE_KINDS = ("returns", "positional", "config")
 
 def user_annotation(t: TypeRef, api: API) -> str:
     """The annotation a type checker shows for a field of type `t` (without the `| None` of optionals)."""
-    if t.kind == "list":
-        assert t.item is not None
-        return f"list[{user_annotation(t.item, api)}]"
-    if t.kind == "map":
-        assert t.item is not None
-        return f"dict[str, {user_annotation(t.item, api)}]"
-    return PUBLIC_LEAVES.get(t.kind) or annotation(t, api)
+    return annotation(t, api, PUBLIC_LEAVES)
 
 
 # --- the structured diff ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import jinja2
@@ -22,25 +22,24 @@ OUTPUTS = {
 }
 
 
-def annotation(t: TypeRef, api: API) -> str:
-    """The Python annotation of a field type, as written in the generated modules."""
+# How scalar kinds are spelled inside the generated modules (aliases that avoid name clashes).
+GENERATED_LEAVES = {"bytes": "_bytes", "duration": "_Duration", "time": "_Time", "raw": "msgspec.Raw"}
+
+
+def annotation(t: TypeRef, api: API, leaves: Mapping[str, str] = GENERATED_LEAVES) -> str:
+    """The Python annotation of a field type; `leaves` spells the scalar kinds."""
     if t.kind == "list":
         assert t.item is not None
-        return f"list[{annotation(t.item, api)}]"
+        return f"list[{annotation(t.item, api, leaves)}]"
     if t.kind == "map":
         assert t.item is not None
-        return f"dict[str, {annotation(t.item, api)}]"
+        return f"dict[str, {annotation(t.item, api, leaves)}]"
     if t.kind == "model":
         return api.model(t.name).class_name
     if t.kind == "enum":
         # Open enums: a newer server's value decodes as a plain str instead of failing the reply.
         return next(e.class_name for e in api.enums if e.name == t.name) + " | str"
-    return {
-        "bytes": "_bytes",
-        "duration": "_Duration",
-        "time": "_Time",
-        "raw": "msgspec.Raw",
-    }.get(t.kind, t.kind)
+    return leaves.get(t.kind, t.kind)
 
 
 def docstring_text(text: str) -> str:

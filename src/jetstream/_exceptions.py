@@ -12,7 +12,10 @@
     │   └── UnexpectedReplyError         valid JSON of the wrong shape
     ├── InvalidArgumentError             an argument refused before anything was sent (also a ValueError)
     │   └── InvalidNameError             a stream/consumer/account name or subject (ADR-6)
-    └── ConnectionClosedError            the NATS connection is closed
+    ├── ConnectionClosedError            the NATS connection is closed
+    └── MessageError                     a message cannot be acknowledged
+        ├── MessageAlreadyAckedError     a second ack/nak/term on the same message
+        └── NotJetStreamMessageError     the message has no JetStream reply subject
 
 Lower-level errors (nats-py, msgspec) are translated in exactly one place each - the transport and the
 codec - and chained with ``raise ... from``.
@@ -106,3 +109,15 @@ class InvalidNameError(InvalidArgumentError):
 
 class ConnectionClosedError(JetStreamError):
     """The NATS connection is closed."""
+
+
+class MessageError(JetStreamError):
+    """A message cannot be acknowledged as asked."""
+
+
+class MessageAlreadyAckedError(MessageError):
+    """The message was already acknowledged (ack, nak or term); only `in_progress` may repeat."""
+
+
+class NotJetStreamMessageError(MessageError):
+    """The message carries no JetStream ack subject (it was not delivered by a consumer)."""

@@ -114,6 +114,14 @@ class Timestamp(datetime):
         self._extra_ns = int(frac[6:])
         return self
 
+    @classmethod
+    def from_nanos(cls, ns: int) -> Timestamp:
+        """The UTC instant `ns` nanoseconds after the Unix epoch."""
+        seconds, rest = divmod(ns, 1_000_000_000)
+        self = cls.fromtimestamp(seconds, tz=timezone.utc).replace(microsecond=rest // _NS_PER_US)
+        self._extra_ns = rest % _NS_PER_US
+        return self
+
     @property
     def nanosecond(self) -> int:
         """Nanoseconds beyond `microsecond` (0-999)."""

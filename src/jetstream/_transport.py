@@ -36,6 +36,10 @@ class Reply:
 
 
 class Transport(Protocol):
+    async def publish(
+        self, subject: str, payload: bytes, reply: str = "", headers: Mapping[str, str] | None = None
+    ) -> None: ...
+
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply: ...
@@ -53,6 +57,14 @@ class NatsTransport:
 
     def __init__(self, nc: NATS) -> None:
         self.nc = nc
+
+    async def publish(
+        self, subject: str, payload: bytes, reply: str = "", headers: Mapping[str, str] | None = None
+    ) -> None:
+        try:
+            await self.nc.publish(subject, payload, reply=reply, headers=dict(headers) if headers else None)
+        except nats.errors.ConnectionClosedError as exc:
+            raise ConnectionClosedError(f"connection closed while publishing to {subject!r}") from exc
 
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
@@ -112,13 +124,20 @@ class MockTransport:
     """A transport that answers from `handler(subject, payload, headers)`.
 
     The handler returns reply bytes or a `Reply`, or raises (for instance `TimeoutError`). Every
-    request is recorded in `requests` as (subject, payload, headers), its timeout in `timeouts`.
+    request is recorded in `requests` as (subject, payload, headers), its timeout in `timeouts`;
+    plain publishes (acks) in `published` as (subject, payload, reply, headers).
     """
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.requests: list[tuple[str, bytes, Mapping[str, str] | None]] = []
         self.timeouts: list[float | None] = []
+        self.published: list[tuple[str, bytes, str, Mapping[str, str] | None]] = []
+
+    async def publish(
+        self, subject: str, payload: bytes, reply: str = "", headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.published.append((subject, payload, reply, headers))
 
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None

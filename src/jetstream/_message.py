@@ -1,0 +1,172 @@
+"""Messages delivered by a consumer: payload, headers, lazily parsed metadata, acknowledgements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ._core import DEFAULT, Core, Timeout
+from ._exceptions import InvalidReplyError, MessageAlreadyAckedError, NotJetStreamMessageError
+from ._headers import Headers
+from ._time import Timestamp, nanos
+
+_ACK = b"+ACK"
+_NAK = b"-NAK"
+_WPI = b"+WPI"
+_TERM = b"+TERM"
+
+# Positions in a v2 ack subject:
+# $JS.ACK.<domain>.<account hash>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<time>.<pending>[.<token>]
+# v1 subjects ($JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<time>.<pending>) lack domain and hash.
+_V1_TOKENS = 9
+_V2_MIN_TOKENS = 11
+
+
+@dataclass(frozen=True, slots=True)
+class SequencePair:
+    stream: int
+    consumer: int
+
+
+@dataclass(frozen=True, slots=True)
+class MsgMetadata:
+    """What the ack subject says about a delivered message."""
+
+    stream: str
+    consumer: str
+    sequence: SequencePair
+    num_delivered: int
+    num_pending: int
+    timestamp: Timestamp
+    domain: str | None
+    account_hash: str | None
+
+    @classmethod
+    def parse(cls, reply: str) -> MsgMetadata:
+        """Parse a v1 or v2 ack subject; raises ValueError when it is neither."""
+        tokens = reply.split(".")
+        n = len(tokens)
+        if n < _V1_TOKENS or tokens[0] != "$JS" or tokens[1] != "ACK" or _V1_TOKENS < n < _V2_MIN_TOKENS:
+            raise ValueError(f"not a JetStream ack subject: {reply!r}")
+        if n == _V1_TOKENS:
+            domain = account_hash = None
+            rest = tokens[2:]
+        else:
+            domain = None if tokens[2] in ("", "_") else tokens[2]
+            account_hash = tokens[3] or None
+            rest = tokens[4:11]
+        stream, consumer, delivered, sseq, cseq, ts, pending = rest
+        return cls(
+            stream=stream,
+            consumer=consumer,
+            sequence=SequencePair(int(sseq), int(cseq)),
+            num_delivered=int(delivered),
+            num_pending=int(pending),
+            timestamp=Timestamp.from_nanos(int(ts)),
+            domain=domain,
+            account_hash=account_hash,
+        )
+
+
+class Message:
+    """A message delivered by a JetStream consumer.
+
+    ``metadata`` is parsed from the reply subject on first use. Acknowledge once with `ack`,
+    `ack_sync`, `nak` or `term` (a second one raises `errors.MessageAlreadyAckedError`);
+    `in_progress` may be sent any number of times before that.
+    """
+
+    __slots__ = ("_acked", "_core", "_headers", "_metadata", "_raw_headers", "data", "reply", "subject")
+
+    def __init__(
+        self,
+        core: Core,
+        subject: str,
+        reply: str,
+        data: bytes,
+        headers: Mapping[str, str] | Headers | None = None,
+    ) -> None:
+        self._core = core
+        self.subject = subject
+        self.reply = reply
+        self.data = data
+        self._raw_headers = headers
+        self._headers: Headers | None = None
+        self._metadata: MsgMetadata | None = None
+        self._acked = False
+
+    @property
+    def headers(self) -> Headers:
+        h = self._headers
+        if h is None:
+            raw = self._raw_headers
+            h = self._headers = raw if isinstance(raw, Headers) else Headers.of(raw)
+        return h
+
+    @property
+    def metadata(self) -> MsgMetadata:
+        """Stream, consumer, sequences, delivery count, pending count, time, domain."""
+        meta = self._metadata
+        if meta is None:
+            if not self.reply:
+                raise NotJetStreamMessageError(f"message on {self.subject!r} has no JetStream reply subject")
+            try:
+                meta = self._metadata = MsgMetadata.parse(self.reply)
+            except ValueError as exc:
+                raise InvalidReplyError(self.subject, self.data, str(exc)) from exc
+        return meta
+
+    @property
+    def acked(self) -> bool:
+        """Whether a terminal acknowledgement (ack, nak, term) was sent."""
+        return self._acked
+
+    def _claim(self) -> str:
+        if not self.reply:
+            raise NotJetStreamMessageError(f"message on {self.subject!r} has no JetStream reply subject")
+        if self._acked:
+            raise MessageAlreadyAckedError(f"message {self.reply!r} was already acknowledged")
+        self._acked = True
+        return self.reply
+
+    async def _send(self, body: bytes) -> None:
+        reply = self._claim()
+        try:
+            await self._core.transport.publish(reply, body)
+        except BaseException:
+            self._acked = False
+            raise
+
+    async def ack(self) -> None:
+        """Acknowledge: the message will not be delivered again."""
+        await self._send(_ACK)
+
+    async def ack_sync(self, *, timeout: Timeout = DEFAULT) -> None:
+        """Acknowledge and wait until the server confirms it (raises `errors.TimeoutError`)."""
+        reply = self._claim()
+        try:
+            await self._core.transport.request(reply, _ACK, self._core.timeout(timeout))
+        except BaseException:
+            self._acked = False
+            raise
+
+    async def nak(self, *, delay: timedelta | float | None = None) -> None:
+        """Negative acknowledgement: redeliver, after ``delay`` if given."""
+        body = _NAK if delay is None else b'%s {"delay": %d}' % (_NAK, nanos(delay))
+        await self._send(body)
+
+    async def in_progress(self) -> None:
+        """Tell the server work is still going on: resets the ack wait. May be repeated."""
+        if not self.reply:
+            raise NotJetStreamMessageError(f"message on {self.subject!r} has no JetStream reply subject")
+        if self._acked:
+            raise MessageAlreadyAckedError(f"message {self.reply!r} was already acknowledged")
+        await self._core.transport.publish(self.reply, _WPI)
+
+    async def term(self, *, reason: str | None = None) -> None:
+        """Terminate: never redeliver this message (the reason appears in the advisory)."""
+        await self._send(_TERM if not reason else _TERM + b" " + reason.encode())
+
+    def __repr__(self) -> str:
+        return f"Message(subject={self.subject!r}, reply={self.reply!r}, data={self.data[:40]!r}...)"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import overload
+from typing import TypeVar, overload
 
 _PREFIX = b"NATS/1.0"
+_T = TypeVar("_T")
 
 
 class Headers(Mapping[str, str]):
@@ -70,11 +71,12 @@ class Headers(Mapping[str, str]):
     @overload
     def get(self, name: str, /) -> str | None: ...
     @overload
-    def get(self, name: str, /, default: str) -> str: ...
+    def get(self, name: str, default: str, /) -> str: ...
     @overload
-    def get(self, name: str, /, default: str | None) -> str | None: ...
+    def get(self, name: str, default: _T, /) -> str | _T: ...
 
-    def get(self, name: str, /, default: str | None = None) -> str | None:
+    def get(self, name: str, default: object = None, /) -> object:
+        """The first value of header `name` (any case), or `default`."""
         values = self._lookup().get(name.lower())
         return values[0] if values else default
 

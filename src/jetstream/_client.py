@@ -12,12 +12,13 @@ from nats.aio.client import Client as NATS
 
 from ._core import DEFAULT, Core, Timeout, resolve_prefix, seconds
 from ._generated.api import GeneratedAPI
+from ._stream import StreamsMixin
 from ._generated.models import PubAck
 from ._publish import publish
 from ._transport import NatsTransport, Transport
 
 
-class JetStream(GeneratedAPI):
+class JetStream(StreamsMixin, GeneratedAPI):
     """A JetStream context over one NATS connection.
 
     Every API endpoint is a method (generated, see `GeneratedAPI`); publishing and the data plane

@@ -7,7 +7,8 @@ answers from a Python function, so client logic can be unit-tested without a ser
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,6 +52,11 @@ class Transport(Protocol):
         `max_replies` (broadcast endpoints; replies that keep their own subject, like pulled messages)."""
         ...
 
+    def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
+        """Send once on a private inbox and yield replies as they arrive, until the caller stops
+        iterating; `timeout` bounds the wait for each reply (then `TimeoutError`)."""
+        ...
+
 
 class NatsTransport:
     """Requests over a nats-py connection."""
@@ -83,6 +89,9 @@ class NatsTransport:
         except nats.errors.ConnectionClosedError as exc:
             raise ConnectionClosedError(f"connection closed while requesting {subject!r}") from exc
         return Reply(msg.subject, msg.data, msg.headers, msg.reply)
+
+    def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
+        return _stream_replies(self.nc, subject, payload, timeout)
 
     async def request_many(
         self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
@@ -117,7 +126,35 @@ class NatsTransport:
         return replies
 
 
-Handler = Callable[[str, bytes, "Mapping[str, str] | None"], "Awaitable[Reply | bytes] | Reply | bytes"]
+async def _stream_replies(
+    nc: NATS, subject: str, payload: bytes, timeout: float | None
+) -> AsyncGenerator[Reply, None]:
+    inbox = nc.new_inbox()
+    try:
+        sub = await nc.subscribe(inbox)
+    except nats.errors.ConnectionClosedError as exc:
+        raise ConnectionClosedError(f"connection closed while requesting {subject!r}") from exc
+    try:
+        await nc.publish(subject, payload, reply=inbox)
+        first = True
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=_FOREVER if timeout is None else timeout)
+            except nats.errors.TimeoutError as exc:
+                raise TimeoutError(subject, timeout) from exc
+            except nats.errors.ConnectionClosedError as exc:
+                raise ConnectionClosedError(f"connection closed while requesting {subject!r}") from exc
+            if first and msg.headers and msg.headers.get("Status") == "503":
+                raise NoRespondersError(subject)
+            first = False
+            yield Reply(msg.subject, msg.data, msg.headers, msg.reply)
+    finally:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+
+
+Answer = Reply | bytes | list[Reply | bytes]
+Handler = Callable[[str, bytes, "Mapping[str, str] | None"], "Awaitable[Answer] | Answer"]
 
 
 class MockTransport:
@@ -147,9 +184,23 @@ class MockTransport:
         result = self.handler(subject, payload, headers)
         if isinstance(result, Awaitable):
             result = await result
+        if isinstance(result, list):
+            raise TypeError("a list of replies answers only stream()")
         return result if isinstance(result, Reply) else Reply(subject, result)
 
     async def request_many(
         self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
     ) -> list[Reply]:
         return [await self.request(subject, payload, timeout)]
+
+    async def stream(
+        self, subject: str, payload: bytes, timeout: float | None
+    ) -> AsyncGenerator[Reply, None]:
+        """Yields what the handler returns; a list is yielded item by item."""
+        self.requests.append((subject, payload, None))
+        self.timeouts.append(timeout)
+        result = self.handler(subject, payload, None)
+        if isinstance(result, Awaitable):
+            result = await result
+        for item in result if isinstance(result, list) else [result]:
+            yield item if isinstance(item, Reply) else Reply(subject, item)

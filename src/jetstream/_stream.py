@@ -1,0 +1,238 @@
+"""`Stream`: a handle on one stream, with cached info, message reads and consumer management."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ._codec import encode
+from ._core import DEFAULT, Timeout
+from ._exceptions import InvalidArgumentError, InvalidReplyError, NoRespondersError
+from ._generated.api import GeneratedAPI
+from ._generated.errors import NoMessageFoundError, StreamNotFoundError, api_error
+from ._generated.models import DirectGetRequest, StoredMessage, StreamConfig, StreamInfo
+from ._headers import Headers
+from ._time import Timestamp
+from ._validate import check_name, check_subject
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+# Status of the message that ends a batched direct get (ADR-31).
+_EOB = "204"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMessage:
+    """A message read from a stream (not through a consumer): no acks, exact headers."""
+
+    stream: str
+    subject: str
+    seq: int
+    data: bytes
+    headers: Headers
+    time: datetime  # exact to the nanosecond (a `Timestamp`)
+
+    @classmethod
+    def from_stored(cls, stream: str, stored: StoredMessage) -> StreamMessage:
+        return cls(
+            stream=stream,
+            subject=stored.subject,
+            seq=stored.seq,
+            data=stored.data or b"",
+            headers=Headers.parse(stored.hdrs or b""),
+            time=stored.time,
+        )
+
+    @classmethod
+    def from_direct(
+        cls, request_subject: str, data: bytes, raw_headers: Mapping[str, str] | None
+    ) -> StreamMessage:
+        """A DIRECT.GET reply: the payload as-is, the stream's facts in Nats-* headers."""
+        headers = Headers.of(raw_headers)
+        try:
+            return cls(
+                stream=headers["Nats-Stream"],
+                subject=headers["Nats-Subject"],
+                seq=int(headers["Nats-Sequence"]),
+                data=data,
+                headers=headers,
+                time=Timestamp.parse(headers["Nats-Time-Stamp"]),
+            )
+        except (KeyError, ValueError) as exc:
+            raise InvalidReplyError(request_subject, data, f"bad direct get headers: {exc!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class BatchEnd:
+    """How a batched direct get ended (the ``204 EOB`` status): what is left after it."""
+
+    num_pending: int | None
+    last_sequence: int | None
+
+
+class Stream:
+    """A stream by name, with the `StreamInfo` it was fetched with (`cached_info`).
+
+    Obtain one with `JetStream.stream(name)` (or `create_stream`); reading never changes the stream.
+    """
+
+    def __init__(self, js: GeneratedAPI, info: StreamInfo) -> None:
+        self._js = js
+        self.cached_info = info
+        self.name = info.config.name
+
+    async def info(
+        self,
+        *,
+        subjects_filter: str | None = None,
+        deleted_details: bool | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> StreamInfo:
+        """Fetch fresh info (and keep it as `cached_info`)."""
+        info = await self._js.stream_info(
+            self.name, subjects_filter=subjects_filter, deleted_details=deleted_details, timeout=timeout
+        )
+        self.cached_info = info
+        return info
+
+    async def purge(
+        self,
+        *,
+        filter: str | None = None,
+        seq: int | None = None,
+        keep: int | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> int:
+        """Delete messages (all, on `filter`, below `seq`, or all but the last `keep`); the count purged."""
+        reply = await self._js.stream_purge(self.name, filter=filter, seq=seq, keep=keep, timeout=timeout)
+        return reply.purged
+
+    async def delete_msg(self, seq: int, *, erase: bool = True, timeout: Timeout = DEFAULT) -> None:
+        """Delete one message; `erase` overwrites its storage too."""
+        await self._js.stream_msg_delete(
+            self.name, seq=seq, no_erase=None if erase else True, timeout=timeout
+        )
+
+    async def get_msg(
+        self,
+        seq: int | None = None,
+        *,
+        last_by_subj: str | None = None,
+        next_by_subj: str | None = None,
+        direct: bool | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> StreamMessage:
+        """One message by sequence, the last on a subject, or the next on a subject from `seq`.
+
+        Uses DIRECT.GET (any replica answers) when the stream allows it, else the leader's MSG.GET;
+        `direct` forces either. Raises `errors.NoMessageFoundError` when there is none.
+        """
+        if seq is None and last_by_subj is None:
+            raise InvalidArgumentError("give seq, last_by_subj, or next_by_subj with seq")
+        use_direct = self.cached_info.config.allow_direct if direct is None else direct
+        if use_direct:
+            raw = await self._js.direct_get(
+                self.name, seq=seq, last_by_subj=last_by_subj, next_by_subj=next_by_subj, timeout=timeout
+            )
+            return StreamMessage.from_direct(
+                self._js._core.subject(f"DIRECT.GET.{self.name}"), raw.data, raw.headers
+            )
+        stored = await self._js.stream_msg_get(
+            self.name, seq=seq, last_by_subj=last_by_subj, next_by_subj=next_by_subj, timeout=timeout
+        )
+        return StreamMessage.from_stored(self.name, stored)
+
+    async def get_last_msg_for_subject(self, subject: str, *, timeout: Timeout = DEFAULT) -> StreamMessage:
+        return await self.get_msg(last_by_subj=subject, timeout=timeout)
+
+    async def get_msgs(
+        self,
+        *,
+        batch: int | None = None,
+        seq: int | None = None,
+        next_by_subj: str | None = None,
+        start_time: datetime | None = None,
+        max_bytes: int | None = None,
+        multi_last: Sequence[str] | None = None,
+        up_to_seq: int | None = None,
+        up_to_time: datetime | None = None,
+        no_headers: bool | None = None,
+        timeout: Timeout = DEFAULT,
+        end: list[BatchEnd] | None = None,
+    ) -> AsyncIterator[StreamMessage]:
+        """Many messages in one direct-get request (ADR-31), as they arrive: a `batch` from `seq` /
+        `start_time` (optionally only `next_by_subj`), or the last message of each `multi_last`
+        subject (optionally as of `up_to_seq` / `up_to_time`). Ends at the server's end-of-batch
+        status; `end`, if given, receives a `BatchEnd`. Needs `allow_direct` on the stream.
+        `timeout` bounds the wait for each message."""
+        check_name("stream", self.name)
+        if next_by_subj is not None:
+            check_subject("next_by_subj", next_by_subj)
+        if batch is None and not multi_last:
+            raise InvalidArgumentError("give batch or multi_last")
+        body = DirectGetRequest(
+            batch=batch,
+            # A batch starts at `seq`, `start_time`, or the start of the stream.
+            seq=1 if seq is None and start_time is None and not multi_last else seq,
+            next_by_subj=next_by_subj,
+            start_time=start_time,
+            max_bytes=max_bytes,
+            multi_last=list(multi_last) if multi_last else None,
+            up_to_seq=up_to_seq,
+            up_to_time=up_to_time,
+            no_hdr=no_headers,
+        )
+        core = self._js._core
+        subject = core.subject(f"DIRECT.GET.{self.name}")
+        replies = core.transport.stream(subject, encode(body), core.timeout(timeout))
+        try:
+            async for reply in replies:
+                status = reply.status
+                if not status:
+                    yield StreamMessage.from_direct(subject, reply.data, reply.headers)
+                    continue
+                headers = Headers.of(reply.headers)
+                if status == _EOB:
+                    if end is not None:
+                        pending, last = headers.get("Nats-Num-Pending"), headers.get("Nats-Last-Sequence")
+                        end.append(BatchEnd(int(pending) if pending else None, int(last) if last else None))
+                    return
+                description = headers.get("Description", "")
+                if status == "404":
+                    raise NoMessageFoundError(404, 10037, description or "no message found")
+                raise api_error(int(status) if status.isdigit() else 0, 0, description or f"status {status}")
+        except NoRespondersError as exc:
+            raise NoRespondersError(subject, "no such stream, or it has no allow_direct") from exc
+        finally:
+            await replies.aclose()
+
+
+class StreamsMixin(GeneratedAPI):
+    """Stream handles on `JetStream` (nats.go's `Stream`, `CreateStream` ...)."""
+
+    async def stream(self, name: str, *, timeout: Timeout = DEFAULT) -> Stream:
+        """A handle on an existing stream (raises `errors.StreamNotFoundError`). Changes nothing."""
+        return Stream(self, await self.stream_info(name, timeout=timeout))
+
+    async def create_stream(self, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
+        """Create a stream and return its handle; an existing stream with another configuration
+        raises `errors.StreamNameExistError`."""
+        return Stream(self, await self.stream_create(config, timeout=timeout))
+
+    async def update_stream(self, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
+        """Update an existing stream (raises `errors.StreamNotFoundError`) and return its handle."""
+        return Stream(self, await self.stream_update(config, timeout=timeout))
+
+    async def create_or_update_stream(self, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
+        """Update the stream if it exists, else create it."""
+        try:
+            return await self.update_stream(config, timeout=timeout)
+        except StreamNotFoundError:
+            return await self.create_stream(config, timeout=timeout)
+
+    async def delete_stream(self, name: str, *, timeout: Timeout = DEFAULT) -> None:
+        """Delete a stream with its messages and consumers."""
+        await self.stream_delete(name, timeout=timeout)

@@ -6,11 +6,39 @@ ack = await js.publish("orders.new", b"hello")
 """
 
 from . import errors
+from ._batch import Batch, BatchMessage
 from ._client import JetStream, connect
 from ._core import DEFAULT, RawMessage, Timeout
 from ._generated import SCHEMA_REF
 from ._generated.models import *  # noqa: F403
 from ._generated.models import __all__ as _models_all
+from ._kv import (
+    InitialValuesDone,
+    KeyValue,
+    KeyValueConfig,
+    KeyValueEntry,
+    KeyValueOp,
+    KeyValueStatus,
+    KeyWatcher,
+)
+from ._message import Message, MsgMetadata, MsgSequence
+from ._ordered import OrderedConsumer
+from ._ordered_streams import OrderedBatch, OrderedMessageStream
+from ._publish import MessageTTL, Schedule
+from ._pull import Consumer
+from ._pull_consume import ConsumeContext
+from ._pull_fetch import MessageBatch
+from ._pull_messages import MessageStream
+from ._pull_status import (
+    ConsumeEvent,
+    ConsumerRecreated,
+    Disconnected,
+    LeadershipChanged,
+    MissedHeartbeat,
+    PinIdMismatch,
+    PullWarning,
+    Reconnected,
+)
 from ._time import Duration, Timestamp, nanos
 from ._transport import MockTransport, NatsTransport, Reply, Transport
 
@@ -19,12 +47,41 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT",
     "SCHEMA_REF",
+    "Batch",
+    "BatchMessage",
+    "ConsumeContext",
+    "ConsumeEvent",
+    "Consumer",
+    "ConsumerRecreated",
+    "Disconnected",
     "Duration",
+    "InitialValuesDone",
     "JetStream",
+    "KeyValue",
+    "KeyValueConfig",
+    "KeyValueEntry",
+    "KeyValueOp",
+    "KeyValueStatus",
+    "KeyWatcher",
+    "LeadershipChanged",
+    "Message",
+    "MessageBatch",
+    "MessageStream",
+    "MessageTTL",
+    "MissedHeartbeat",
     "MockTransport",
+    "MsgMetadata",
+    "MsgSequence",
     "NatsTransport",
+    "OrderedBatch",
+    "OrderedConsumer",
+    "OrderedMessageStream",
+    "PinIdMismatch",
+    "PullWarning",
     "RawMessage",
+    "Reconnected",
     "Reply",
+    "Schedule",
     "Timeout",
     "Timestamp",
     "Transport",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from types import TracebackType
 from typing import Any
@@ -10,15 +11,30 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NATS
 
+from ._batch import Batch, BatchMessage, publish_batch
+from ._consumers import ConsumersMixin
 from ._core import DEFAULT, Core, Timeout, resolve_prefix, seconds
+from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
-from ._stream import StreamsMixin
 from ._generated.models import PubAck
-from ._publish import publish
+from ._kv_manager import KeyValueMixin
+from ._publish import (
+    RETRY_ATTEMPTS,
+    RETRY_WAIT,
+    MessageTTL,
+    Schedule,
+    check_retries,
+    counter_add,
+    publish,
+    publish_headers,
+)
+from ._publish_async import DEFAULT_MAX_PENDING, AsyncPublisher, NatsLink, check_max_pending
+from ._stream import StreamsMixin
 from ._transport import NatsTransport, Transport
+from ._validate import check_subject
 
 
-class JetStream(StreamsMixin, GeneratedAPI):
+class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, GeneratedAPI):
     """A JetStream context over one NATS connection.
 
     Every API endpoint is a method (generated, see `GeneratedAPI`); publishing and the data plane
@@ -38,9 +54,12 @@ class JetStream(StreamsMixin, GeneratedAPI):
         api_prefix: str | None = None,
         timeout: float | timedelta = 5.0,
         transport: Transport | None = None,
+        publish_async_max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
         if (nc is None) == (transport is None):
             raise ValueError("give a nats-py connection or a transport")
+        self._publish_async_max_pending = check_max_pending(publish_async_max_pending)
+        self._async_publisher: AsyncPublisher | None = None
         self._nc = nc
         self._owns_connection = False
         self._closed = False
@@ -73,39 +92,153 @@ class JetStream(StreamsMixin, GeneratedAPI):
         expected_stream: str | None = None,
         expected_last_seq: int | None = None,
         expected_last_subject_seq: int | None = None,
+        expected_last_subject_seq_subject: str | None = None,
         expected_last_msg_id: str | None = None,
-        ttl: timedelta | float | None = None,
+        ttl: MessageTTL | None = None,
+        incr: int | None = None,
+        schedule: Schedule | None = None,
+        retry_attempts: int = RETRY_ATTEMPTS,
+        retry_wait: float | timedelta = RETRY_WAIT,
         timeout: Timeout = DEFAULT,
     ) -> PubAck:
         """Publish to a stream subject and wait for the stream's acknowledgement.
 
         The ``expected_*`` options make the server refuse the message (typed `APIError`
         subclasses such as `StreamWrongLastSequenceError`) when the stream is not in that state;
-        ``msg_id`` enables de-duplication; ``ttl`` sets a per-message TTL (ADR-43).
+        ``expected_last_subject_seq`` checks the last message of ``subject``, or of
+        ``expected_last_subject_seq_subject`` (wildcards allowed) when given. ``msg_id`` enables
+        de-duplication; ``ttl`` sets a per-message TTL (whole seconds or ``"never"``, ADR-43);
+        ``incr`` adds to a counter (ADR-49, see `counter_add`); ``schedule`` makes the message a
+        schedule (ADR-51, see `Schedule`). Headers of ``headers`` are sent as given, overridden by
+        the options.
 
         When nobody answers (a leader election, a stream just created elsewhere in the cluster) the
-        publish is retried twice, 250 ms apart, within ``timeout`` (ADR-22); after that it raises
-        `errors.NoStreamResponseError`.
+        publish is retried ``retry_attempts`` times, ``retry_wait`` apart, within ``timeout``
+        (ADR-22); after that it raises `errors.NoStreamResponseError`. A reply that is not a PubAck
+        (a core NATS subscriber answered) raises an `errors.InvalidReplyError`; no ack within
+        ``timeout``, `errors.TimeoutError`.
         """
-        return await publish(
-            self._core,
-            subject,
-            data,
-            headers=headers,
+        wait = check_retries(retry_attempts, retry_wait)
+        hdrs = publish_headers(
+            headers,
             msg_id=msg_id,
             expected_stream=expected_stream,
             expected_last_seq=expected_last_seq,
             expected_last_subject_seq=expected_last_subject_seq,
+            expected_last_subject_seq_subject=expected_last_subject_seq_subject,
             expected_last_msg_id=expected_last_msg_id,
             ttl=ttl,
-            timeout=timeout,
+            incr=incr,
+            schedule=schedule,
         )
+        return await publish(
+            self._core, subject, data, hdrs, timeout=timeout, retry_attempts=retry_attempts, retry_wait=wait
+        )
+
+    async def publish_async(
+        self,
+        subject: str,
+        data: bytes = b"",
+        *,
+        headers: Mapping[str, str] | None = None,
+        msg_id: str | None = None,
+        expected_stream: str | None = None,
+        expected_last_seq: int | None = None,
+        expected_last_subject_seq: int | None = None,
+        expected_last_subject_seq_subject: str | None = None,
+        expected_last_msg_id: str | None = None,
+        ttl: MessageTTL | None = None,
+        incr: int | None = None,
+        schedule: Schedule | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> asyncio.Future[PubAck]:
+        """Publish without waiting for the acknowledgement: returns a future of the `PubAck`.
+
+        At most ``publish_async_max_pending`` acks (see `JetStream`, default 4000) are awaited at
+        once: when the window is full this call waits for room, up to ``timeout``, then raises
+        `errors.TimeoutError`. Once sent, the future fails with `errors.TimeoutError` if no ack
+        arrives within ``timeout``, with the `APIError` the server answered, with
+        `errors.NoStreamResponseError` when no stream captures the subject (after the ADR-22
+        retries), and with `errors.ConnectionClosedError` when the connection drops or closes
+        before the ack arrives (the message may or may not be stored: publish with ``msg_id`` to
+        resend safely). Options as in `publish`. Needs a nats-py connection.
+
+        Wait for every pending ack with `publish_async_complete`.
+        """
+        hdrs = publish_headers(
+            headers,
+            msg_id=msg_id,
+            expected_stream=expected_stream,
+            expected_last_seq=expected_last_seq,
+            expected_last_subject_seq=expected_last_subject_seq,
+            expected_last_subject_seq_subject=expected_last_subject_seq_subject,
+            expected_last_msg_id=expected_last_msg_id,
+            ttl=ttl,
+            incr=incr,
+            schedule=schedule,
+        )
+        check_subject("subject", subject, wildcards=False)
+        return await self._publisher().publish(subject, data, hdrs, self._core.timeout(timeout))
+
+    async def publish_async_complete(self, *, timeout: Timeout = DEFAULT) -> None:
+        """Wait until every `publish_async` ack has arrived or failed; `errors.TimeoutError` if
+        some are still pending after ``timeout``."""
+        if self._async_publisher is not None:
+            await self._async_publisher.complete(self._core.timeout(timeout))
+
+    def publish_async_pending(self) -> int:
+        """How many `publish_async` acks are awaited now."""
+        return 0 if self._async_publisher is None else self._async_publisher.pending
+
+    def batch(self, batch_id: str | None = None, *, timeout: Timeout = DEFAULT) -> Batch:
+        """Start an atomic batch (ADR-50) for a stream with ``allow_atomic``: the messages added
+        are stored together on commit, or not at all. ``batch_id`` (at most 64 characters) is
+        random unless given; ``timeout`` applies to each confirmation awaited. See `Batch`::
+
+            async with js.batch() as b:
+                await b.add("orders.1", b"...")
+                await b.add("orders.2", b"...")
+            b.ack  # the PubAck of the batch: ack.batch, ack.count
+        """
+        return Batch(self._core, batch_id, timeout=timeout)
+
+    async def publish_batch(
+        self, messages: Iterable[BatchMessage], *, batch_id: str | None = None, timeout: Timeout = DEFAULT
+    ) -> PubAck:
+        """Publish ``messages`` as one atomic batch (ADR-50) and return its PubAck (``batch``,
+        ``count``, and ``seq`` of the last message). Either all are stored or none: the server's
+        refusal is raised as its `APIError` (`errors.AtomicPublishDisabledError`,
+        `errors.AtomicPublishTooLargeBatchError` past 1000 messages, an unmet expectation ...)."""
+        return await publish_batch(self._core, messages, batch_id=batch_id, timeout=timeout)
+
+    async def counter_add(
+        self,
+        subject: str,
+        delta: int,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> int:
+        """Add ``delta`` (any size, negative to subtract) to the counter on ``subject`` and return
+        its new total (ADR-49; the stream needs ``allow_msg_counter``, otherwise
+        `errors.MessageIncrDisabledError`)."""
+        return await counter_add(self._core, subject, delta, headers, timeout)
+
+    def _publisher(self) -> AsyncPublisher:
+        if self._async_publisher is None:
+            if self._nc is None:
+                raise InvalidArgumentError("publish_async needs a nats-py connection, not only a transport")
+            link = NatsLink(self._nc, self._core.transport)
+            self._async_publisher = AsyncPublisher(link, max_pending=self._publish_async_max_pending)
+        return self._async_publisher
 
     async def close(self) -> None:
         """Idempotent. Drains and closes the connection if `jetstream.connect` opened it."""
         if self._closed:
             return
         self._closed = True
+        if self._async_publisher is not None:
+            await self._async_publisher.close()
         if self._owns_connection and self._nc is not None and not self._nc.is_closed:
             await self._nc.drain()
 
@@ -124,6 +257,7 @@ async def connect(
     domain: str | None = None,
     api_prefix: str | None = None,
     timeout: float | timedelta = 5.0,
+    publish_async_max_pending: int = DEFAULT_MAX_PENDING,
     **options: Any,
 ) -> JetStream:
     """Connect to NATS and return a `JetStream` that owns the connection.
@@ -133,7 +267,14 @@ async def connect(
     """
     resolve_prefix(domain, api_prefix)  # refuse bad options before opening a connection
     seconds(timeout)
+    check_max_pending(publish_async_max_pending)
     nc = await nats.connect(servers, **options)
-    js = JetStream(nc, domain=domain, api_prefix=api_prefix, timeout=timeout)
+    js = JetStream(
+        nc,
+        domain=domain,
+        api_prefix=api_prefix,
+        timeout=timeout,
+        publish_async_max_pending=publish_async_max_pending,
+    )
     js._owns_connection = True
     return js

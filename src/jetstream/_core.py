@@ -203,7 +203,8 @@ class Core:
         headers = reply.headers or {}
         status = reply.status
         if status:
-            description = headers.get("Description", "")
+            # nats-py folds following header lines into Description when a status has no text.
+            description = headers.get("Description", "").split("\r\n", 1)[0]
             if status == "404":
                 raise NoMessageFoundError(404, _NO_MESSAGE_FOUND, description or "no message found")
             if status.isdigit():

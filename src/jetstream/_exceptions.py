@@ -11,11 +11,30 @@
     │   ├── MalformedReplyError          not valid JSON
     │   └── UnexpectedReplyError         valid JSON of the wrong shape
     ├── InvalidArgumentError             an argument refused before anything was sent (also a ValueError)
-    │   └── InvalidNameError             a stream/consumer/account name or subject (ADR-6)
+    │   ├── InvalidNameError             a stream/consumer/account name or subject (ADR-6)
+    │   └── PayloadTooLargeError         a message over the server's max_payload
     ├── ConnectionClosedError            the NATS connection is closed
-    └── MessageError                     a message cannot be acknowledged
-        ├── MessageAlreadyAckedError     a second ack/nak/term on the same message
-        └── NotJetStreamMessageError     the message has no JetStream reply subject
+    ├── MessageError                     a message cannot be acknowledged
+    │   ├── MessageAlreadyAckedError     a second ack/nak/term on the same message
+    │   └── NotJetStreamMessageError     the message has no JetStream reply subject
+    ├── KeyValueError                    a Key/Value operation failed (ADR-8)
+    │   ├── BucketNotFoundError          no such bucket (or the stream is not a KV bucket)
+    │   ├── BucketExistsError            a bucket of that name exists with another configuration
+    │   ├── KeyNotFoundError             no value under the key (or not at that revision)
+    │   │   └── KeyDeletedError          ... its latest entry is a delete or purge marker (``.entry``)
+    │   ├── WrongLastRevisionError       the key's last revision is not the expected one (10071 or 10164)
+    │   │   └── KeyExistsError           ... create() on a key that has a value
+    │   ├── LimitMarkersNotSupportedError  limit markers need a server with API level >= 1 (ADR-48)
+    │   ├── InvalidKeyError              a key or key filter refused before sending (also InvalidNameError)
+    │   └── HistoryTooLargeError         history outside 1..64 (also InvalidArgumentError)
+    ├── ConsumerConfigMismatchError      create_consumer: the consumer exists with other values (``.fields``)
+    ├── PullError                        a pull request ended with an error status (``.status``, ``.description``)
+    │   ├── ConsumerDeletedError         409 Consumer Deleted: ends messages()/consume() of a durable
+    │   ├── ConsumerIsPushBasedError     409 Consumer is push based: pull from a push consumer
+    │   ├── BadPullRequestError          400 Bad Request: the pull itself is invalid (priority group ...)
+    │   └── PullRequestRejectedError     409 Exceeded MaxWaiting / MaxRequestBatch / MaxRequestExpires ...
+    ├── MissedHeartbeatError             fetch/next: the server stopped sending idle heartbeats
+    └── OrderedConsumerBusyError         an ordered consumer serves one fetch/next/messages at a time
 
 Lower-level errors (nats-py, msgspec) are translated in exactly one place each - the transport and the
 codec - and chained with ``raise ... from``.
@@ -24,6 +43,10 @@ codec - and chained with ``raise ... from``.
 from __future__ import annotations
 
 import builtins
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._kv import KeyValueEntry
 
 
 class JetStreamError(Exception):
@@ -103,6 +126,10 @@ class InvalidArgumentError(JetStreamError, ValueError):
     """An argument was refused before anything was sent (a naive datetime, a bad timeout ...)."""
 
 
+class PayloadTooLargeError(InvalidArgumentError):
+    """A message is larger than the server's ``max_payload``; nothing was sent."""
+
+
 class InvalidNameError(InvalidArgumentError):
     """A name or subject was refused before anything was sent (ADR-6 naming rules)."""
 
@@ -121,3 +148,159 @@ class MessageAlreadyAckedError(MessageError):
 
 class NotJetStreamMessageError(MessageError):
     """The message carries no JetStream ack subject (it was not delivered by a consumer)."""
+
+
+class KeyValueError(JetStreamError):
+    """A Key/Value bucket operation failed. ``bucket`` names the bucket (when known)."""
+
+    def __init__(self, message: str, *, bucket: str | None = None) -> None:
+        self.bucket = bucket
+        super().__init__(message)
+
+
+class BucketNotFoundError(KeyValueError):
+    """The bucket does not exist, or its stream is not a Key/Value bucket."""
+
+    def __init__(self, bucket: str, reason: str = "") -> None:
+        super().__init__(
+            f"key/value bucket {bucket!r} not found" + (f": {reason}" if reason else ""), bucket=bucket
+        )
+
+
+class BucketExistsError(KeyValueError):
+    """`create_key_value` found a bucket of that name with another configuration."""
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__(f"key/value bucket {bucket!r} exists with another configuration", bucket=bucket)
+
+
+class KeyNotFoundError(KeyValueError):
+    """No value under ``key`` (at ``revision``, when one was asked for)."""
+
+    def __init__(self, bucket: str, key: str, revision: int | None = None, *, reason: str = "") -> None:
+        self.key = key
+        self.revision = revision
+        at = "" if revision is None else f" at revision {revision}"
+        super().__init__(
+            f"key {key!r} not found in bucket {bucket!r}{at}" + (f": {reason}" if reason else ""),
+            bucket=bucket,
+        )
+
+
+class KeyDeletedError(KeyNotFoundError):
+    """The key's entry is a delete or purge marker; ``entry`` is that marker (its revision,
+    operation and time)."""
+
+    def __init__(self, entry: KeyValueEntry) -> None:
+        self.entry = entry
+        super().__init__(
+            entry.bucket, entry.key, None, reason=f"{entry.operation.value} at revision {entry.revision}"
+        )
+
+
+class WrongLastRevisionError(KeyValueError):
+    """The key's last revision is not ``expected`` (an `update`, or a `delete`/`purge` with
+    ``last=``). The server reports this with err_code 10071 or, on replicated buckets, 10164; both
+    become this error (``err_code`` says which; the server's `APIError` is the ``__cause__``)."""
+
+    def __init__(self, bucket: str, key: str, expected: int, err_code: int, description: str = "") -> None:
+        self.key = key
+        self.expected = expected
+        self.err_code = err_code
+        self.description = description
+        detail = f" ({description})" if description else ""
+        super().__init__(
+            f"key {key!r} in bucket {bucket!r}: last revision is not {expected}{detail}", bucket=bucket
+        )
+
+
+class KeyExistsError(WrongLastRevisionError):
+    """`create` found a value under the key (the latest entry is not a delete or purge marker)."""
+
+    def __init__(self, bucket: str, key: str, err_code: int, description: str = "") -> None:
+        super().__init__(bucket, key, 0, err_code, description)
+        self.args = (f"key {key!r} already exists in bucket {bucket!r}",)
+
+
+class LimitMarkersNotSupportedError(KeyValueError):
+    """Limit markers (``limit_marker_ttl``, ADR-48) were asked for, but the server's JetStream API
+    level is below 1 (servers older than 2.11)."""
+
+    def __init__(self, bucket: str, level: int) -> None:
+        self.level = level
+        super().__init__(
+            f"bucket {bucket!r}: limit markers need JetStream API level 1 (nats-server 2.11), "
+            f"the server has level {level}",
+            bucket=bucket,
+        )
+
+
+class InvalidKeyError(KeyValueError, InvalidNameError):
+    """A key (or a key filter) that ADR-6 does not allow, refused before anything was sent."""
+
+    def __init__(self, key: object, reason: str) -> None:
+        self.key = key
+        super().__init__(f"invalid key {key!r}: {reason}")
+
+
+class HistoryTooLargeError(KeyValueError, InvalidArgumentError):
+    """A bucket's history must be between 1 and 64 values per key."""
+
+    def __init__(self, history: object) -> None:
+        self.history = history
+        super().__init__(f"history must be between 1 and 64, got {history!r}")
+
+
+class ConsumerConfigMismatchError(JetStreamError):
+    """`create_consumer` found the consumer already there, configured otherwise. ``fields`` names
+    every field the caller set whose value on the server differs (server-filled defaults are not
+    compared)."""
+
+    def __init__(self, stream: str, consumer: str, fields: list[str]) -> None:
+        self.stream = stream
+        self.consumer = consumer
+        self.fields = fields
+        super().__init__(
+            f"consumer {consumer!r} of stream {stream!r} exists with a different configuration: "
+            + ", ".join(fields)
+        )
+
+
+class PullError(JetStreamError):
+    """A pull request was answered with an error status (``status`` 400, 409 ...)."""
+
+    def __init__(self, status: int, description: str) -> None:
+        self.status = status
+        self.description = description
+        super().__init__(f"pull request failed: {status} {description}")
+
+
+class ConsumerDeletedError(PullError):
+    """The consumer was deleted while pulling from it (409 Consumer Deleted)."""
+
+
+class ConsumerIsPushBasedError(PullError):
+    """The consumer is a push consumer: it cannot be pulled from (409 Consumer is push based)."""
+
+
+class BadPullRequestError(PullError):
+    """The server refused the pull request itself (400), e.g. a missing or unknown priority group."""
+
+
+class PullRequestRejectedError(PullError):
+    """The consumer's limits refused the pull (409 Exceeded MaxWaiting, MaxRequestBatch,
+    MaxRequestExpires or MaxRequestMaxBytes)."""
+
+
+class MissedHeartbeatError(JetStreamError):
+    """No idle heartbeat arrived for twice the heartbeat interval while connected: the pull request
+    was lost (server restart, consumer moved or deleted)."""
+
+    def __init__(self, heartbeat: float) -> None:
+        self.heartbeat = heartbeat
+        super().__init__(f"no idle heartbeat for {2 * heartbeat:g}s (heartbeat {heartbeat:g}s)")
+
+
+class OrderedConsumerBusyError(JetStreamError):
+    """An ordered consumer delivers in order to one reader: a second fetch, next or messages()
+    while one is running is refused."""

@@ -24,7 +24,7 @@ _V2_MIN_TOKENS = 11
 
 
 @dataclass(frozen=True, slots=True)
-class SequencePair:
+class MsgSequence:
     stream: int
     consumer: int
 
@@ -35,7 +35,7 @@ class MsgMetadata:
 
     stream: str
     consumer: str
-    sequence: SequencePair
+    sequence: MsgSequence
     num_delivered: int
     num_pending: int
     timestamp: Timestamp
@@ -60,7 +60,7 @@ class MsgMetadata:
         return cls(
             stream=stream,
             consumer=consumer,
-            sequence=SequencePair(int(sseq), int(cseq)),
+            sequence=MsgSequence(int(sseq), int(cseq)),
             num_delivered=int(delivered),
             num_pending=int(pending),
             timestamp=Timestamp.from_nanos(int(ts)),

@@ -15,7 +15,13 @@ from typing import Protocol
 import nats.errors
 from nats.aio.client import Client as NATS
 
-from ._exceptions import ConnectionClosedError, NoRespondersError, TimeoutError
+from ._exceptions import (
+    ConnectionClosedError,
+    InvalidArgumentError,
+    NoRespondersError,
+    PayloadTooLargeError,
+    TimeoutError,
+)
 
 # nats-py needs a number; "no timeout" is a very long one.
 _FOREVER = 365 * 24 * 3600.0
@@ -34,6 +40,19 @@ class Reply:
     def status(self) -> str:
         """The NATS status code of a status message ("404", "408" ...), or "" for data."""
         return (self.headers or {}).get("Status", "")
+
+
+def translate(exc: nats.errors.Error, subject: str) -> Exception:
+    """The typed error for a nats-py failure to send; the caller chains it with ``from``."""
+    if isinstance(exc, nats.errors.MaxPayloadError):
+        return PayloadTooLargeError(f"message to {subject!r} exceeds the server's max_payload: {exc}")
+    if isinstance(exc, (nats.errors.BadSubjectError, nats.errors.BadHeaderError)):
+        return InvalidArgumentError(f"cannot send to {subject!r}: {exc}")
+    if isinstance(exc, (nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError)):
+        return ConnectionClosedError(f"connection closed while sending to {subject!r}")
+    if isinstance(exc, nats.errors.OutboundBufferLimitError):
+        return ConnectionClosedError(f"disconnected and the reconnect buffer is full: {subject!r} not sent")
+    return ConnectionClosedError(f"cannot send to {subject!r}: {exc!r}")
 
 
 class Transport(Protocol):
@@ -69,8 +88,8 @@ class NatsTransport:
     ) -> None:
         try:
             await self.nc.publish(subject, payload, reply=reply, headers=dict(headers) if headers else None)
-        except nats.errors.ConnectionClosedError as exc:
-            raise ConnectionClosedError(f"connection closed while publishing to {subject!r}") from exc
+        except nats.errors.Error as exc:
+            raise translate(exc, subject) from exc
 
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
@@ -86,8 +105,8 @@ class NatsTransport:
             raise NoRespondersError(subject) from exc
         except nats.errors.TimeoutError as exc:
             raise TimeoutError(subject, timeout) from exc
-        except nats.errors.ConnectionClosedError as exc:
-            raise ConnectionClosedError(f"connection closed while requesting {subject!r}") from exc
+        except nats.errors.Error as exc:
+            raise translate(exc, subject) from exc
         return Reply(msg.subject, msg.data, msg.headers, msg.reply)
 
     def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:

@@ -9,7 +9,7 @@ import pytest
 from jetstream import MockTransport, errors
 from jetstream._core import Core
 from jetstream._headers import Headers
-from jetstream._message import Message, MsgMetadata, SequencePair
+from jetstream._message import Message, MsgMetadata, MsgSequence
 
 V1 = "$JS.ACK.ORDERS.worker.3.1042.17.1764297219123456789.5"
 V2 = "$JS.ACK.hub.ACCHASH.ORDERS.worker.3.1042.17.1764297219123456789.5.XYZ"
@@ -24,7 +24,7 @@ def _message(reply: str = V1) -> tuple[Message, MockTransport]:
 def test_v1_metadata() -> None:
     meta = MsgMetadata.parse(V1)
     assert (meta.stream, meta.consumer) == ("ORDERS", "worker")
-    assert meta.sequence == SequencePair(stream=1042, consumer=17)
+    assert meta.sequence == MsgSequence(stream=1042, consumer=17)
     assert (meta.num_delivered, meta.num_pending) == (3, 5)
     assert (meta.domain, meta.account_hash) == (None, None)
     assert meta.timestamp.isoformat_ns() == "2025-11-28T02:33:39.123456789Z"
@@ -38,7 +38,7 @@ def test_v2_metadata_with_domain_and_account_hash() -> None:
         "ORDERS",
         "worker",
     )
-    assert meta.sequence == SequencePair(1042, 17)
+    assert meta.sequence == MsgSequence(1042, 17)
     assert MsgMetadata.parse(V2_NO_DOMAIN).domain is None
     # The trailing random token is optional.
     assert MsgMetadata.parse(V2.rsplit(".", 1)[0]).stream == "ORDERS"

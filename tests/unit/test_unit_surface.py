@@ -68,6 +68,13 @@ CONTRACT = [
     "MockTransport",
     "Transport",
     "__version__",
+    "KeyValue",
+    "KeyValueConfig",
+    "KeyValueEntry",
+    "KeyValueOp",
+    "KeyValueStatus",
+    "KeyWatcher",
+    "InitialValuesDone",
 ]
 
 ERROR_CONTRACT = [
@@ -85,6 +92,16 @@ ERROR_CONTRACT = [
     "MalformedReplyError",
     "UnexpectedReplyError",
     "ConnectionClosedError",
+    "KeyValueError",
+    "BucketNotFoundError",
+    "BucketExistsError",
+    "KeyNotFoundError",
+    "KeyDeletedError",
+    "WrongLastRevisionError",
+    "KeyExistsError",
+    "InvalidKeyError",
+    "HistoryTooLargeError",
+    "LimitMarkersNotSupportedError",
 ]
 
 
@@ -175,3 +192,19 @@ async def test_client_context_manager_and_idempotent_close() -> None:
         assert js.nc is None
     await js.close()
     await js.close()
+
+
+def test_key_value_management_methods() -> None:
+    for name in (
+        "create_key_value",
+        "update_key_value",
+        "create_or_update_key_value",
+        "key_value",
+        "delete_key_value",
+        "key_value_bucket_names",
+        "key_value_buckets",
+    ):
+        fn = getattr(JetStream, name)
+        assert inspect.iscoroutinefunction(fn), name
+        param = inspect.signature(fn).parameters["timeout"]
+        assert (param.kind, param.default) == (inspect.Parameter.KEYWORD_ONLY, jetstream.DEFAULT), name

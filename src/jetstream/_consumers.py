@@ -1,0 +1,199 @@
+"""The consumer entry points of `JetStream` (ADR-37): get, create, update, delete, ordered.
+
+Getting a consumer never creates or changes it; creating refuses an existing consumer configured
+otherwise with `errors.ConsumerConfigMismatchError`, which names the fields that differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from ._core import DEFAULT, Timeout
+from ._exceptions import ConsumerConfigMismatchError, InvalidArgumentError
+from ._generated.errors import ConsumerAlreadyExistsError
+from ._generated.models import ConsumerConfig, DeliverPolicy, ReplayPolicy
+from ._ordered import OrderedConfig, OrderedConsumer
+from ._pull import Consumer
+from ._pull_status import seconds_of
+from ._validate import check_name, check_subject
+
+if TYPE_CHECKING:
+    from ._generated.api import GeneratedAPI
+
+    _Base = GeneratedAPI
+else:
+    _Base = object
+
+# Fields compared as one: the server may store a single filter in either form.
+_FILTER_FIELDS = ("filter_subject", "filter_subjects")
+_NAME_FIELDS = ("name", "durable_name")
+_DEFAULT_INACTIVE = timedelta(minutes=5)
+
+
+def _filters(config: ConsumerConfig) -> list[str]:
+    if config.filter_subjects:
+        return sorted(config.filter_subjects)
+    return [config.filter_subject] if config.filter_subject else []
+
+
+def _same(wanted: Any, actual: Any) -> bool:
+    if isinstance(wanted, Mapping) and isinstance(actual, Mapping):
+        # The server adds its own metadata (_nats.*); only the caller's keys count.
+        return all(actual.get(k) == v for k, v in wanted.items())
+    if isinstance(wanted, (list, tuple)) and isinstance(actual, (list, tuple)):
+        return len(wanted) == len(actual) and all(_same(w, a) for w, a in zip(wanted, actual, strict=True))
+    return bool(wanted == actual)
+
+
+def config_differences(wanted: ConsumerConfig, actual: ConsumerConfig) -> list[str]:
+    """The fields set in `wanted` whose value in `actual` differs (unset fields are server defaults
+    and are not compared)."""
+    fields: list[str] = []
+    for name in wanted.__struct_fields__:
+        value = getattr(wanted, name)
+        if value is None or name in _NAME_FIELDS:
+            continue
+        if name in _FILTER_FIELDS:
+            if _filters(wanted) != _filters(actual) and name not in fields:
+                fields.append(name)
+            continue
+        if not _same(value, getattr(actual, name)):
+            fields.append(name)
+    return fields
+
+
+async def get_consumer(js: GeneratedAPI, stream: str, name: str, *, timeout: Timeout = DEFAULT) -> Consumer:
+    """A handle on an existing consumer (one CONSUMER.INFO request; nothing is changed)."""
+    return Consumer(js, await js.consumer_info(stream, name, timeout=timeout))
+
+
+async def put_consumer(
+    js: GeneratedAPI,
+    stream: str,
+    config: ConsumerConfig | str,
+    action: str | None,
+    *,
+    timeout: Timeout = DEFAULT,
+) -> Consumer:
+    """CONSUMER.CREATE with `action` ("create", "update" or None for either)."""
+    if isinstance(config, str):
+        config = ConsumerConfig(name=config, durable_name=config)
+    if not isinstance(config, ConsumerConfig):
+        raise InvalidArgumentError(f"config must be a ConsumerConfig or a name, got {type(config).__name__}")
+    try:
+        info = await js.consumer_create(stream, config, action=action, timeout=timeout)
+    except ConsumerAlreadyExistsError as exc:
+        name = config.name or config.durable_name
+        if name is None:
+            raise
+        existing = await js.consumer_info(stream, name, timeout=timeout)
+        # The SDK's own default (explicit acks) counts as set by the caller.
+        wanted = (
+            config
+            if config.ack_policy is not None
+            else msgspec.structs.replace(config, ack_policy="explicit")
+        )
+        fields = config_differences(wanted, existing.config)
+        if not fields:
+            raise
+        raise ConsumerConfigMismatchError(stream, name, fields) from exc
+    return Consumer(js, info)
+
+
+class ConsumersMixin(_Base):
+    """Consumer handles on `JetStream` (mixed in; relies on the generated consumer endpoints)."""
+
+    async def consumer(self, stream: str, name: str, *, timeout: Timeout = DEFAULT) -> Consumer:
+        """A `Consumer` handle on an existing consumer. Never creates or changes it.
+
+        Raises `errors.ConsumerNotFoundError`, `errors.StreamNotFoundError`, `errors.TimeoutError` ...
+        """
+        return await get_consumer(self, stream, name, timeout=timeout)
+
+    async def create_consumer(
+        self, stream: str, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
+    ) -> Consumer:
+        """Create a consumer (a name alone: a durable pull consumer with explicit acks; a config
+        without a name: an ephemeral one, named by the SDK). The same config again is fine; an
+        existing consumer configured otherwise raises `errors.ConsumerConfigMismatchError` naming
+        the differing fields."""
+        return await put_consumer(self, stream, config, "create", timeout=timeout)
+
+    async def update_consumer(
+        self, stream: str, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
+    ) -> Consumer:
+        """Update an existing consumer (`errors.ConsumerDoesNotExistError` if there is none;
+        `errors.ConsumerCreateError` for a change the server cannot apply)."""
+        return await put_consumer(self, stream, config, "update", timeout=timeout)
+
+    async def create_or_update_consumer(
+        self, stream: str, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
+    ) -> Consumer:
+        """Create the consumer, or update it to this config if it exists."""
+        return await put_consumer(self, stream, config, None, timeout=timeout)
+
+    async def delete_consumer(self, stream: str, name: str, *, timeout: Timeout = DEFAULT) -> None:
+        """Delete a consumer (`errors.ConsumerNotFoundError` if there is none)."""
+        await self.consumer_delete(stream, name, timeout=timeout)
+
+    async def ordered_consumer(
+        self,
+        stream: str,
+        *,
+        filter_subjects: Sequence[str] | str | None = None,
+        deliver_policy: DeliverPolicy | str = "all",
+        opt_start_seq: int | None = None,
+        opt_start_time: datetime | None = None,
+        headers_only: bool = False,
+        replay_policy: ReplayPolicy | str = "instant",
+        inactive_threshold: timedelta | float = _DEFAULT_INACTIVE,
+        metadata: dict[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> OrderedConsumer:
+        """An `OrderedConsumer` on ``stream`` (ADR-17): every message exactly once, in order.
+
+        The first server consumer is created now (so a missing stream raises
+        `errors.StreamNotFoundError` here). ``opt_start_seq`` / ``opt_start_time`` imply
+        ``deliver_policy`` "by_start_sequence" / "by_start_time".
+        """
+        check_name("stream", stream)
+        if isinstance(filter_subjects, str):
+            filter_subjects = [filter_subjects]
+        filters = tuple(filter_subjects or ())
+        for subject in filters:
+            check_subject("filter", subject)
+        if opt_start_seq is not None:
+            if opt_start_seq < 1:
+                raise InvalidArgumentError(f"opt_start_seq must be at least 1, got {opt_start_seq}")
+            deliver_policy = "by_start_sequence"
+        if opt_start_time is not None:
+            if opt_start_seq is not None:
+                raise InvalidArgumentError("give opt_start_seq or opt_start_time, not both")
+            deliver_policy = "by_start_time"
+        inactive = (
+            inactive_threshold
+            if isinstance(inactive_threshold, timedelta)
+            else timedelta(seconds=seconds_of(inactive_threshold, "inactive_threshold"))
+        )
+        if inactive <= timedelta(0):
+            raise InvalidArgumentError(f"inactive_threshold must be positive, got {inactive_threshold!r}")
+        config = OrderedConfig(
+            filter_subjects=filters,
+            deliver_policy=deliver_policy,
+            opt_start_seq=opt_start_seq,
+            opt_start_time=opt_start_time,
+            headers_only=headers_only,
+            replay_policy=replay_policy,
+            inactive_threshold=inactive,
+            metadata=metadata,
+        )
+        oc = OrderedConsumer(self, stream, config)
+        timeout_s = self._core.timeout(timeout)
+        deadline = None if timeout_s is None else asyncio.get_running_loop().time() + timeout_s
+        await oc._ensure(deadline, "start")
+        return oc

@@ -1,0 +1,298 @@
+"""Key/Value bucket management on `JetStream` (ADR-8 "KV Management"): create, update, bind,
+delete and list buckets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from ._build import merge_config
+from ._core import DEFAULT, Timeout
+from ._exceptions import (
+    BucketExistsError,
+    BucketNotFoundError,
+    HistoryTooLargeError,
+    InvalidArgumentError,
+    LimitMarkersNotSupportedError,
+)
+from ._generated.api import GeneratedAPI
+from ._generated.errors import StreamNameExistError, StreamNotFoundError
+from ._generated.models import (
+    Placement,
+    PubAck,
+    Republish,
+    StorageType,
+    StreamConfig,
+    StreamInfo,
+    StreamSource,
+    SubjectTransform,
+)
+from ._kv import MAX_HISTORY, STREAM_PREFIX, KeyValue, KeyValueConfig, KeyValueStatus, check_bucket
+from ._time import Duration, nanos
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client as NATS
+
+    from ._publish import MessageTTL
+
+__all__ = ["KeyValueMixin", "stream_config"]
+
+# ADR-8: the duplicate window is at most 2 minutes, and never longer than the TTL.
+_MAX_DUPLICATE_WINDOW_NS = 120 * 1_000_000_000
+_NS_PER_S = 1_000_000_000
+# Only listing streams that capture some `$KV.<bucket>.>` finds buckets (as nats.go does).
+_BUCKET_SUBJECTS = "$KV.*.>"
+
+
+def _positive_ns(name: str, value: timedelta | float | None) -> int:
+    if value is None:
+        return 0
+    ns = nanos(value)
+    if ns < 0:
+        raise InvalidArgumentError(f"{name} must not be negative, got {value!r}")
+    return ns
+
+
+def stream_config(config: KeyValueConfig, *, api_level: int | None = None) -> StreamConfig:
+    """The stream a bucket is (ADR-8), with ADR-48 limit markers and ADR-57 mirrors/sources.
+
+    ``api_level`` is the server's JetStream API level; it must be given (and >= 1) when
+    ``limit_marker_ttl`` is set.
+    """
+    bucket = check_bucket(config.bucket)
+    history = config.history
+    if isinstance(history, bool) or not isinstance(history, int) or not 1 <= history <= MAX_HISTORY:
+        raise HistoryTooLargeError(history)
+    ttl_ns = _positive_ns("ttl", config.ttl)
+    marker_ns = _positive_ns("limit_marker_ttl", config.limit_marker_ttl)
+    allow_msg_ttl: bool | None = None
+    marker_ttl: Duration | None = None
+    if marker_ns:
+        if marker_ns < _NS_PER_S:
+            raise InvalidArgumentError(
+                f"limit_marker_ttl must be at least 1 second, got {config.limit_marker_ttl!r}"
+            )
+        if api_level is None or api_level < 1:
+            raise LimitMarkersNotSupportedError(bucket, api_level or 0)
+        allow_msg_ttl = True
+        marker_ttl = Duration(marker_ns)
+    duplicate_window = min(ttl_ns, _MAX_DUPLICATE_WINDOW_NS) if ttl_ns else _MAX_DUPLICATE_WINDOW_NS
+    cfg = StreamConfig(
+        name=STREAM_PREFIX + bucket,
+        description=config.description,
+        retention="limits",
+        max_consumers=-1,
+        max_msgs=-1,
+        max_msgs_per_subject=history,
+        max_bytes=config.max_bytes,
+        max_age=Duration(ttl_ns),
+        max_msg_size=config.max_value_size,
+        storage=config.storage,
+        compression="s2" if config.compression else "none",
+        num_replicas=config.replicas,
+        discard="new",
+        duplicate_window=Duration(duplicate_window),
+        placement=config.placement,
+        deny_delete=True,
+        allow_rollup_hdrs=True,
+        allow_direct=True,
+        republish=config.republish,
+        metadata=dict(config.metadata) if config.metadata is not None else None,
+        allow_msg_ttl=allow_msg_ttl,
+        subject_delete_marker_ttl=marker_ttl,
+    )
+    if config.mirror is not None:
+        # ADR-57: a mirror names the origin's stream and answers direct gets for it.
+        mirror = msgspec.structs.replace(config.mirror)
+        if not mirror.name.startswith(STREAM_PREFIX):
+            mirror.name = STREAM_PREFIX + mirror.name
+        cfg.mirror = mirror
+        cfg.mirror_direct = True
+        return cfg
+    if config.sources:
+        sources: list[StreamSource] = []
+        for given in config.sources:
+            if given.subject_transforms:
+                # Custom transforms (e.g. a plain stream as a source) are used exactly as given.
+                sources.append(given)
+                continue
+            source = msgspec.structs.replace(given)
+            origin = source.name.removeprefix(STREAM_PREFIX)
+            source.name = STREAM_PREFIX + origin
+            # The same bucket in another domain keeps its subjects; anything else is mapped.
+            if source.external is None or origin != bucket:
+                source.subject_transforms = [SubjectTransform(src=f"$KV.{origin}.>", dest=f"$KV.{bucket}.>")]
+            sources.append(source)
+        cfg.sources = sources
+    cfg.subjects = [f"$KV.{bucket}.>"]
+    return cfg
+
+
+class KeyValueMixin(GeneratedAPI):
+    """Key/Value buckets on `JetStream` (ADR-8 ``KeyValueManager``)."""
+
+    if TYPE_CHECKING:
+        # Supplied by `JetStream`; declared so that a `KeyValue` can publish and subscribe.
+        @property
+        def nc(self) -> NATS | None: ...
+
+        async def publish(
+            self,
+            subject: str,
+            data: bytes = b"",
+            *,
+            headers: Mapping[str, str] | None = None,
+            expected_last_subject_seq: int | None = None,
+            ttl: MessageTTL | None = None,
+            timeout: Timeout = DEFAULT,
+        ) -> PubAck: ...
+
+    async def _bucket_stream_config(self, config: KeyValueConfig, timeout: Timeout) -> StreamConfig:
+        level = None
+        if config.limit_marker_ttl is not None and nanos(config.limit_marker_ttl) > 0:
+            # ADR-48: ask the JetStream we manage (not the server we are connected to).
+            level = (await self.account_info(timeout=timeout)).api.level
+        return stream_config(config, api_level=level)
+
+    async def create_key_value(
+        self,
+        config: KeyValueConfig | str,
+        /,
+        *,
+        description: str | None = None,
+        history: int | None = None,
+        ttl: timedelta | None = None,
+        max_value_size: int | None = None,
+        max_bytes: int | None = None,
+        storage: StorageType | str | None = None,
+        replicas: int | None = None,
+        placement: Placement | None = None,
+        republish: Republish | None = None,
+        mirror: StreamSource | None = None,
+        sources: list[StreamSource] | None = None,
+        compression: bool | None = None,
+        limit_marker_ttl: timedelta | None = None,
+        metadata: dict[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> KeyValue:
+        """Create a bucket (a `KeyValueConfig`, or a bucket name with keyword options) and return
+        its handle. Creating it again with the same configuration is fine; with another one it
+        raises `errors.BucketExistsError`. Raises `errors.HistoryTooLargeError`,
+        `errors.LimitMarkersNotSupportedError`, `errors.InvalidNameError` before sending."""
+        cfg = _merge(config, locals())
+        scfg = await self._bucket_stream_config(cfg, timeout)
+        try:
+            info = await self.stream_create(scfg, timeout=timeout)
+        except StreamNameExistError as exc:
+            raise BucketExistsError(cfg.bucket) from exc
+        return KeyValue(self, info)
+
+    async def update_key_value(
+        self,
+        config: KeyValueConfig | str,
+        /,
+        *,
+        description: str | None = None,
+        history: int | None = None,
+        ttl: timedelta | None = None,
+        max_value_size: int | None = None,
+        max_bytes: int | None = None,
+        storage: StorageType | str | None = None,
+        replicas: int | None = None,
+        placement: Placement | None = None,
+        republish: Republish | None = None,
+        mirror: StreamSource | None = None,
+        sources: list[StreamSource] | None = None,
+        compression: bool | None = None,
+        limit_marker_ttl: timedelta | None = None,
+        metadata: dict[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> KeyValue:
+        """Update an existing bucket to this configuration (options not given take their
+        defaults, as on create); raises `errors.BucketNotFoundError` when there is none."""
+        cfg = _merge(config, locals())
+        scfg = await self._bucket_stream_config(cfg, timeout)
+        try:
+            info = await self.stream_update(scfg, timeout=timeout)
+        except StreamNotFoundError as exc:
+            raise BucketNotFoundError(cfg.bucket) from exc
+        return KeyValue(self, info)
+
+    async def create_or_update_key_value(
+        self,
+        config: KeyValueConfig | str,
+        /,
+        *,
+        description: str | None = None,
+        history: int | None = None,
+        ttl: timedelta | None = None,
+        max_value_size: int | None = None,
+        max_bytes: int | None = None,
+        storage: StorageType | str | None = None,
+        replicas: int | None = None,
+        placement: Placement | None = None,
+        republish: Republish | None = None,
+        mirror: StreamSource | None = None,
+        sources: list[StreamSource] | None = None,
+        compression: bool | None = None,
+        limit_marker_ttl: timedelta | None = None,
+        metadata: dict[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> KeyValue:
+        """Update the bucket if it exists, else create it."""
+        cfg = _merge(config, locals())
+        scfg = await self._bucket_stream_config(cfg, timeout)
+        info: StreamInfo
+        try:
+            info = await self.stream_update(scfg, timeout=timeout)
+        except StreamNotFoundError:
+            try:
+                info = await self.stream_create(scfg, timeout=timeout)
+            except StreamNameExistError as exc:  # created meanwhile, differently
+                raise BucketExistsError(cfg.bucket) from exc
+        return KeyValue(self, info)
+
+    async def key_value(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> KeyValue:
+        """A handle on an existing bucket; raises `errors.BucketNotFoundError` when there is none
+        (or the stream of that name is not a bucket)."""
+        check_bucket(bucket)
+        try:
+            info = await self.stream_info(STREAM_PREFIX + bucket, timeout=timeout)
+        except StreamNotFoundError as exc:
+            raise BucketNotFoundError(bucket) from exc
+        if (info.config.max_msgs_per_subject or 0) < 1:
+            raise BucketNotFoundError(bucket, f"stream {info.config.name!r} is not a key/value bucket")
+        return KeyValue(self, info)
+
+    async def delete_key_value(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> None:
+        """Delete a bucket with all its keys; raises `errors.BucketNotFoundError` when there is none."""
+        check_bucket(bucket)
+        try:
+            await self.stream_delete(STREAM_PREFIX + bucket, timeout=timeout)
+        except StreamNotFoundError as exc:
+            raise BucketNotFoundError(bucket) from exc
+
+    async def key_value_bucket_names(self, *, timeout: Timeout = DEFAULT) -> list[str]:
+        """The names of every bucket (every page)."""
+        names = await self.stream_names(subject=_BUCKET_SUBJECTS, timeout=timeout)
+        return [n.removeprefix(STREAM_PREFIX) for n in names if n.startswith(STREAM_PREFIX)]
+
+    async def key_value_buckets(self, *, timeout: Timeout = DEFAULT) -> list[KeyValueStatus]:
+        """The status of every bucket (every page)."""
+        infos: list[StreamInfo] = await self.stream_list(subject=_BUCKET_SUBJECTS, timeout=timeout)
+        return [
+            KeyValueStatus(i.config.name.removeprefix(STREAM_PREFIX), i)
+            for i in infos
+            if i.config.name.startswith(STREAM_PREFIX)
+        ]
+
+
+_OPTIONS = tuple(f for f in KeyValueConfig.__struct_fields__ if f != "bucket")
+
+
+def _merge(config: KeyValueConfig | str, given: Mapping[str, object]) -> KeyValueConfig:
+    """`config` (or a bucket name) with the keyword options that were given."""
+    return merge_config(KeyValueConfig, config, ("bucket",), {k: given[k] for k in _OPTIONS}, {})

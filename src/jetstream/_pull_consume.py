@@ -1,0 +1,144 @@
+"""`ConsumeContext`: ``consume(handler)`` - one background task that takes messages from a
+`MessageStream` (or an ordered consumer's stream) and calls the handler; no task per message.
+
+The handler's exceptions are reported (``on_error``, else logged) and consuming goes on; a terminal
+error ends it and is reported too. ``CancelledError`` is never swallowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Generator
+from types import TracebackType
+from typing import Any, Protocol
+
+from ._exceptions import JetStreamError
+from ._message import Message
+from ._pull_status import logger
+
+
+class MessageSource(Protocol):
+    """What `ConsumeContext` runs: a `MessageStream`, or an ordered consumer's stream."""
+
+    def __aiter__(self) -> MessageSource: ...
+
+    async def __anext__(self) -> Message: ...
+
+    def _request_stop(self) -> None: ...
+
+    def _request_drain(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+Handler = Callable[[Message], "Awaitable[object] | object"]
+
+
+class ConsumeContext:
+    """A running `consume()`: one background task that takes messages and calls the handler.
+
+    ``stop()`` ends it after the message being handled (buffered ones are dropped, unacknowledged);
+    ``drain()`` stops pulling and ends once the buffered messages are handled. Both return
+    ``closed``, a future done when the task has ended (``await ctx.stop()`` waits for it).
+    ``error`` is the terminal error, if one ended it (it was also passed to ``on_error``).
+    Also an async context manager that stops on exit.
+    """
+
+    def __init__(
+        self, source: MessageSource, handler: Handler, on_error: Callable[[BaseException], object] | None
+    ) -> None:
+        self._source = source
+        self._handler = handler
+        self._on_error = on_error
+        self._error: BaseException | None = None
+        loop = asyncio.get_running_loop()
+        self._closed: asyncio.Future[None] = loop.create_future()
+        self._task = loop.create_task(self._run(), name="jetstream-consume")
+
+    @property
+    def closed(self) -> Awaitable[None]:
+        """``await ctx.closed`` returns once consuming has ended, whatever the reason (at once when
+        awaited from the handler itself, which would otherwise wait for itself)."""
+        return _Closed(self)
+
+    @property
+    def done(self) -> bool:
+        """Whether consuming has ended."""
+        return self._closed.done()
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._error
+
+    @property
+    def source(self) -> MessageSource:
+        return self._source
+
+    def stop(self) -> Awaitable[None]:
+        """Stop after the message being handled; returns `closed` (awaiting it is optional)."""
+        self._source._request_stop()
+        return _Closed(self)
+
+    def drain(self) -> Awaitable[None]:
+        """Stop pulling, handle what is buffered, then stop; returns `closed`."""
+        self._source._request_drain()
+        return _Closed(self)
+
+    def _report(self, exc: BaseException) -> None:
+        if self._on_error is None:
+            logger.error("consume: %s", exc, exc_info=exc)
+            return
+        try:
+            self._on_error(exc)
+        except Exception:
+            logger.exception("on_error raised while handling %r", exc)
+
+    async def _run(self) -> None:
+        handler = self._handler
+        try:
+            async for msg in self._source:
+                try:
+                    result = handler(msg)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception as exc:
+                    self._report(exc)
+        except JetStreamError as exc:
+            self._error = exc
+            self._report(exc)
+        except Exception as exc:  # a bug: report it rather than let the task die silently
+            self._error = exc
+            self._report(exc)
+        finally:
+            try:
+                await self._source.stop()
+            except Exception:
+                logger.debug("consume: stop failed", exc_info=True)
+            finally:
+                if not self._closed.done():
+                    self._closed.set_result(None)
+
+    async def __aenter__(self) -> ConsumeContext:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+
+class _Closed:
+    """Awaitable end of a `ConsumeContext`. Awaiting it never cancels the shared future, and from
+    the consume task itself (a handler calling ``await ctx.stop()``) it returns at once."""
+
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: ConsumeContext) -> None:
+        self._ctx = ctx
+
+    def __await__(self) -> Generator[Any, None, None]:
+        ctx = self._ctx
+        if asyncio.current_task() is ctx._task or ctx._closed.done():
+            return
+        yield from asyncio.shield(ctx._closed).__await__()

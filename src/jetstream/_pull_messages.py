@@ -1,0 +1,497 @@
+"""Continuous pulls (ADR-37): `MessageStream`, what ``consumer.messages()`` returns and what
+``consumer.consume(handler)`` runs (`_pull_consume`).
+
+One subscription receives the answers to every pull. The count of messages (or bytes) buffered or
+still owed by outstanding pulls is kept; when it falls below the threshold a pull for the
+difference is sent. Statuses that end a pull give back what it still owed (``Nats-Pending-*``).
+Heartbeats are always requested; twice the interval without anything while connected is a
+`MissedHeartbeat` event and a fresh pull. A disconnect pauses the timer and the pulling, a
+reconnect sends a fresh pull. Only 409 Consumer Deleted, 409 Consumer is push based and 400 end
+the stream.
+
+The pulling is done by whoever waits for the next message (the iterating caller, or the one task
+of `consume`): no task per message, and none at all for `messages()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import math
+import weakref
+from collections import deque
+from dataclasses import dataclass
+from datetime import timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from ._codec import encode
+from ._exceptions import ConnectionClosedError, InvalidArgumentError
+from ._generated.models import ConsumerGetnextRequest
+from ._message import Message
+from ._pull_status import (
+    BYTES_ONLY_BATCH,
+    DEFAULT_MAX_MESSAGES,
+    PIN_ID,
+    SUB_GONE,
+    Disconnected,
+    EventHandler,
+    Kind,
+    LeadershipChanged,
+    MissedHeartbeat,
+    PinIdMismatch,
+    Priority,
+    PullWarning,
+    Reconnected,
+    Signal,
+    classify,
+    emit,
+    msg_size,
+    pending_counts,
+    pull_error,
+    seconds_of,
+    spawn_cleanup,
+    status_of,
+)
+from ._time import Duration, nanos
+
+if TYPE_CHECKING:
+    from ._pull import Consumer
+
+_MIN_EXPIRES = 1.0
+_MIN_HEARTBEAT = 0.5
+_MAX_HEARTBEAT = 30.0
+# Pause before pulling again after a pull was refused (409 Exceeded ..., 503), capped by the heartbeat.
+_RETRY_PAUSE = 1.0
+# While disconnected, look at the connection at least this often (in case a notification is missed).
+_DISCONNECTED_POLL = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    max_messages: int
+    max_bytes: int | None
+    expires: float
+    heartbeat: float
+    threshold_messages: int
+    threshold_bytes: int
+    priority: Priority
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        max_messages: int | None,
+        max_bytes: int | None,
+        expires: float | timedelta,
+        heartbeat: float | timedelta | None,
+        threshold_messages: int | None,
+        threshold_bytes: int | None,
+        priority: Priority,
+    ) -> StreamOptions:
+        if max_messages is not None and max_bytes is not None:
+            raise InvalidArgumentError("give max_messages or max_bytes, not both (ADR-37)")
+        for name, value in (("max_messages", max_messages), ("max_bytes", max_bytes)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
+        exp = seconds_of(expires, "expires")
+        if exp < _MIN_EXPIRES:
+            raise InvalidArgumentError(f"expires must be at least {_MIN_EXPIRES:g}s, got {exp:g}s")
+        if heartbeat is None:
+            hb = min(_MAX_HEARTBEAT, max(_MIN_HEARTBEAT, exp / 2))
+        else:
+            hb = seconds_of(heartbeat, "heartbeat")
+            if hb < _MIN_HEARTBEAT - 1e-9 or 2 * hb > exp:
+                raise InvalidArgumentError(
+                    f"heartbeat must be between {_MIN_HEARTBEAT:g}s and half of expires, got {hb:g}s"
+                )
+        if max_bytes is not None:
+            msgs = BYTES_ONLY_BATCH
+            t_bytes = _threshold(threshold_bytes, max_bytes, "threshold_bytes")
+            t_msgs = 0
+            if threshold_messages is not None:
+                raise InvalidArgumentError("threshold_messages goes with max_messages, not max_bytes")
+        else:
+            msgs = DEFAULT_MAX_MESSAGES if max_messages is None else max_messages
+            t_msgs = _threshold(threshold_messages, msgs, "threshold_messages")
+            t_bytes = 0
+            if threshold_bytes is not None:
+                raise InvalidArgumentError("threshold_bytes goes with max_bytes, not max_messages")
+        return cls(msgs, max_bytes, exp, hb, t_msgs, t_bytes, priority)
+
+
+def _threshold(value: int | None, limit: int, name: str) -> int:
+    if value is None:
+        return math.ceil(limit / 2)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+        raise InvalidArgumentError(f"{name} must be between 1 and {limit}, got {value!r}")
+    return value
+
+
+class _State(enum.Enum):
+    NEW = enum.auto()
+    OPEN = enum.auto()
+    DRAINING = enum.auto()  # no more pulls; the buffer is still handed out
+    CLOSED = enum.auto()
+
+
+class ResetNeeded(Exception):
+    """Internal: an ordered consumer must recreate its consumer (never reaches users)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Inbox:
+    """The receiving half of a `MessageStream`: nats-py delivers here, the reader takes from here.
+
+    It holds no reference to its `MessageStream`, so a stream dropped mid-iteration is collected and
+    its subscription removed."""
+
+    def __init__(self, consumer: Consumer, opts: StreamOptions, on_event: EventHandler | None, ordered: bool):
+        self.consumer = consumer
+        self.opts = opts
+        self.on_event = on_event
+        self.ordered = ordered  # an ordered consumer recreates instead of re-pulling
+        self.buffer: deque[tuple[Message, int]] = deque()
+        self.buffered_bytes = 0
+        self.pending_msgs = 0
+        self.pending_bytes = 0
+        self.last_seen = 0.0
+        self.retry_at = 0.0
+        self.terminal: BaseException | None = None
+        self.signal = Signal()
+        self.state = _State.NEW
+        self.sub: Subscription | None = None
+        self.inbox = ""
+        self.generation = 0
+        self.connected = True
+        self.stop_requested = False
+        self.drain_requested = False
+        self.unsubscribed = False
+
+    def connection_changed(self) -> None:
+        self.signal.wake()
+
+    def reset_pending(self) -> None:
+        """Forget what outstanding pulls owed (they are gone); only the buffer is left."""
+        self.pending_msgs = len(self.buffer)
+        self.pending_bytes = self.buffered_bytes
+
+    def outstanding(self) -> bool:
+        """Whether a pull is (believed) still waiting on the server, so heartbeats are due."""
+        if self.opts.max_bytes is not None:
+            return self.pending_bytes > self.buffered_bytes
+        return self.pending_msgs > len(self.buffer)
+
+    def _terminate(self, error: BaseException) -> None:
+        if self.terminal is None:
+            self.terminal = error
+        self.signal.wake()
+
+    async def on_msg(self, msg: Msg) -> None:
+        if self.state is _State.CLOSED:
+            return
+        now = asyncio.get_running_loop().time()
+        self.last_seen = now
+        kind = classify(msg)
+        consumer = self.consumer
+        if kind is Kind.USER:
+            headers = msg.headers
+            if headers:
+                pin = headers.get(PIN_ID)
+                if pin:
+                    consumer._pin_id = pin
+            size = msg_size(msg)
+            self.buffer.append((consumer._wrap(msg), size))
+            self.buffered_bytes += size
+            self.signal.wake()
+            return
+        if kind is Kind.HEARTBEAT:
+            return
+        if kind is Kind.END:
+            msgs, nbytes = pending_counts(msg)
+            self.pending_msgs = max(0, self.pending_msgs - msgs)
+            self.pending_bytes = max(0, self.pending_bytes - nbytes)
+        elif kind is Kind.PIN_MISMATCH:
+            consumer._pin_id = None
+            self.reset_pending()
+            emit(self.on_event, PinIdMismatch())
+        elif kind is Kind.LEADERSHIP:
+            self.reset_pending()
+            emit(self.on_event, LeadershipChanged())
+        elif kind in (Kind.SHUTDOWN, Kind.NO_RESPONDERS, Kind.REJECTED, Kind.OTHER):
+            self.reset_pending()
+            self.retry_at = now + min(_RETRY_PAUSE, self.opts.heartbeat)
+            emit(self.on_event, PullWarning(*status_of(msg)))
+            if self.ordered and kind is Kind.NO_RESPONDERS:
+                self._terminate(ResetNeeded("unavailable"))
+        elif self.ordered and kind is Kind.DELETED:
+            self._terminate(ResetNeeded("deleted"))
+        else:  # DELETED, PUSH_BASED, BAD_REQUEST
+            self._terminate(pull_error(kind, msg))
+        self.signal.wake()
+
+    def take(self) -> Message:
+        msg, size = self.buffer.popleft()
+        self.buffered_bytes -= size
+        self.pending_msgs = max(0, self.pending_msgs - 1)
+        self.pending_bytes = max(0, self.pending_bytes - size)
+        return msg
+
+    async def pull_if_needed(self, now: float) -> None:
+        """Send a pull when what is buffered or owed fell below the threshold (ADR-37)."""
+        if self.state is not _State.OPEN or self.terminal is not None or now < self.retry_at:
+            return
+        opts = self.opts
+        if opts.max_bytes is not None:
+            if self.pending_bytes >= opts.threshold_bytes:
+                return
+            batch = BYTES_ONLY_BATCH
+            max_bytes: int | None = opts.max_bytes - self.pending_bytes
+            self.pending_bytes = opts.max_bytes
+        else:
+            if self.pending_msgs >= opts.threshold_messages:
+                return
+            batch = opts.max_messages - self.pending_msgs
+            max_bytes = None
+            self.pending_msgs = opts.max_messages
+        prio = opts.priority
+        request = ConsumerGetnextRequest(
+            batch=batch,
+            max_bytes=max_bytes,
+            expires=Duration(nanos(opts.expires)),
+            idle_heartbeat=Duration(nanos(opts.heartbeat)),
+            group=prio.group,
+            min_pending=prio.min_pending,
+            min_ack_pending=prio.min_ack_pending,
+            priority=prio.priority,
+            id=self.consumer._pin_id if prio.group is not None else None,
+        )
+        consumer = self.consumer
+        await consumer._core.transport.publish(consumer._next_subject, encode(request), reply=self.inbox)
+
+    async def unsubscribe(self) -> None:
+        if self.unsubscribed:
+            return
+        self.unsubscribed = True
+        self.consumer._conn.discard(self)
+        sub = self.sub
+        if sub is None:
+            return
+        with contextlib.suppress(*SUB_GONE):
+            await sub.unsubscribe()
+
+
+def _abandon(inbox: _Inbox) -> None:
+    """A stream was dropped without stop(): remove its subscription (best effort)."""
+    inbox.state = _State.CLOSED
+    inbox.buffer.clear()
+    spawn_cleanup(inbox.unsubscribe)
+
+
+class MessageStream:
+    """The messages of a pull consumer, for as long as you iterate (ADR-37 ``Messages``).
+
+    An async iterator and an async context manager. The subscription is made on the first
+    iteration (or on entering ``async with``). `stop()` ends it at once, dropping what is buffered
+    (those messages are not acknowledged: the server redelivers them after ``ack_wait``); `drain()`
+    stops pulling and ends once the buffered messages are handed out. Several tasks may iterate
+    the same stream. See `Consumer.messages` for the options and events.
+    """
+
+    def __init__(
+        self, consumer: Consumer, opts: StreamOptions, on_event: EventHandler | None, *, ordered: bool = False
+    ) -> None:
+        self._consumer = consumer
+        self._inbox = _Inbox(consumer, opts, on_event, ordered)
+        self._finalizer: weakref.finalize[..., MessageStream] | None = None
+        self._start_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"MessageStream(consumer={self._consumer!r}, state={self._inbox.state.name})"
+
+    @property
+    def consumer(self) -> Consumer:
+        return self._consumer
+
+    @property
+    def closed(self) -> bool:
+        return self._inbox.state is _State.CLOSED
+
+    @property
+    def pending(self) -> tuple[int, int]:
+        """(messages, bytes) buffered or still owed by outstanding pulls - what the thresholds see."""
+        inbox = self._inbox
+        return inbox.pending_msgs, inbox.pending_bytes
+
+    @property
+    def buffered(self) -> int:
+        """Messages received and not yet handed out."""
+        return len(self._inbox.buffer)
+
+    async def _start(self) -> None:
+        inbox = self._inbox
+        if inbox.state is not _State.NEW:
+            return
+        async with self._start_lock:
+            if inbox.state is not _State.NEW:
+                return
+            consumer = self._consumer
+            nc = consumer._nc
+            conn = consumer._conn
+            inbox.inbox = nc.new_inbox()
+            try:
+                inbox.sub = await nc.subscribe(inbox.inbox, cb=inbox.on_msg)
+            except nats.errors.ConnectionClosedError as exc:
+                inbox.state = _State.CLOSED
+                raise ConnectionClosedError("connection closed while starting to pull") from exc
+            conn.add(inbox)
+            inbox.generation = conn.generation
+            inbox.connected = conn.connected
+            inbox.last_seen = asyncio.get_running_loop().time()
+            inbox.state = _State.OPEN
+            # Messages that a cancelled next()/fetch() left behind come first.
+            while consumer._stash:
+                inbox.buffer.append((consumer._stash.popleft(), 0))
+                inbox.pending_msgs += 1
+            self._finalizer = weakref.finalize(self, _abandon, inbox)
+
+    def __aiter__(self) -> MessageStream:
+        return self
+
+    async def __anext__(self) -> Message:
+        inbox = self._inbox
+        if inbox.state is _State.NEW:
+            await self._start()
+        loop = asyncio.get_running_loop()
+        while True:
+            if inbox.stop_requested and inbox.state is not _State.CLOSED:
+                await self._close()
+            if inbox.drain_requested and inbox.state is _State.OPEN:
+                await self._drain_now()
+            if inbox.state is _State.OPEN:
+                await self._housekeeping(loop.time())
+            # Take a message only after the last await: a cancellation cannot drop it.
+            if inbox.buffer and inbox.state is not _State.CLOSED:
+                return inbox.take()
+            if inbox.terminal is not None and inbox.state is not _State.CLOSED:
+                await self._close()
+                raise inbox.terminal
+            if inbox.state is not _State.OPEN:
+                await self._close()
+                raise StopAsyncIteration
+            await inbox.signal.wait(self._wait_time(loop.time()))
+
+    async def _housekeeping(self, now: float) -> None:
+        inbox = self._inbox
+        conn = self._consumer._conn
+        if conn.closed:
+            inbox._terminate(ConnectionClosedError("the NATS connection closed while consuming"))
+            return
+        if not conn.connected:
+            if inbox.connected:
+                inbox.connected = False
+                emit(inbox.on_event, Disconnected())
+            inbox.last_seen = now  # the heartbeat timer is paused while disconnected
+            return
+        inbox.connected = True
+        if conn.generation != inbox.generation:
+            inbox.generation = conn.generation
+            emit(inbox.on_event, Reconnected())
+            inbox.reset_pending()
+            inbox.retry_at = 0.0
+            inbox.last_seen = now
+            if inbox.ordered:
+                inbox._terminate(ResetNeeded("reconnect"))
+                return
+        elif inbox.outstanding() and now - inbox.last_seen >= 2 * inbox.opts.heartbeat:
+            emit(inbox.on_event, MissedHeartbeat(inbox.opts.heartbeat))
+            inbox.reset_pending()
+            inbox.last_seen = now
+            if inbox.ordered:
+                inbox._terminate(ResetNeeded("heartbeat"))
+                return
+        had_outstanding = inbox.outstanding()
+        await inbox.pull_if_needed(now)
+        if not had_outstanding and inbox.outstanding():
+            inbox.last_seen = now
+
+    def _wait_time(self, now: float) -> float:
+        inbox = self._inbox
+        hb = inbox.opts.heartbeat
+        if not self._consumer._conn.connected:
+            return _DISCONNECTED_POLL
+        wait = 2 * hb
+        if inbox.outstanding():
+            wait = 2 * hb - (now - inbox.last_seen)
+        if inbox.retry_at > now:
+            wait = min(wait, inbox.retry_at - now)
+        return max(wait, 0.001)
+
+    async def _drain_now(self) -> None:
+        inbox = self._inbox
+        if inbox.state is not _State.OPEN:
+            return
+        inbox.state = _State.DRAINING
+        sub = inbox.sub
+        inbox.unsubscribed = True
+        self._consumer._conn.discard(inbox)
+        if sub is not None:
+            # UNSUB, then a flush: every message the server sent before it is in the buffer.
+            # (nats-py's flush may time out while reconnecting; draining is best effort then.)
+            with contextlib.suppress(nats.errors.Error, asyncio.TimeoutError):
+                await sub.drain()  # type: ignore[no-untyped-call]  # untyped in nats-py
+        inbox.signal.wake()
+
+    async def _close(self) -> None:
+        inbox = self._inbox
+        if inbox.state is _State.CLOSED and inbox.unsubscribed:
+            return
+        inbox.state = _State.CLOSED
+        inbox.buffer.clear()
+        inbox.buffered_bytes = 0
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+        inbox.signal.wake()
+        await inbox.unsubscribe()
+
+    def _request_stop(self) -> None:
+        self._inbox.stop_requested = True
+        self._inbox.signal.wake()
+
+    def _request_drain(self) -> None:
+        self._inbox.drain_requested = True
+        self._inbox.signal.wake()
+
+    async def stop(self) -> None:
+        """End now: unsubscribe; buffered messages are dropped (unacknowledged, so redelivered)."""
+        self._request_stop()
+        await self._close()
+
+    async def drain(self) -> None:
+        """Stop pulling; the iteration hands out what is buffered, then ends."""
+        self._request_drain()
+        if self._inbox.state is _State.NEW:
+            await self._close()
+        else:
+            await self._drain_now()
+
+    async def aclose(self) -> None:
+        await self.stop()
+
+    async def __aenter__(self) -> MessageStream:
+        await self._start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,418 @@
+"""What every way of pulling shares: status messages, events, pull options, connection state.
+
+A pull request (ADR-13) is answered on its reply inbox by user messages and by status messages: 100
+idle heartbeat, 404/408 "the pull is over", 409/423/400/503 for the rest. `classify` sorts them once;
+`next`/`fetch` and `messages`/`consume` decide what each kind means for them (ADR-37).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import math
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
+
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+
+from ._exceptions import (
+    BadPullRequestError,
+    ConsumerDeletedError,
+    ConsumerIsPushBasedError,
+    InvalidArgumentError,
+    PullError,
+    PullRequestRejectedError,
+)
+
+if TYPE_CHECKING:
+    from ._generated.models import ConsumerInfo
+
+logger = logging.getLogger("jetstream")
+
+PIN_ID = "Nats-Pin-Id"
+PENDING_MESSAGES = "Nats-Pending-Messages"
+PENDING_BYTES = "Nats-Pending-Bytes"
+
+DEFAULT_EXPIRES = 30.0
+"""Seconds a pull waits on the server by default (ADR-37)."""
+DEFAULT_MAX_MESSAGES = 500
+"""Messages `messages()` / `consume()` buffer by default."""
+BYTES_ONLY_BATCH = 1_000_000
+"""The batch of a pull limited by bytes only (ADR-37: a large number, never 0)."""
+# What unsubscribing may raise when the connection or subscription is already gone.
+SUB_GONE = (
+    nats.errors.ConnectionClosedError,
+    nats.errors.BadSubscriptionError,
+    nats.errors.ConnectionDrainingError,
+)
+
+
+class Kind(enum.Enum):
+    """What a message on a pull inbox is."""
+
+    USER = enum.auto()
+    HEARTBEAT = enum.auto()  # 100 Idle Heartbeat
+    END = enum.auto()  # 404 No Messages, 408 Request Timeout / Interest Expired, 409 max bytes / batch done
+    PIN_MISMATCH = enum.auto()  # 423: the pin moved to another client
+    LEADERSHIP = enum.auto()  # 409 Leadership Change: the pull died with the old leader
+    SHUTDOWN = enum.auto()  # 409 Server Shutdown
+    NO_RESPONDERS = enum.auto()  # 503: no consumer (deleted, not yet elected) or no JetStream
+    REJECTED = enum.auto()  # 409 Exceeded MaxWaiting / MaxRequest* (a warning in ADR-37)
+    DELETED = enum.auto()  # 409 Consumer Deleted (terminal)
+    PUSH_BASED = enum.auto()  # 409 Consumer is push based (terminal)
+    BAD_REQUEST = enum.auto()  # 400 (terminal: repeating the same pull cannot succeed)
+    OTHER = enum.auto()  # a status this client does not know
+
+
+def classify(msg: Msg) -> Kind:
+    headers = msg.headers
+    if msg.data or not headers:
+        return Kind.USER
+    status = headers.get("Status")
+    if not status:
+        return Kind.USER
+    if status == "100":
+        return Kind.HEARTBEAT
+    if status in ("404", "408"):
+        return Kind.END
+    description = _description(headers).lower()
+    if status == "409":
+        if "exceeds maxbytes" in description or "batch completed" in description:
+            return Kind.END
+        if "consumer deleted" in description:
+            return Kind.DELETED
+        if "push based" in description:
+            return Kind.PUSH_BASED
+        if "leadership change" in description:
+            return Kind.LEADERSHIP
+        if "server shutdown" in description:
+            return Kind.SHUTDOWN
+        if "exceeded" in description:
+            return Kind.REJECTED
+        return Kind.OTHER
+    if status == "423":
+        return Kind.PIN_MISMATCH
+    if status == "400":
+        return Kind.BAD_REQUEST
+    if status == "503":
+        return Kind.NO_RESPONDERS
+    return Kind.OTHER
+
+
+def _description(headers: dict[str, str]) -> str:
+    # nats-py leaves the header lines of a status message without description in "Description"
+    # ("503\r\nNats-Subject: ..."): only its first line is the description.
+    return headers.get("Description", "").replace("\r", "").split("\n", 1)[0].strip()
+
+
+def status_of(msg: Msg) -> tuple[int, str]:
+    headers = msg.headers or {}
+    code = headers.get("Status", "0")
+    return (int(code) if code.isdigit() else 0), _description(headers)
+
+
+def pull_error(kind: Kind, msg: Msg) -> PullError:
+    """The typed error for a status that ends a pull in error."""
+    code, description = status_of(msg)
+    if kind is Kind.DELETED:
+        return ConsumerDeletedError(code, description)
+    if kind is Kind.PUSH_BASED:
+        return ConsumerIsPushBasedError(code, description)
+    if kind is Kind.BAD_REQUEST:
+        return BadPullRequestError(code, description)
+    if kind is Kind.REJECTED:
+        return PullRequestRejectedError(code, description)
+    return PullError(code, description)
+
+
+def pending_counts(msg: Msg) -> tuple[int, int]:
+    """The messages and bytes a finished pull still owed (``Nats-Pending-*``; 0 when absent)."""
+    headers = msg.headers or {}
+    return _count(headers.get(PENDING_MESSAGES)), _count(headers.get(PENDING_BYTES))
+
+
+def _count(value: str | None) -> int:
+    if value is None:
+        return 0
+    try:
+        return max(0, int(value))
+    except ValueError:
+        return 0
+
+
+def msg_size(msg: Msg) -> int:
+    """A message's size as the server counts it against ``max_bytes``: subject, reply, headers, data."""
+    size = len(msg.subject) + len(msg.reply) + len(msg.data)
+    headers = msg.headers
+    if headers:
+        # "NATS/1.0\r\n" + "Name: value\r\n" each + "\r\n"
+        size += 12 + sum(len(k) + len(v) + 4 for k, v in headers.items())
+    return size
+
+
+def seconds_of(value: float | timedelta, what: str, *, minimum: float = 0.0) -> float:
+    result = value.total_seconds() if isinstance(value, timedelta) else value
+    if isinstance(result, bool) or not isinstance(result, (int, float)) or math.isnan(result):
+        raise InvalidArgumentError(f"{what} must be seconds or a timedelta, got {value!r}")
+    if not result > minimum:
+        raise InvalidArgumentError(f"{what} must be more than {minimum:g}s, got {value!r}")
+    return float(result)
+
+
+# ----------------------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumeEvent:
+    """A non-terminal event of `messages()` / `consume()`: the stream goes on after it."""
+
+
+@dataclass(frozen=True, slots=True)
+class MissedHeartbeat(ConsumeEvent):
+    """No message, status or idle heartbeat for twice the heartbeat interval while connected;
+    a new pull request follows (an ordered consumer recreates its consumer)."""
+
+    heartbeat: float
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected(ConsumeEvent):
+    """The connection dropped: pulling and the heartbeat timer are paused."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnected(ConsumeEvent):
+    """The connection is back: a new pull request is sent (outstanding ones died with the old one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeadershipChanged(ConsumeEvent):
+    """409 Leadership Change: the consumer has a new leader; a new pull request is sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class PinIdMismatch(ConsumeEvent):
+    """423: another client holds the pin of the priority group (ADR-42); the pin id is forgotten
+    and pulling goes on without it, as a standby."""
+
+
+@dataclass(frozen=True, slots=True)
+class PullWarning(ConsumeEvent):
+    """A pull request was answered with a warning status (409 Exceeded MaxWaiting, 409 Server
+    Shutdown, 503 no responders ...); a new pull request is sent after a short pause."""
+
+    status: int
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerRecreated(ConsumeEvent):
+    """An ordered consumer replaced its server consumer (``reason``: "gap", "heartbeat",
+    "deleted", "reconnect", "unavailable") and resumes at stream sequence ``start_seq``."""
+
+    name: str
+    start_seq: int
+    reason: str
+
+
+EventHandler = Callable[[ConsumeEvent], object]
+"""``on_event(event)``: called for each `ConsumeEvent`; its exceptions are logged, never raised."""
+
+
+def emit(on_event: EventHandler | None, event: ConsumeEvent) -> None:
+    level = logging.WARNING if isinstance(event, (MissedHeartbeat, PullWarning)) else logging.DEBUG
+    logger.log(level, "consume event: %r", event)
+    if on_event is None:
+        return
+    try:
+        on_event(event)
+    except Exception:
+        logger.exception("on_event raised while handling %r", event)
+
+
+# ------------------------------------------------------------------------------- pull options
+
+
+@dataclass(frozen=True, slots=True)
+class Priority:
+    """ADR-42 fields of a pull request."""
+
+    group: str | None = None
+    min_pending: int | None = None
+    min_ack_pending: int | None = None
+    priority: int | None = None
+
+    def check(self, info: ConsumerInfo | None) -> None:
+        """Refuse what the server would answer with 400, before anything is sent."""
+        for name, value in (("min_pending", self.min_pending), ("min_ack_pending", self.min_ack_pending)):
+            if value is not None and (isinstance(value, bool) or value < 0):
+                raise InvalidArgumentError(f"{name} must be a non-negative integer, got {value!r}")
+        if self.priority is not None and not 0 <= self.priority <= 9:
+            raise InvalidArgumentError(f"priority must be between 0 and 9, got {self.priority!r}")
+        if info is None:
+            return
+        groups = info.config.priority_groups or []
+        if groups and self.group is None:
+            raise InvalidArgumentError(
+                f"consumer {info.name!r} has priority groups {groups}: pass group= to pull from it"
+            )
+        if self.group is not None and self.group not in groups:
+            raise InvalidArgumentError(
+                f"consumer {info.name!r} has no priority group {self.group!r} (it has {groups or 'none'})"
+            )
+
+
+# --------------------------------------------------------------------------- waiting and waking
+
+
+def _settle(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class Signal:
+    """Wakes everyone waiting on it. A wake while nobody waits is kept for the next `wait`, so none
+    is lost between a check and the wait that follows it.
+
+    Waiting uses a future and a timer handle: no task is created per wait (asyncio.wait_for would
+    create one, and on Python < 3.12 it can drop a result that races with cancellation)."""
+
+    __slots__ = ("__weakref__", "_pending", "_waiters")
+
+    def __init__(self) -> None:
+        self._waiters: list[asyncio.Future[None]] = []
+        self._pending = False
+
+    def wake(self) -> None:
+        if not self._waiters:
+            self._pending = True
+            return
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    async def wait(self, timeout: float | None) -> None:
+        """Return when woken or after `timeout` seconds (None: no limit)."""
+        if self._pending:
+            self._pending = False
+            return
+        if timeout is not None and timeout <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(fut)
+        handle = loop.call_later(timeout, _settle, fut) if timeout is not None else None
+        try:
+            await fut
+        finally:
+            if handle is not None:
+                handle.cancel()
+            if fut in self._waiters:
+                self._waiters.remove(fut)
+
+
+class ConnectionListener(Protocol):
+    def connection_changed(self) -> None: ...
+
+
+class ConnectionState:
+    """Disconnects and reconnects of one nats-py connection, told to every puller on it.
+
+    nats-py has one disconnected and one reconnected callback; the first puller wraps them (the
+    callbacks given to ``nats.connect`` still run, after ours). The reconnect counter in
+    ``nc.stats`` is the truth pullers compare against, so even a missed notification only delays a
+    re-pull until the puller next looks (at the latest at its heartbeat check)."""
+
+    def __init__(self, nc: NATS) -> None:
+        self._nc = weakref.ref(nc)
+        self._listeners: weakref.WeakSet[ConnectionListener] = weakref.WeakSet()
+        self._install(nc)
+
+    def _install(self, nc: NATS) -> None:
+        previous_disconnected = nc._disconnected_cb
+        previous_reconnected = nc._reconnected_cb
+        listeners = self._listeners
+
+        def notify() -> None:
+            for listener in list(listeners):
+                try:
+                    listener.connection_changed()
+                except Exception:
+                    logger.exception("connection listener failed")
+
+        async def disconnected() -> None:
+            notify()
+            if previous_disconnected is not None:
+                await previous_disconnected()
+
+        async def reconnected() -> None:
+            notify()
+            if previous_reconnected is not None:
+                await previous_reconnected()
+
+        nc._disconnected_cb = disconnected
+        nc._reconnected_cb = reconnected
+
+    def add(self, listener: ConnectionListener) -> None:
+        self._listeners.add(listener)
+
+    def discard(self, listener: ConnectionListener) -> None:
+        self._listeners.discard(listener)
+
+    @property
+    def connected(self) -> bool:
+        nc = self._nc()
+        return nc is not None and nc.is_connected
+
+    @property
+    def closed(self) -> bool:
+        """Closed for good (no more reconnects)."""
+        nc = self._nc()
+        return nc is None or nc.is_closed
+
+    @property
+    def generation(self) -> int:
+        """How many times the connection reconnected."""
+        nc = self._nc()
+        return 0 if nc is None else int(nc.stats.get("reconnects", 0))
+
+
+_states: weakref.WeakKeyDictionary[NATS, ConnectionState] = weakref.WeakKeyDictionary()
+
+
+def connection_state(nc: NATS) -> ConnectionState:
+    state = _states.get(nc)
+    if state is None:
+        state = _states[nc] = ConnectionState(nc)
+    return state
+
+
+# Tasks that only clean up (unsubscribing a pull nobody waits for); kept so they are not collected.
+_cleanup_tasks: set[asyncio.Task[None]] = set()
+
+
+def spawn_cleanup(coro_factory: Callable[[], object]) -> None:
+    """Run an async clean-up in the background, if there is a running loop (best effort)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+
+    async def run() -> None:
+        try:
+            result = coro_factory()
+            if asyncio.iscoroutine(result):
+                await asyncio.wait_for(result, 5.0)
+        except Exception:
+            logger.debug("background clean-up failed", exc_info=True)
+
+    task = loop.create_task(run())
+    _cleanup_tasks.add(task)
+    task.add_done_callback(_cleanup_tasks.discard)

@@ -1,0 +1,371 @@
+"""The `publish_async` machinery over a fake connection: window, ack timeouts, retries, connection loss."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+import pytest
+from unit_support import PUB_ACK, always, mock_js
+
+from jetstream import PubAck, errors
+from jetstream._publish_async import AsyncPublisher, OnReply
+
+ACK = PUB_ACK
+
+
+class FakeLink:
+    """A connection that records publishes; the test plays the server with `reply`."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, str, Mapping[str, str] | None]] = []
+        self.subscribed: list[str] = []
+        self.unsubscribed = 0
+        self.on_reply: OnReply | None = None
+        self.closed = False
+        self.connected = True
+        self.reconnects = 0
+        self.refuse: BaseException | None = None
+
+    def new_inbox(self) -> str:
+        return f"_INBOX.t{len(self.subscribed)}"
+
+    async def subscribe(self, subject: str, on_reply: OnReply) -> Callable[[], Awaitable[None]]:
+        self.subscribed.append(subject)
+        self.on_reply = on_reply
+
+        async def unsubscribe() -> None:
+            self.unsubscribed += 1
+
+        return unsubscribe
+
+    async def publish(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.sent.append((subject, data, reply, headers))
+
+    def state(self) -> tuple[bool, bool, int]:
+        return self.closed, self.connected, self.reconnects
+
+    def reply(self, index: int, data: bytes = ACK, headers: Mapping[str, str] | None = None) -> None:
+        assert self.on_reply is not None
+        self.on_reply(self.sent[index][2], data, headers)
+
+
+def publisher(link: FakeLink, **options: float) -> AsyncPublisher:
+    return AsyncPublisher(link, **options)  # type: ignore[arg-type]
+
+
+async def test_one_wildcard_subscription_and_a_reply_subject_per_message() -> None:
+    link = FakeLink()
+    pub = publisher(link)
+    futures = [await pub.publish("a.1", b"x", {"H": "v"}, 1.0) for _ in range(3)]
+    assert link.subscribed == ["_INBOX.t0.*"]
+    replies = [reply for _, _, reply, _ in link.sent]
+    assert len(set(replies)) == 3
+    assert all(r.startswith("_INBOX.t0.") and r.count(".") == 2 for r in replies)
+    assert link.sent[0][:2] == ("a.1", b"x")
+    assert link.sent[0][3] == {"H": "v"}
+    assert pub.pending == 3
+    link.reply(1)
+    ack = await futures[1]
+    assert isinstance(ack, PubAck)
+    assert (ack.stream, ack.seq) == ("MIN", 1)
+    assert not futures[0].done()
+    assert pub.pending == 2
+
+
+async def test_full_window_waits_for_an_ack_and_never_exceeds_it() -> None:
+    link = FakeLink()
+    pub = publisher(link, max_pending=3)
+    futures = [await pub.publish("a", b"", None, 5.0) for _ in range(3)]
+    fourth = asyncio.ensure_future(pub.publish("a", b"", None, 5.0))
+    await asyncio.sleep(0.01)
+    assert not fourth.done()
+    assert len(link.sent) == 3
+    link.reply(0)
+    await futures[0]
+    fut4 = await asyncio.wait_for(fourth, 1)
+    assert len(link.sent) == 4
+    assert pub.pending == 3
+    assert pub.max_seen == 3
+    for i in (1, 2, 3):
+        link.reply(i)
+    await asyncio.gather(fut4, *futures[1:])
+    assert pub.pending == 0
+
+
+async def test_waiting_publishers_get_room_in_order() -> None:
+    link = FakeLink()
+    pub = publisher(link, max_pending=1)
+    first = await pub.publish("a.0", b"", None, 5.0)
+    waiting = [asyncio.ensure_future(pub.publish(f"a.{i}", b"", None, 5.0)) for i in (1, 2, 3)]
+    await asyncio.sleep(0)
+    futures = [first]
+    for i in range(3):
+        link.reply(i)
+        futures.append(await asyncio.wait_for(waiting[i], 1))
+    link.reply(3)
+    await asyncio.gather(*futures)
+    assert [subject for subject, _, _, _ in link.sent] == ["a.0", "a.1", "a.2", "a.3"]
+    assert pub.max_seen == 1
+
+
+async def test_full_window_times_out_with_a_typed_error_and_leaves_no_stale_waiter() -> None:
+    link = FakeLink()
+    pub = publisher(link, max_pending=1)
+    first = await pub.publish("a", b"", None, 5.0)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(errors.TimeoutError, match="window"):
+        await pub.publish("b", b"", None, 0.05)
+    assert 0.04 <= loop.time() - start < 1
+    assert len(link.sent) == 1
+    link.reply(0)
+    await first
+    # The expired waiter must not hold the (now free) window.
+    second = await asyncio.wait_for(pub.publish("c", b"", None, 5.0), 0.5)
+    link.reply(1)
+    await second
+
+
+async def test_a_cancelled_waiter_passes_its_slot_on() -> None:
+    link = FakeLink()
+    pub = publisher(link, max_pending=1)
+    first = await pub.publish("a", b"", None, 5.0)
+    cancelled = asyncio.ensure_future(pub.publish("b", b"", None, 5.0))
+    later = asyncio.ensure_future(pub.publish("c", b"", None, 5.0))
+    await asyncio.sleep(0)
+    link.reply(0)  # grants the slot to "b" ...
+    cancelled.cancel()  # ... which is cancelled before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    fut = await asyncio.wait_for(later, 1)
+    assert [subject for subject, _, _, _ in link.sent] == ["a", "c"]
+    link.reply(1)
+    await asyncio.gather(first, fut)
+
+
+async def test_ack_timeout_fails_the_future_and_a_late_ack_is_ignored() -> None:
+    link = FakeLink()
+    pub = publisher(link)
+    fut = await pub.publish("a.1", b"", None, 0.05)
+    with pytest.raises(errors.TimeoutError) as info:
+        await asyncio.wait_for(fut, 1)
+    assert isinstance(info.value, TimeoutError)
+    assert info.value.subject == "a.1"
+    assert "a.1" in str(info.value)
+    assert pub.pending == 0
+    link.reply(0)  # too late: nothing happens
+    assert pub.pending == 0
+
+
+async def test_no_timeout_waits_for_the_ack() -> None:
+    link = FakeLink()
+    pub = publisher(link)
+    fut = await pub.publish("a.1", b"", None, None)
+    await asyncio.sleep(0.05)
+    assert not fut.done()
+    link.reply(0)
+    assert (await fut).seq == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "headers", "error"),
+    [
+        (b"hello", None, errors.MalformedReplyError),  # a core NATS responder answered
+        (b"{}", None, errors.UnexpectedReplyError),
+        (b'{"stream":"","seq":3}', None, errors.UnexpectedReplyError),
+        (b"", {"Status": "408"}, errors.UnexpectedReplyError),
+        (
+            b'{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 2"},"stream":"S","seq":0}',
+            None,
+            errors.StreamWrongLastSequenceError,
+        ),
+    ],
+)
+async def test_a_reply_that_is_not_a_pub_ack_fails_the_future(
+    data: bytes, headers: Mapping[str, str] | None, error: type[errors.JetStreamError]
+) -> None:
+    link = FakeLink()
+    pub = publisher(link)
+    fut = await pub.publish("a.1", b"", None, 1.0)
+    link.reply(0, data, headers)
+    with pytest.raises(error):
+        await fut
+    assert pub.pending == 0
+
+
+async def test_no_responders_is_retried_then_no_stream_response() -> None:
+    link = FakeLink()
+    pub = publisher(link, retry_wait=0.02)
+    fut = await pub.publish("a.1", b"x", {"Nats-Msg-Id": "m"}, 5.0)
+    for attempt in (1, 2):
+        link.reply(len(link.sent) - 1, b"", {"Status": "503"})
+        for _ in range(50):
+            if len(link.sent) > attempt:
+                break
+            await asyncio.sleep(0.01)
+        assert len(link.sent) == attempt + 1
+    # every attempt reuses the message and its reply subject
+    assert all(sent == link.sent[0] for sent in link.sent)
+    link.reply(2, b"", {"Status": "503"})
+    with pytest.raises(errors.NoStreamResponseError):
+        await asyncio.wait_for(fut, 1)
+    assert pub.pending == 0
+
+
+async def test_a_retry_can_succeed() -> None:
+    link = FakeLink()
+    pub = publisher(link, retry_wait=0.01)
+    fut = await pub.publish("a.1", b"x", None, 5.0)
+    link.reply(0, b"", {"Status": "503"})
+    for _ in range(100):
+        if len(link.sent) == 2:
+            break
+        await asyncio.sleep(0.01)
+    link.reply(1)
+    assert (await asyncio.wait_for(fut, 1)).stream == "MIN"
+
+
+async def test_no_retry_past_the_deadline() -> None:
+    link = FakeLink()
+    pub = publisher(link, retry_wait=0.5)
+    fut = await pub.publish("a.1", b"x", None, 0.2)
+    link.reply(0, b"", {"Status": "503"})
+    with pytest.raises(errors.NoStreamResponseError):
+        await asyncio.wait_for(fut, 1)
+    assert len(link.sent) == 1
+
+
+async def test_connection_drop_fails_what_was_sent_before_it() -> None:
+    link = FakeLink()
+    pub = publisher(link, poll=0.01)
+    before = [await pub.publish("a", b"", None, None) for _ in range(3)]
+    link.connected = False
+    await asyncio.sleep(0.05)
+    for fut in before:
+        with pytest.raises(errors.ConnectionClosedError, match="may or may not"):
+            await fut
+    # Published while reconnecting: nats-py buffers it and sends it on the next connection.
+    during = await pub.publish("b", b"", None, None)
+    link.connected, link.reconnects = True, 1
+    await asyncio.sleep(0.05)
+    assert not during.done()
+    after = await pub.publish("c", b"", None, None)
+    link.reply(3)
+    link.reply(4)
+    await asyncio.gather(during, after)
+    assert pub.pending == 0
+
+
+async def test_a_reconnect_between_two_looks_is_seen() -> None:
+    link = FakeLink()
+    pub = publisher(link, poll=0.01)
+    fut = await pub.publish("a", b"", None, None)
+    link.reconnects = 1  # dropped and reconnected while nobody looked
+    with pytest.raises(errors.ConnectionClosedError):
+        await asyncio.wait_for(fut, 1)
+
+
+async def test_closed_connection_fails_pending_and_new_publishes() -> None:
+    link = FakeLink()
+    pub = publisher(link, poll=0.01)
+    fut = await pub.publish("a", b"", None, None)
+    link.closed = True
+    with pytest.raises(errors.ConnectionClosedError):
+        await asyncio.wait_for(fut, 1)
+    link.refuse = errors.ConnectionClosedError("closed")
+    with pytest.raises(errors.ConnectionClosedError):
+        await pub.publish("a", b"", None, None)
+    assert pub.pending == 0
+
+
+async def test_close_fails_pending_acks_and_waiting_publishers() -> None:
+    link = FakeLink()
+    pub = publisher(link, max_pending=1)
+    fut = await pub.publish("a", b"", None, None)
+    waiting = asyncio.ensure_future(pub.publish("b", b"", None, None))
+    await asyncio.sleep(0)
+    await pub.close()
+    await pub.close()
+    with pytest.raises(errors.ConnectionClosedError):
+        await fut
+    with pytest.raises(errors.ConnectionClosedError):
+        await waiting
+    with pytest.raises(errors.ConnectionClosedError):
+        await pub.publish("c", b"", None, None)
+    assert link.unsubscribed == 1
+
+
+async def test_a_refused_publish_raises_and_frees_its_slot() -> None:
+    link = FakeLink()
+    pub = publisher(link, max_pending=1)
+    link.refuse = errors.InvalidArgumentError("too big")
+    with pytest.raises(errors.InvalidArgumentError):
+        await pub.publish("a", b"", None, 1.0)
+    assert pub.pending == 0
+    link.refuse = None
+    fut = await asyncio.wait_for(pub.publish("a", b"", None, 1.0), 0.5)
+    link.reply(0)
+    await fut
+
+
+async def test_complete_waits_for_every_ack() -> None:
+    link = FakeLink()
+    pub = publisher(link)
+    await pub.complete(0.01)  # nothing pending: returns at once
+    futures = [await pub.publish("a", b"", None, None) for _ in range(5)]
+    waiter = asyncio.ensure_future(pub.complete(1.0))
+    for i in range(4):
+        link.reply(i)
+        await asyncio.sleep(0)
+        assert not waiter.done()
+    link.reply(4)
+    await asyncio.wait_for(waiter, 1)
+    assert all(f.done() for f in futures)
+
+
+async def test_complete_times_out_with_a_typed_error() -> None:
+    link = FakeLink()
+    pub = publisher(link)
+    fut = await pub.publish("a", b"", None, None)
+    with pytest.raises(errors.TimeoutError, match="1 publish acks still pending"):
+        await pub.complete(0.05)
+    link.reply(0)
+    await fut
+
+
+async def test_a_future_cancelled_by_the_caller_still_frees_its_slot() -> None:
+    link = FakeLink()
+    pub = publisher(link, max_pending=1)
+    fut = await pub.publish("a", b"", None, None)
+    fut.cancel()
+    link.reply(0)
+    assert pub.pending == 0
+    nxt = await asyncio.wait_for(pub.publish("b", b"", None, None), 0.5)
+    link.reply(1)
+    await nxt
+
+
+async def test_max_pending_must_be_positive() -> None:
+    with pytest.raises(errors.InvalidArgumentError):
+        publisher(FakeLink(), max_pending=0)
+    with pytest.raises(errors.InvalidArgumentError):
+        mock_js(always(ACK), publish_async_max_pending=0)
+
+
+async def test_publish_async_needs_a_connection() -> None:
+    js, _ = mock_js(always(ACK))
+    assert js.publish_async_pending() == 0
+    await js.publish_async_complete()
+    with pytest.raises(errors.InvalidArgumentError, match="connection"):
+        await js.publish_async("a.1", b"x")
+
+
+async def test_publish_async_checks_options_before_anything_is_sent() -> None:
+    js, _ = mock_js(always(ACK))
+    with pytest.raises(errors.InvalidNameError):
+        await js.publish_async("a.*", b"x")
+    with pytest.raises(errors.InvalidArgumentError):
+        await js.publish_async("a.1", b"x", ttl=0.5)

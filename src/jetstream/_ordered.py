@@ -81,6 +81,9 @@ class OrderedConsumer:
         self._prefix = nuid.NUID().next().decode()
         self._serial = 0
         self._stream_seq = 0
+        # Where the first server consumer of a "new" policy started: a consumer recreated before
+        # anything was handed out resumes there, or it would skip what was published in between.
+        self._new_floor: int | None = None
         self._consumer_seq = 0
         self._current: Consumer | None = None
         self._active: OrderedMessageStream | None = None  # the running messages()/consume()
@@ -133,6 +136,9 @@ class OrderedConsumer:
         if self._stream_seq:
             config.deliver_policy = "by_start_sequence"
             config.opt_start_seq = self._stream_seq + 1
+        elif self._new_floor is not None:
+            config.deliver_policy = "by_start_sequence"
+            config.opt_start_seq = self._new_floor + 1
         else:
             config.deliver_policy = cfg.deliver_policy
             config.opt_start_seq = cfg.opt_start_seq
@@ -194,6 +200,8 @@ class OrderedConsumer:
         consumer = Consumer(self._js, info)
         self._current = consumer
         self._consumer_seq = 0
+        if self._new_floor is None and self._cfg.deliver_policy == "new":
+            self._new_floor = info.delivered.stream_seq
         if reason != "start":
             emit(on_event, ConsumerRecreated(consumer.name, config.opt_start_seq or 1, reason))
         return consumer

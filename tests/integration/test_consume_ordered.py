@@ -261,3 +261,14 @@ async def test_a_thousand_cancelled_next_calls_lose_nothing_and_keep_order(
     while len(received) < total:
         received.append(int((await oc.next(timeout=3)).data))
     assert received == list(range(total))
+
+
+async def test_deliver_new_recreated_before_any_message_misses_nothing(js: JetStream, stream: str) -> None:
+    """A "new" consumer lost before it handed anything out resumes where it started, not at the
+    stream's end: messages published in between are still delivered."""
+    await publish(js, 3)  # before the consumer: never delivered
+    oc = await js.ordered_consumer(STREAM, deliver_policy="new")
+    await js.delete_consumer(STREAM, oc.name or "")
+    await publish(js, 2, start=3)  # after it started, while it is gone
+    assert [int(m.data) async for m in oc.fetch(2, expires=2)] == [3, 4]
+    await oc.close()

@@ -12,6 +12,7 @@ from ._core import DEFAULT, RawMessage, Timeout
 from ._generated import SCHEMA_REF
 from ._generated.models import *  # noqa: F403
 from ._generated.models import __all__ as _models_all
+from ._headers import Headers
 from ._kv import (
     InitialValuesDone,
     KeyValue,
@@ -39,6 +40,7 @@ from ._pull_status import (
     PullWarning,
     Reconnected,
 )
+from ._stream import BatchEnd, Stream, StreamMessage
 from ._time import Duration, Timestamp, nanos
 from ._transport import MockTransport, NatsTransport, Reply, Transport
 
@@ -48,6 +50,7 @@ __all__ = [
     "DEFAULT",
     "SCHEMA_REF",
     "Batch",
+    "BatchEnd",
     "BatchMessage",
     "ConsumeContext",
     "ConsumeEvent",
@@ -55,6 +58,7 @@ __all__ = [
     "ConsumerRecreated",
     "Disconnected",
     "Duration",
+    "Headers",
     "InitialValuesDone",
     "JetStream",
     "KeyValue",
@@ -82,6 +86,8 @@ __all__ = [
     "Reconnected",
     "Reply",
     "Schedule",
+    "Stream",
+    "StreamMessage",
     "Timeout",
     "Timestamp",
     "Transport",

@@ -8,17 +8,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ._codec import encode
+from ._consumers import get_consumer, put_consumer
 from ._core import DEFAULT, Timeout
 from ._exceptions import InvalidArgumentError, InvalidReplyError, NoRespondersError
 from ._generated.api import GeneratedAPI
 from ._generated.errors import NoMessageFoundError, StreamNotFoundError, api_error
-from ._generated.models import DirectGetRequest, StoredMessage, StreamConfig, StreamInfo
+from ._generated.models import ConsumerConfig, DirectGetRequest, StoredMessage, StreamConfig, StreamInfo
 from ._headers import Headers
 from ._time import Timestamp
 from ._validate import check_name, check_subject
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    from ._pull import Consumer
 
 # Status of the message that ends a batched direct get (ADR-31).
 _EOB = "204"
@@ -144,6 +147,26 @@ class Stream:
             self.name, seq=seq, last_by_subj=last_by_subj, next_by_subj=next_by_subj, timeout=timeout
         )
         return StreamMessage.from_stored(self.name, stored)
+
+    async def consumer(self, name: str, *, timeout: Timeout = DEFAULT) -> Consumer:
+        """A handle on an existing consumer of this stream. Never creates or changes it."""
+        return await get_consumer(self._js, self.name, name, timeout=timeout)
+
+    async def create_consumer(self, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT) -> Consumer:
+        """Create a consumer on this stream (see `JetStream.create_consumer`)."""
+        return await put_consumer(self._js, self.name, config, "create", timeout=timeout)
+
+    async def update_consumer(self, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT) -> Consumer:
+        """Update a consumer of this stream (see `JetStream.update_consumer`)."""
+        return await put_consumer(self._js, self.name, config, "update", timeout=timeout)
+
+    async def create_or_update_consumer(
+        self, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
+    ) -> Consumer:
+        return await put_consumer(self._js, self.name, config, None, timeout=timeout)
+
+    async def delete_consumer(self, name: str, *, timeout: Timeout = DEFAULT) -> None:
+        await self._js.consumer_delete(self.name, name, timeout=timeout)
 
     async def get_last_msg_for_subject(self, subject: str, *, timeout: Timeout = DEFAULT) -> StreamMessage:
         return await self.get_msg(last_by_subj=subject, timeout=timeout)

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from jetstream import JetStream, StreamConfig, Timestamp, errors
+from jetstream import ConsumerConfig, JetStream, StreamConfig, Timestamp, errors
 from jetstream._stream import BatchEnd, StreamMessage
 
 
@@ -117,3 +117,28 @@ async def test_stream_handles_create_update_purge(js: JetStream) -> None:
     await js.delete_stream("H")
     with pytest.raises(errors.StreamNotFoundError):
         await stream.info()
+
+
+async def test_consumer_management_from_the_stream_handle(js: JetStream) -> None:
+    await _filled(js)
+    stream = await js.stream("S")
+    created = await stream.create_consumer("C1")
+    assert (created.name, created.stream) == ("C1", "S")
+    assert created.cached_info.config.ack_policy == "explicit"
+    same = await stream.consumer("C1")
+    assert same.cached_info.num_pending == 10
+    # Getting a consumer never changes it.
+    assert (await stream.consumer("C1")).cached_info.config == same.cached_info.config
+    updated = await stream.update_consumer(ConsumerConfig(durable_name="C1", max_ack_pending=7))
+    assert updated.cached_info.config.max_ack_pending == 7
+    with pytest.raises(errors.ConsumerConfigMismatchError) as mismatch:
+        await stream.create_consumer(ConsumerConfig(durable_name="C1", max_ack_pending=9))
+    assert "max_ack_pending" in mismatch.value.fields
+    either = await stream.create_or_update_consumer(ConsumerConfig(durable_name="C2"))
+    assert either.name == "C2"
+    await stream.delete_consumer("C2")
+    with pytest.raises(errors.ConsumerNotFoundError):
+        await stream.consumer("C2")
+    msg = await created.next(timeout=2)
+    assert msg.metadata.stream == "S" and msg.metadata.sequence.stream == 1
+    await msg.ack()

@@ -23,6 +23,17 @@ from ._kv import (
     KeyWatcher,
 )
 from ._message import Message, MsgMetadata, MsgSequence
+from ._obj import ObjectStore
+from ._obj_io import ObjectData, ObjectReader
+from ._obj_types import (
+    ObjectInfo,
+    ObjectLink,
+    ObjectMeta,
+    ObjectMetaOptions,
+    ObjectStoreConfig,
+    ObjectStoreStatus,
+)
+from ._obj_watch import ObjectWatcher
 from ._ordered import OrderedConsumer
 from ._ordered_streams import OrderedBatch, OrderedMessageStream
 from ._publish import MessageTTL, Schedule
@@ -77,6 +88,16 @@ __all__ = [
     "MsgMetadata",
     "MsgSequence",
     "NatsTransport",
+    "ObjectData",
+    "ObjectInfo",
+    "ObjectLink",
+    "ObjectMeta",
+    "ObjectMetaOptions",
+    "ObjectReader",
+    "ObjectStore",
+    "ObjectStoreConfig",
+    "ObjectStoreStatus",
+    "ObjectWatcher",
     "OrderedBatch",
     "OrderedConsumer",
     "OrderedMessageStream",

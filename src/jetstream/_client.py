@@ -18,6 +18,7 @@ from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
 from ._generated.models import PubAck
 from ._kv_manager import KeyValueMixin
+from ._obj_manager import ObjectStoreMixin
 from ._publish import (
     RETRY_ATTEMPTS,
     RETRY_WAIT,
@@ -34,7 +35,7 @@ from ._transport import NatsTransport, Transport
 from ._validate import check_subject
 
 
-class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, GeneratedAPI):
+class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, GeneratedAPI):
     """A JetStream context over one NATS connection.
 
     Every API endpoint is a method (generated, see `GeneratedAPI`); publishing and the data plane

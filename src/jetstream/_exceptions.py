@@ -27,6 +27,17 @@
     │   ├── LimitMarkersNotSupportedError  limit markers need a server with API level >= 1 (ADR-48)
     │   ├── InvalidKeyError              a key or key filter refused before sending (also InvalidNameError)
     │   └── HistoryTooLargeError         history outside 1..64 (also InvalidArgumentError)
+    ├── ObjectStoreError                 an Object Store operation failed (ADR-20)
+    │   ├── ObjectStoreNotFoundError     no such object store (or the stream is not one)
+    │   ├── ObjectStoreExistsError       an object store of that name exists with another configuration
+    │   ├── ObjectStoreSealedError       the store is sealed: nothing can be written (10109 is the cause)
+    │   ├── ObjectNotFoundError          no such object, or it is deleted (``.deleted``)
+    │   ├── ObjectExistsError            a rename or link onto the name of a live object
+    │   ├── ObjectLinkError              a link to a link or a deleted object; reading a bucket link
+    │   ├── InvalidObjectNameError       an empty object name (also InvalidNameError)
+    │   ├── BadObjectMetaError           an object's meta message is not ADR-20 JSON
+    │   ├── IncompleteObjectError        chunks are missing, or do not add up to the object's size
+    │   └── DigestMismatchError          the data read does not have the object's SHA-256 digest
     ├── ConsumerConfigMismatchError      create_consumer: the consumer exists with other values (``.fields``)
     ├── PullError                        a pull request ended with an error status (``.status``, ``.description``)
     │   ├── ConsumerDeletedError         409 Consumer Deleted: ends messages()/consume() of a durable
@@ -304,3 +315,123 @@ class MissedHeartbeatError(JetStreamError):
 class OrderedConsumerBusyError(JetStreamError):
     """An ordered consumer delivers in order to one reader: a second fetch, next or messages()
     while one is running is refused."""
+
+
+class ObjectStoreError(JetStreamError):
+    """An Object Store operation failed. ``bucket`` names the store (when known)."""
+
+    def __init__(self, message: str, *, bucket: str | None = None) -> None:
+        self.bucket = bucket
+        super().__init__(message)
+
+
+class ObjectStoreNotFoundError(ObjectStoreError):
+    """The object store does not exist, or its stream is not an object store."""
+
+    def __init__(self, bucket: str, reason: str = "") -> None:
+        super().__init__(
+            f"object store {bucket!r} not found" + (f": {reason}" if reason else ""), bucket=bucket
+        )
+
+
+class ObjectStoreExistsError(ObjectStoreError):
+    """`create_object_store` found a store of that name with another configuration."""
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__(f"object store {bucket!r} exists with another configuration", bucket=bucket)
+
+
+class ObjectStoreSealedError(ObjectStoreError):
+    """The object store is sealed: no object can be put, changed or deleted (the server's
+    `StreamSealedError`, err_code 10109, is the ``__cause__``)."""
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__(f"object store {bucket!r} is sealed", bucket=bucket)
+
+
+class ObjectNotFoundError(ObjectStoreError):
+    """No object of that name; ``deleted`` is True when there is one, marked deleted (ADR-20 treats
+    both alike)."""
+
+    def __init__(self, bucket: str, name: str, *, deleted: bool = False) -> None:
+        self.name = name
+        self.deleted = deleted
+        what = "is deleted" if deleted else "not found"
+        super().__init__(f"object {name!r} {what} in object store {bucket!r}", bucket=bucket)
+
+
+class ObjectExistsError(ObjectStoreError):
+    """A rename (`update_meta`) or a link would replace an object that is not deleted."""
+
+    def __init__(self, bucket: str, name: str) -> None:
+        self.name = name
+        super().__init__(f"object {name!r} already exists in object store {bucket!r}", bucket=bucket)
+
+
+class ObjectLinkError(ObjectStoreError):
+    """A link that cannot be made or followed: to a deleted object, to another link, or a link to
+    a whole bucket read as if it were an object."""
+
+
+class InvalidObjectNameError(ObjectStoreError, InvalidNameError):
+    """An object name must be a non-empty str (ADR-20 restricts nothing else); refused before
+    anything was sent."""
+
+    def __init__(self, name: object) -> None:
+        self.name = name
+        super().__init__(f"invalid object name {name!r}: a name is a non-empty str")
+
+
+class BadObjectMetaError(ObjectStoreError):
+    """An object's meta message is not ADR-20 object info JSON; ``data`` holds its payload."""
+
+    def __init__(self, bucket: str, subject: str, data: bytes, reason: str) -> None:
+        self.subject = subject
+        self.data = data
+        super().__init__(
+            f"bad object meta on {subject!r} in object store {bucket!r}: {reason}; data={data[:200]!r}",
+            bucket=bucket,
+        )
+
+
+class IncompleteObjectError(ObjectStoreError):
+    """The chunks of an object do not make it up: fewer are stored than its info records, or
+    their sizes do not add up to its ``size``. Raised instead of waiting for chunks that will
+    never come. ``received_chunks`` / ``received_size`` count what was read (or, when the loss is
+    seen before reading, the chunks found in the stream)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        name: str,
+        *,
+        expected_chunks: int,
+        received_chunks: int,
+        expected_size: int,
+        received_size: int,
+    ) -> None:
+        self.name = name
+        self.expected_chunks = expected_chunks
+        self.received_chunks = received_chunks
+        self.expected_size = expected_size
+        self.received_size = received_size
+        super().__init__(
+            f"object {name!r} in object store {bucket!r} is incomplete: "
+            f"{received_chunks} of {expected_chunks} chunks, {received_size} of {expected_size} bytes",
+            bucket=bucket,
+        )
+
+
+class DigestMismatchError(ObjectStoreError):
+    """The data read does not have the digest the object's info records (``expected`` and
+    ``actual`` in the ADR-20 form ``SHA-256=<base64url>``)."""
+
+    def __init__(self, bucket: str, name: str, expected: str, actual: str) -> None:
+        self.name = name
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"object {name!r} in object store {bucket!r}: digest mismatch, "
+            f"expected {expected}, read {actual}",
+            bucket=bucket,
+        )

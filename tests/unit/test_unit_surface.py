@@ -75,6 +75,14 @@ CONTRACT = [
     "KeyValueStatus",
     "KeyWatcher",
     "InitialValuesDone",
+    "ObjectStore",
+    "ObjectStoreConfig",
+    "ObjectStoreStatus",
+    "ObjectInfo",
+    "ObjectMeta",
+    "ObjectLink",
+    "ObjectReader",
+    "ObjectWatcher",
 ]
 
 ERROR_CONTRACT = [
@@ -102,6 +110,17 @@ ERROR_CONTRACT = [
     "InvalidKeyError",
     "HistoryTooLargeError",
     "LimitMarkersNotSupportedError",
+    "ObjectStoreError",
+    "ObjectStoreNotFoundError",
+    "ObjectStoreExistsError",
+    "ObjectStoreSealedError",
+    "ObjectNotFoundError",
+    "ObjectExistsError",
+    "ObjectLinkError",
+    "InvalidObjectNameError",
+    "BadObjectMetaError",
+    "IncompleteObjectError",
+    "DigestMismatchError",
 ]
 
 
@@ -208,3 +227,21 @@ def test_key_value_management_methods() -> None:
         assert inspect.iscoroutinefunction(fn), name
         param = inspect.signature(fn).parameters["timeout"]
         assert (param.kind, param.default) == (inspect.Parameter.KEYWORD_ONLY, jetstream.DEFAULT), name
+
+
+def test_object_store_management_methods() -> None:
+    for name in (
+        "create_object_store",
+        "update_object_store",
+        "create_or_update_object_store",
+        "object_store",
+        "delete_object_store",
+        "object_store_names",
+        "object_stores",
+    ):
+        fn = getattr(JetStream, name)
+        assert inspect.iscoroutinefunction(fn), name
+        param = inspect.signature(fn).parameters["timeout"]
+        assert (param.kind, param.default) == (inspect.Parameter.KEYWORD_ONLY, jetstream.DEFAULT), name
+    assert issubclass(errors.InvalidObjectNameError, errors.InvalidNameError)
+    assert issubclass(errors.DigestMismatchError, errors.ObjectStoreError)

@@ -22,6 +22,7 @@ from ._exceptions import (
     UnexpectedReplyError,
 )
 from ._generated.models import PubAck
+from ._headers import Headers, MultiValueDict
 from ._time import format_time, nanos
 from ._transport import Reply
 from ._validate import check_subject
@@ -174,7 +175,7 @@ class Schedule:
 
 
 def publish_headers(
-    headers: Mapping[str, str] | None,
+    headers: Mapping[str, str] | Headers | None,
     *,
     msg_id: str | None = None,
     expected_stream: str | None = None,
@@ -187,8 +188,10 @@ def publish_headers(
     schedule: Schedule | None = None,
 ) -> dict[str, str] | None:
     """The headers of one published message: the user's, overridden by the options given. The
-    user's mapping is copied, never changed. None when there are none."""
-    hdrs = dict(headers) if headers else {}
+    user's mapping is copied, never changed. None when there are none. A `Headers` with repeated
+    names keeps every value."""
+    hdrs = (headers.to_dict() if isinstance(headers, Headers) else dict(headers)) if headers else {}
+    user = dict(hdrs)
     if msg_id is not None:
         hdrs[MSG_ID] = msg_id
     if expected_stream is not None:
@@ -214,6 +217,11 @@ def publish_headers(
         if not isinstance(schedule, Schedule):
             raise InvalidArgumentError(f"schedule must be a Schedule, got {schedule!r}")
         hdrs.update(schedule.headers())
+    if isinstance(hdrs, MultiValueDict):
+        # An option replaces every value of its header; the user's other repeats are kept.
+        options = {k: v for k, v in dict.items(hdrs) if k not in user or user[k] != v}
+        pairs = [(k, v) for k, v in hdrs.pairs if k not in options] + list(options.items())
+        return MultiValueDict(dict(dict.items(hdrs)), pairs)
     return hdrs or None
 
 

@@ -22,6 +22,7 @@ from ._exceptions import (
     PayloadTooLargeError,
     TimeoutError,
 )
+from ._headers import install_multi_value_headers
 
 # nats-py needs a number; "no timeout" is a very long one.
 _FOREVER = 365 * 24 * 3600.0
@@ -40,6 +41,13 @@ class Reply:
     def status(self) -> str:
         """The NATS status code of a status message ("404", "408" ...), or "" for data."""
         return (self.headers or {}).get("Status", "")
+
+
+def _as_dict(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    """nats-py wants a dict; a MultiValueDict (repeated names) must reach it unchanged."""
+    if not headers:
+        return None
+    return headers if isinstance(headers, dict) else dict(headers)
 
 
 def translate(exc: nats.errors.Error, subject: str) -> Exception:
@@ -82,12 +90,13 @@ class NatsTransport:
 
     def __init__(self, nc: NATS) -> None:
         self.nc = nc
+        install_multi_value_headers(nc)
 
     async def publish(
         self, subject: str, payload: bytes, reply: str = "", headers: Mapping[str, str] | None = None
     ) -> None:
         try:
-            await self.nc.publish(subject, payload, reply=reply, headers=dict(headers) if headers else None)
+            await self.nc.publish(subject, payload, reply=reply, headers=_as_dict(headers))
         except nats.errors.Error as exc:
             raise translate(exc, subject) from exc
 
@@ -99,7 +108,7 @@ class NatsTransport:
                 subject,
                 payload,
                 timeout=_FOREVER if timeout is None else timeout,
-                headers=dict(headers) if headers else None,
+                headers=_as_dict(headers),
             )
         except nats.errors.NoRespondersError as exc:
             raise NoRespondersError(subject) from exc

@@ -164,6 +164,10 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
         before the ack arrives (the message may or may not be stored: publish with ``msg_id`` to
         resend safely). Options as in `publish`. Needs a nats-py connection.
 
+        Each in-flight message keeps its payload until acked (for the ADR-22 resend), so memory is
+        bounded by window x message size: lower ``publish_async_max_pending`` for large messages.
+        A resend after "no responders" may land behind later messages on the same subject.
+
         Wait for every pending ack with `publish_async_complete`.
         """
         hdrs = publish_headers(

@@ -67,9 +67,9 @@ _nuid = nats.nuid.NUID()
 
 @dataclass(frozen=True, slots=True)
 class InitialValuesDone:
-    """Yielded once by a `KeyWatcher` when the initial values are through: every entry that
-    matched when the watch started was yielded before it (``count`` of them; 0 for an empty
-    bucket or ``updates_only``). Everything after it is a live change."""
+    """Yielded once by a watcher (`KeyWatcher`, `ObjectWatcher`) when the initial values are
+    through: everything that matched when the watch started was yielded before it (``count`` of
+    them; 0 for an empty bucket or ``updates_only``). Everything after it is a live change."""
 
     count: int
 

@@ -41,6 +41,14 @@ async def main(url: str) -> None:
             f"read back: subject={stored.subject} data={stored.data!r} headers={stored.hdrs!r} at {stored.time}"
         )
 
+        handle = await js.consumer("TEST", "test-app-01")
+        async for msg in handle.fetch(10, expires=1.0):  # ends when the pull completes
+            meta = msg.metadata
+            print(
+                f"consumed: {msg.subject} {msg.data!r} stream seq {meta.sequence.stream}, delivered {meta.num_delivered}x"
+            )
+            await msg.ack()
+
         direct = await js.direct_get_last_for_subject("TEST", "test.demo")
         print(f"direct get: seq={direct.seq} data={direct.data!r} foo={direct.headers.get('foo')}")
 

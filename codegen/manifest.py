@@ -22,6 +22,7 @@ BODY_RULES = {"none", "empty", "optional", "required"}
 KEYS = {
     "name", "subject", "tokens", "server_const", "request", "body", "response", "result", "paged",
     "config", "fill", "name_fields", "defaults", "generate_name", "system", "reply", "since", "doc",
+    "merge_pages",
 }  # fmt: skip
 # Local names of the generated method bodies; a token of the same name would shadow them.
 RESERVED = {"self", "suffix", "cfg", "body", "pages", "reply", "timeout", "config"}
@@ -82,6 +83,7 @@ def read(path: Path = MANIFEST, problems: Problems | None = None) -> list[Endpoi
                 name_fields=tuple(entry.get("name_fields", ())),
                 defaults=tuple(sorted(entry.get("defaults", {}).items())),
                 generate_name=bool(entry.get("generate_name", False)),
+                merge_pages=entry.get("merge_pages", ""),
                 system=bool(entry.get("system", False)),
                 reply=entry.get("reply", "single"),
                 since=entry.get("since", ""),

@@ -85,6 +85,7 @@ class Endpoint:
     name_fields: tuple[str, ...] = ()
     defaults: tuple[tuple[str, str], ...] = ()
     generate_name: bool = False
+    merge_pages: str = ""  # a paged map inside the reply ("state.subjects"): pages are merged into it
     system: bool = False
     reply: str = "single"
     since: str = ""

@@ -388,7 +388,18 @@ class GeneratedAPI:
             subjects_filter=subjects_filter,
             offset=offset,
         )
-        return await self._core.request(f"STREAM.INFO.{stream}", body, StreamInfoResponse, timeout)
+        reply = await self._core.request(f"STREAM.INFO.{stream}", body, StreamInfoResponse, timeout)
+        # The server pages `state.subjects`: unless one page was asked for, fetch the rest into it.
+        while offset is None and reply.total and reply.state.subjects is not None:
+            have = len(reply.state.subjects)
+            if have >= reply.total:
+                break
+            body.offset = have
+            page = await self._core.request(f"STREAM.INFO.{stream}", body, StreamInfoResponse, timeout)
+            if not page.state.subjects:
+                break
+            reply.state.subjects.update(page.state.subjects)
+        return reply
 
     async def stream_delete(
         self,

@@ -1,19 +1,15 @@
-"""Decode workload: a realistic ~1 KB STREAM.INFO reply, pure CPU.
+"""Decode: a realistic ~1 KB STREAM.INFO reply into the client's typed StreamInfo, pure CPU.
 
-jetstream-py's cached typed decoder (error probe included) against nats-py's JetStream API
-(`json.loads` + `StreamInfo.from_response`, as its manager does) and plain `json.loads`.
+jetstream-py's cached typed decoder (error probe included), nats-py's JetStream API (`json.loads` +
+`StreamInfo.from_response`, as its manager does), the official client's own path, and plain
+`json.loads` as the floor of anything that builds Python objects from JSON.
 """
 
 from __future__ import annotations
 
-import json
-import timeit
-from collections.abc import Callable
+from _harness import NATS_PY, OFFICIAL, SDK, Ctx, child
 
-import nats.js.api
-
-from jetstream import StreamInfoResponse
-from jetstream._codec import decode
+JSON_LOADS = "json.loads"
 
 REPLY = (
     b'{"type":"io.nats.jetstream.api.v1.stream_info_response","total":0,"offset":0,"limit":0,'
@@ -33,36 +29,42 @@ REPLY = (
 )
 
 
-def jetstream_py() -> object:
-    return decode("$JS.API.STREAM.INFO.ORDERS", REPLY, StreamInfoResponse)
+async def sdk(ctx: Ctx) -> None:
+    from jetstream import StreamInfoResponse
+    from jetstream._codec import decode
+
+    subject = "$JS.API.STREAM.INFO.ORDERS"
+    decode(subject, REPLY, StreamInfoResponse)
+    with ctx.timed():
+        for _ in range(ctx.n):
+            decode(subject, REPLY, StreamInfoResponse)
 
 
-def nats_py() -> object:
-    resp = json.loads(REPLY)
-    return nats.js.api.StreamInfo.from_response(resp)
+async def nats_py(ctx: Ctx) -> None:
+    import json
+
+    from nats.js.api import StreamInfo
+
+    with ctx.timed():
+        for _ in range(ctx.n):
+            StreamInfo.from_response(json.loads(REPLY))
 
 
-def json_loads() -> object:
-    return json.loads(REPLY)
+async def json_loads(ctx: Ctx) -> None:
+    import json
+
+    with ctx.timed():
+        for _ in range(ctx.n):
+            json.loads(REPLY)
 
 
-CLIENTS: dict[str, Callable[[], object]] = {
-    "jetstream-py": jetstream_py,
-    "nats-py": nats_py,
-    "json.loads": json_loads,
-}
+async def official(ctx: Ctx) -> None:
+    import _official
+
+    await _official.decode(ctx)
 
 
-def run(rounds: int = 5, number: int = 20_000) -> dict[str, float]:
-    """Median µs per decode for each client, interleaved A/B/C per round."""
-    samples: dict[str, list[float]] = {name: [] for name in CLIENTS}
-    for _ in range(rounds):
-        for name, fn in CLIENTS.items():
-            samples[name].append(timeit.timeit(fn, number=number) / number * 1e6)
-    return {name: sorted(v)[len(v) // 2] for name, v in samples.items()}
-
+CLIENTS = {SDK: sdk, NATS_PY: nats_py, OFFICIAL: official, JSON_LOADS: json_loads}
 
 if __name__ == "__main__":
-    print(f"reply size: {len(REPLY)} bytes")
-    for name, us in run().items():
-        print(f"{name:14s} {us:8.2f} µs")
+    child(CLIENTS)

@@ -1,0 +1,32 @@
+"""Continuous consume + ack: the client's messages() iterator with its default buffering, each message acked.
+
+nats-py has no continuous pull consumer; its column is the fetch loop of fetch_ack (batches of 500)."""
+
+from __future__ import annotations
+
+import _consume
+from _harness import NATS_PY, OFFICIAL, RAW, SDK, Ctx, child
+
+
+async def sdk(ctx: Ctx) -> None:
+    await _consume.sdk_messages(ctx)
+
+
+async def nats_py(ctx: Ctx) -> None:
+    await _consume.nats_py_fetch(ctx, ack=True)
+
+
+async def raw(ctx: Ctx) -> None:
+    await _consume.raw_fetch(ctx, ack=True)
+
+
+async def official(ctx: Ctx) -> None:
+    import _official
+
+    await _official.messages_ack(ctx)
+
+
+CLIENTS = {SDK: sdk, NATS_PY: nats_py, OFFICIAL: official, RAW: raw}
+
+if __name__ == "__main__":
+    child(CLIENTS)

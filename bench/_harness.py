@@ -15,9 +15,8 @@ import os
 import resource
 import statistics
 import subprocess
-import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,10 +58,10 @@ class Ctx:
         return os.urandom(self.size)
 
 
-Client = Callable[[Ctx], Awaitable[None]]
+Client = Callable[[Ctx], Coroutine[Any, Any, None]]
 
 
-def child(clients: dict[str, Client], argv: Sequence[str] | None = None) -> None:
+def child(clients: Mapping[str, Client], argv: Sequence[str] | None = None) -> None:
     """Entry point of one measured run; prints one JSON line on stdout."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", required=True, choices=sorted(clients))

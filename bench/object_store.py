@@ -1,94 +1,80 @@
-"""Object Store put/get of one large object, jetstream-py and nats-py side by side, on an embedded
-nats-server (file storage, loopback).
+"""Object Store: put one object of `size` bytes from memory, then get it back (file storage).
 
-    .venv/bin/python bench/object_store.py            # 100 MiB, 3 rounds
-    .venv/bin/python bench/object_store.py --mib 200 --rounds 1 --no-nats-py
-
-Prints the median seconds and MiB/s of each step. nats-py's get is run with ``writeinto`` (its
-default accumulates the object with ``bytes +=``, quadratic in the size).
+nats-py's get is given `writeinto` (its default accumulates the object with `bytes +=`, quadratic in
+the size, which would make the comparison meaningless).
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import io
-import os
-import platform
-import statistics
-import time
-from collections.abc import Awaitable, Callable
+from _harness import NATS_PY, RAW, SDK, Ctx, child
 
-import nats
-
-import jetstream
-from jetstream.testing import NatsServer
+CHUNK = 128 * 1024
 
 
-async def timed(step: Callable[[], Awaitable[object]]) -> float:
-    started = time.perf_counter()
-    await step()
-    return time.perf_counter() - started
+async def sdk(ctx: Ctx) -> None:
+    import jetstream
 
-
-async def sdk_round(url: str, data: bytes) -> tuple[float, float]:
-    async with await jetstream.connect(url) as js:
-        store = await js.create_object_store("bench_sdk")
-        put = await timed(lambda: store.put("big", data))
+    async with await jetstream.connect(ctx.url) as js:
+        bucket, data = f"obj_{ctx.tag}", ctx.payload()
+        store = await js.create_object_store(bucket)
+        with ctx.timed("put"):
+            await store.put("big", data)
         size = 0
-
-        async def get() -> None:
-            nonlocal size
+        with ctx.timed("get"):
             async for chunk in await store.get("big"):
                 size += len(chunk)
-
-        got = await timed(get)
-        assert size == len(data)
-        await js.delete_object_store("bench_sdk")
-    return put, got
+        await js.delete_object_store(bucket)
+    if size != len(data):
+        raise RuntimeError(f"got {size} of {len(data)} bytes")
 
 
-async def nats_py_round(url: str, data: bytes) -> tuple[float, float]:
-    nc = await nats.connect(url)
-    try:
-        pjs = nc.jetstream()
-        store = await pjs.create_object_store("bench_py")
-        put = await timed(lambda: store.put("big", data))
-        out = io.BytesIO()
-        got = await timed(lambda: store.get("big", writeinto=out))
-        assert out.getbuffer().nbytes == len(data)
-        await pjs.delete_object_store("bench_py")
-    finally:
-        await nc.close()
-    return put, got
+async def nats_py(ctx: Ctx) -> None:
+    import io
+
+    import nats
+
+    nc = await nats.connect(ctx.url)
+    js = nc.jetstream()
+    bucket, data = f"obj_{ctx.tag}", ctx.payload()
+    store = await js.create_object_store(bucket)
+    with ctx.timed("put"):
+        await store.put("big", data)
+    out = io.BytesIO()
+    with ctx.timed("get"):
+        await store.get("big", writeinto=out)
+    await js.delete_object_store(bucket)
+    await nc.close()
+    if out.getbuffer().nbytes != len(data):
+        raise RuntimeError(f"got {out.getbuffer().nbytes} of {len(data)} bytes")
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mib", type=int, default=100, help="object size in MiB")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--no-nats-py", action="store_true", help="only jetstream-py")
-    args = parser.parse_args()
-    data = os.urandom(args.mib * 1024 * 1024)
-    clients: dict[str, Callable[[str, bytes], Awaitable[tuple[float, float]]]] = {"jetstream-py": sdk_round}
-    if not args.no_nats_py:
-        clients["nats-py"] = nats_py_round
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in clients}
-    async with NatsServer() as server:
-        for _ in range(args.rounds):  # interleaved, so both see the same machine load
-            for name, run in clients.items():
-                results[name].append(await run(server.url, data))
-    print(
-        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
-        f"{args.mib} MiB object, 128 KiB chunks, median of {args.rounds}\n"
-    )
-    print("| client | put s | put MiB/s | get s | get MiB/s |")
-    print("|---|---:|---:|---:|---:|")
-    for name, rounds in results.items():
-        put = statistics.median(r[0] for r in rounds)
-        get = statistics.median(r[1] for r in rounds)
-        print(f"| {name} | {put:.2f} | {args.mib / put:.0f} | {get:.2f} | {args.mib / get:.0f} |")
+async def raw(ctx: Ctx) -> None:
+    """Chunks published with a window of acks, read back by bare pulls: no metadata, no digest."""
+    import nats
+    from _common import raw_publish_window, raw_pull
+    from nats.js.api import AckPolicy, ConsumerConfig
 
+    nc = await nats.connect(ctx.url)
+    jsm = nc.jsm()
+    name, subject, data = f"OBJ_{ctx.tag}", f"obj.{ctx.tag}", ctx.payload()
+    await jsm.add_stream(name=name, subjects=[subject])
+    chunks = -(-len(data) // CHUNK)
+    view = memoryview(data)
+    with ctx.timed("put"):
+        # One chunk per publish, as an object store does; the window keeps 64 chunks in flight.
+        for i in range(chunks):
+            await nc.publish(subject, bytes(view[i * CHUNK : (i + 1) * CHUNK]), reply=nc.new_inbox())
+        await raw_publish_window(nc, subject, b"", 1, 1)
+    await jsm.add_consumer(name, ConsumerConfig(durable_name="get", ack_policy=AckPolicy.NONE))
+    with ctx.timed("get"):
+        size = await raw_pull(nc, name, "get", chunks + 1, ack=False)
+    await jsm.delete_stream(name)
+    await nc.close()
+    if size != len(data):
+        raise RuntimeError(f"got {size} of {len(data)} bytes")
+
+
+CLIENTS = {SDK: sdk, NATS_PY: nats_py, RAW: raw}
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    child(CLIENTS)

@@ -185,13 +185,20 @@ class Core:
         return outcomes
 
     async def request_raw(self, suffix: str, body: msgspec.Struct | None, timeout: Timeout) -> RawMessage:
-        """One message answered as-is. It is received on a private inbox: a pulled message keeps its
-        stream subject, which nats-py's shared request inbox cannot match."""
+        """One message answered as-is.
+
+        A direct get is answered on the reply subject itself, so it goes through the shared request
+        inbox like any API call. A pulled message keeps its stream subject, which that inbox cannot
+        match: MSG.NEXT gets a private inbox (a subscription per call, three times the cost).
+        """
         subject = self.subject(suffix)
         payload = b"" if body is None else encode(body)
         wait = self.timeout(timeout)
         try:
-            replies = await self.transport.request_many(subject, payload, wait, max_replies=1)
+            if suffix.startswith("DIRECT.GET."):
+                replies = [await self.transport.request(subject, payload, wait)]
+            else:
+                replies = await self.transport.request_many(subject, payload, wait, max_replies=1)
         except NoRespondersError as exc:
             raise NoRespondersError(
                 subject,

@@ -97,6 +97,7 @@ class Workload:
     n: int
     smoke_n: int
     size: int = 0
+    smoke_size: int | None = None
     unit: str = "ops"
     phases: tuple[str, ...] = ("main",)
     server: bool = True
@@ -139,6 +140,7 @@ class ClientResult:
 class WorkloadResult:
     workload: Workload
     n: int
+    size: int
     results: dict[str, ClientResult]
 
     def figure(self, client: str, phase: str) -> float | None:
@@ -151,20 +153,20 @@ class WorkloadResult:
         if unit == "ops":
             return self.n / secs
         if unit == "MiB":
-            return self.n * self.workload.size / secs / (1 << 20)
-        return secs / self.n * 1e6
+            return self.n * self.size / secs / (1 << 20)
+        return secs / self.n * (1e6 if unit == "us" else 1e3)
 
     def speedup(self, client: str, base: str, phase: str) -> float | None:
         """How many times faster `client` is than `base` (> 1: faster)."""
         mine, theirs = self.figure(client, phase), self.figure(base, phase)
         if mine is None or theirs is None:
             return None
-        return theirs / mine if self.workload.unit == "us" else mine / theirs
+        return theirs / mine if self.workload.unit in ("us", "ms") else mine / theirs
 
 
-def _run_child(python: str, wl: Workload, client: str, url: str, n: int, tag: str) -> Sample:
+def _run_child(python: str, wl: Workload, client: str, url: str, n: int, size: int, tag: str) -> Sample:
     cmd = [python, str(BENCH_DIR / wl.script), "--child", client, "--url", url]
-    cmd += ["--n", str(n), "--size", str(wl.size), "--tag", tag]
+    cmd += ["--n", str(n), "--size", str(size), "--tag", tag]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
@@ -178,6 +180,7 @@ async def run_workload(
 ) -> WorkloadResult:
     """Runs every available client `rounds` times, interleaved (A B C A B C ...), on one fresh server."""
     n = wl.smoke_n if smoke else wl.n
+    size = wl.smoke_size if smoke and wl.smoke_size is not None else wl.size
     clients = [c for c in wl.clients if c in pythons]
     results = {c: ClientResult(c) for c in clients}
 
@@ -189,7 +192,9 @@ async def run_workload(
                     continue
                 tag = f"{client.split()[0].replace('-', '_')}_{r}"
                 try:
-                    sample = await asyncio.to_thread(_run_child, pythons[client], wl, client, url, n, tag)
+                    sample = await asyncio.to_thread(
+                        _run_child, pythons[client], wl, client, url, n, size, tag
+                    )
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     res.error = str(exc)
                     log(f"  {wl.name} / {client}: {exc}")
@@ -200,13 +205,13 @@ async def run_workload(
 
     if not wl.server:
         await rounds_on("")
-        return WorkloadResult(wl, n, results)
+        return WorkloadResult(wl, n, size, results)
 
     from jetstream.testing import NatsServer
 
     # No accounts: every client connects the same way, without credentials.
     async with NatsServer(system_account=False) as server:
         if wl.setup is not None:
-            await wl.setup(server.url, n, wl.size)
+            await wl.setup(server.url, n, size)
         await rounds_on(server.url)
-    return WorkloadResult(wl, n, results)
+    return WorkloadResult(wl, n, size, results)

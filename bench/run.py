@@ -1,35 +1,307 @@
-"""`make bench`: run every workload and print a Markdown table of ratios against nats-py.
+"""`make bench`: every workload, every client, interleaved, on fresh servers; a Markdown table of ratios.
 
-Only the decode workload exists so far (the others arrive with the data plane); `--smoke` runs a tiny
-version, used by the test suite to prove the bench still runs.
+    python bench/run.py                       # all workloads, 3 rounds, table on stdout
+    python bench/run.py --write               # also bench/RESULTS.md, bench/results.json, bench/ratios.png
+    python bench/run.py --only kv,decode --rounds 5
+    python bench/run.py --smoke               # tiny sizes, 1 round: proves every script still runs
+    python bench/run.py --official-python .venv-bench-official/bin/python   # adds nats-jetstream
+
+Each figure is the median of the rounds; each round runs every client once, in turn, in its own
+process (peak RSS is that process's). "×" columns say how many times faster jetstream-py is (> 1:
+faster); "of raw" is jetstream-py's figure as a share of the raw nats-py core client doing the same
+work with no JetStream code at all, the ceiling of any client built on nats-py.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import os
 import platform
+import subprocess
 import sys
+import time
+from dataclasses import asdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+from _common import prefill
+from _harness import NATS_PY, OFFICIAL, RAW, SDK, Workload, WorkloadResult, run_workload
 
-import decode
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+JSON_LOADS = "json.loads"
+
+WORKLOADS = [
+    Workload(
+        "decode 1 KB StreamInfo",
+        "decode.py",
+        n=20_000,
+        smoke_n=200,
+        unit="us",
+        server=False,
+        clients=(SDK, NATS_PY, OFFICIAL, JSON_LOADS),
+    ),
+    Workload(
+        "import", "import_time.py", n=1, smoke_n=1, unit="ms", server=False, clients=(SDK, NATS_PY, OFFICIAL)
+    ),
+    Workload("stream_info round trip", "api_round_trip.py", n=2_000, smoke_n=20),
+    Workload("publish, awaited", "publish_awaited.py", n=10_000, smoke_n=20, size=128),
+    Workload("publish, 4,000 in flight", "publish_window.py", n=200_000, smoke_n=200, size=128),
+    Workload("fetch 500 + ack", "fetch_ack.py", n=200_000, smoke_n=1_000, size=128, setup=prefill),
+    Workload("fetch 500, ack none", "fetch_no_ack.py", n=200_000, smoke_n=1_000, size=128, setup=prefill),
+    Workload("messages() + ack", "messages_ack.py", n=200_000, smoke_n=1_000, size=128, setup=prefill),
+    Workload(
+        "KV", "kv.py", n=20_000, smoke_n=20, size=128, phases=("put", "get"), clients=(SDK, NATS_PY, RAW)
+    ),
+    Workload(
+        "Object Store 100 MiB",
+        "object_store.py",
+        n=1,
+        smoke_n=1,
+        size=100 << 20,
+        smoke_size=1 << 20,
+        unit="MiB",
+        phases=("put", "get"),
+        clients=(SDK, NATS_PY, RAW),
+    ),
+]
+
+#: What issue 5 asks of jetstream-py against nats-py (× faster); checked in the summary.
+TARGETS = {
+    ("decode 1 KB StreamInfo", "main"): 6.0,
+    ("stream_info round trip", "main"): 1.2,
+    ("publish, 4,000 in flight", "main"): 1.8,
+    ("fetch 500 + ack", "main"): 2.0,
+    ("fetch 500, ack none", "main"): 2.0,
+    ("KV", "get"): 1.3,
+    ("KV", "put"): 1.1,
+    ("Object Store 100 MiB", "get"): 3.0,
+}
+
+UNITS = {"ops": "msg/s", "MiB": "MiB/s", "us": "µs", "ms": "ms"}
+
+
+def label(wl: Workload, phase: str) -> str:
+    return wl.name if phase == "main" else f"{wl.name} {phase}"
+
+
+def fmt_figure(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "ops":
+        return f"{value / 1000:.1f}k/s" if value >= 1000 else f"{value:.0f}/s"
+    if unit == "MiB":
+        return f"{value:.0f} MiB/s"
+    if unit == "ms":
+        return f"{value:.0f} ms"
+    return f"{value:.1f} µs"
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "—" if value is None else f"**{value:.2f}×**" if value >= 1 else f"{value:.2f}×"
+
+
+def table(results: list[WorkloadResult], official: bool) -> str:
+    others = [NATS_PY] + ([OFFICIAL] if official else []) + [RAW]
+    head = ["workload", SDK, *others, "× nats-py"]
+    if official:
+        head.append("× nats-jetstream")
+    head += ["of raw", "target"]
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    for res in results:
+        wl = res.workload
+        for phase in wl.phases:
+            row = [label(wl, phase), fmt_figure(res.figure(SDK, phase), wl.unit)]
+            row += [fmt_figure(res.figure(c, phase), wl.unit) for c in others]
+            row.append(fmt_ratio(res.speedup(SDK, NATS_PY, phase)))
+            if official:
+                row.append(fmt_ratio(res.speedup(SDK, OFFICIAL, phase)))
+            raw = res.speedup(SDK, RAW, phase)
+            row.append("—" if raw is None else f"{raw:.0%}")
+            target = TARGETS.get((wl.name, phase))
+            row.append("—" if target is None else f"≥ {target:g}×")
+            lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def details(results: list[WorkloadResult]) -> str:
+    lines = ["| workload | client | p50 | p99 | peak RSS |", "|---|---|---:|---:|---:|"]
+    for res in results:
+        for client, cres in res.results.items():
+            if cres.error or not cres.samples:
+                lines.append(f"| {res.workload.name} | {client} | failed: {cres.error} | | |")
+                continue
+            lat = cres.latency()
+            p50, p99 = ("—", "—") if lat is None else (f"{lat[0] * 1e6:.0f} µs", f"{lat[1] * 1e6:.0f} µs")
+            lines.append(f"| {res.workload.name} | {client} | {p50} | {p99} | {cres.rss():.0f} MiB |")
+    return "\n".join(lines)
+
+
+def _version_of(python: str, dist: str) -> str:
+    code = f"import importlib.metadata as m; print(m.version({dist!r}))"
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or "not installed"
+
+
+def _python_of(python: str) -> str:
+    code = "import platform; print(platform.python_version())"
+    return subprocess.run([python, "-c", code], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def environment(pythons: dict[str, str]) -> list[str]:
+    from jetstream.testing import find_nats_server
+
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    server = subprocess.run([find_nats_server(), "--version"], capture_output=True, text=True, check=False)
+    me = sys.executable
+    lines = [
+        f"- machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"- {SDK} {_version_of(me, 'jetstream-py')}, nats-py {_version_of(me, 'nats-py')}, "
+        f"msgspec {_version_of(me, 'msgspec')}, on Python {platform.python_version()}",
+        f"- nats-server {server.stdout.strip()} (one per workload, loopback, file storage)",
+    ]
+    if OFFICIAL in pythons:
+        off = pythons[OFFICIAL]
+        lines.append(
+            f"- nats-jetstream {_version_of(off, 'nats-jetstream')} (nats-core {_version_of(off, 'nats-core')}) "
+            f"on Python {_python_of(off)}, in its own venv (it cannot share one with nats-py)"
+        )
+    else:
+        lines.append(
+            "- nats-jetstream: not run (needs Python ≥ 3.13 and its own venv: `make bench` builds one)"
+        )
+    return lines
+
+
+def chart(results: list[WorkloadResult], official: bool, path: Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no chart", file=sys.stderr)
+        return False
+    rows: list[tuple[str, float | None, float | None, float | None]] = []
+    for res in results:
+        for phase in res.workload.phases:
+            rows.append(
+                (
+                    label(res.workload, phase),
+                    res.speedup(SDK, NATS_PY, phase),
+                    res.speedup(SDK, OFFICIAL, phase) if official else None,
+                    res.speedup(RAW, NATS_PY, phase),
+                )
+            )
+    rows.reverse()
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(rows) + 1.5))
+    height = 0.27
+    ys = range(len(rows))
+    series = [
+        ("jetstream-py vs nats-py", 1, "#2b7bba", height),
+        ("jetstream-py vs nats-jetstream", 2, "#f28e2b", 0.0),
+        ("raw nats-py core vs nats-py (ceiling)", 3, "#bbbbbb", -height),
+    ]
+    for name, index, color, offset in series:
+        if index == 2 and not official:
+            continue
+        values = [r[index] or 0.0 for r in rows]
+        ax.barh([y + offset for y in ys], values, height=height, color=color, label=name)
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels([r[0] for r in rows])
+    ax.set_xlabel("times faster (log scale; right of the line = jetstream-py ahead)")
+    ax.set_title("jetstream-py speed relative to the other Python JetStream clients")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def write(results: list[WorkloadResult], official: bool, env: list[str], command: str, took: float) -> None:
+    data = [
+        {
+            "workload": r.workload.name,
+            "n": r.n,
+            "unit": r.workload.unit,
+            "results": {c: asdict(cr) for c, cr in r.results.items()},
+        }
+        for r in results
+    ]
+    (BENCH / "results.json").write_text(json.dumps(data, indent=1) + "\n")
+    has_chart = chart(results, official, BENCH / "ratios.png")
+    body = [
+        "# Benchmark results",
+        "",
+        f"Produced by `{command}` ({took / 60:.0f} min), {time.strftime('%Y-%m-%d')}.",
+        "",
+        *env,
+        "",
+        "Median of the rounds; clients interleaved, one process per run. `×` = times faster than that",
+        "client (> 1: jetstream-py ahead); `of raw` = jetstream-py's share of the raw nats-py core figure.",
+        "",
+        table(results, official),
+        "",
+        "## Latency and memory",
+        "",
+        details(results),
+        "",
+    ]
+    if has_chart:
+        body[3:3] = ["", "![ratios](ratios.png)"]
+    (BENCH / "RESULTS.md").write_text("\n".join(body))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--smoke", action="store_true", help="tiny run, only proves the bench works")
-    args = parser.parse_args()
-    rounds, number = (1, 200) if args.smoke else (5, 20_000)
-    results = decode.run(rounds, number)
-    base = results["nats-py"]
-    print(
-        f"Python {platform.python_version()} on {platform.machine()}, median of {rounds} interleaved rounds\n"
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    print("| workload | client | µs/op | speed vs nats-py |")
-    print("|---|---|---:|---:|")
-    for name, us in results.items():
-        print(f"| decode 1 KB StreamInfo | {name} | {us:.2f} | {base / us:.2f}× |")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default="", help="comma-separated script names (e.g. kv,decode)")
+    parser.add_argument("--official-python", default=os.environ.get("JETSTREAM_BENCH_OFFICIAL_PYTHON", ""))
+    parser.add_argument("--write", action="store_true", help="write RESULTS.md, results.json, ratios.png")
+    args = parser.parse_args()
+
+    here = sys.executable
+    pythons = {SDK: here, NATS_PY: here, RAW: here, JSON_LOADS: here}
+    if args.official_python:
+        if not Path(args.official_python).exists():
+            raise SystemExit(f"no interpreter at {args.official_python}")
+        pythons[OFFICIAL] = args.official_python
+    only = {s.strip().removesuffix(".py") for s in args.only.split(",") if s.strip()}
+    workloads = [w for w in WORKLOADS if not only or w.script.removesuffix(".py") in only]
+    rounds = 1 if args.smoke else args.rounds
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    results: list[WorkloadResult] = []
+    for wl in workloads:
+        log(f"{wl.name}:")
+        results.append(asyncio.run(run_workload(wl, pythons, rounds, args.smoke, log)))
+    took = time.perf_counter() - started
+    official = OFFICIAL in pythons
+    env = environment(pythons)
+    print("\n".join(env) + "\n")
+    print(table(results, official) + "\n")
+    print(details(results))
+    failed = [f"{r.workload.name} / {c}" for r in results for c, cr in r.results.items() if cr.error]
+    if args.write and not args.smoke:
+        command = "make bench" if not args.only else f"python bench/run.py --only {args.only}"
+        write(results, official, env, command, took)
+    if failed:
+        raise SystemExit("failed: " + ", ".join(failed))
 
 
 if __name__ == "__main__":

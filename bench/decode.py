@@ -7,9 +7,7 @@ jetstream-py's cached typed decoder (error probe included), nats-py's JetStream 
 
 from __future__ import annotations
 
-from _harness import NATS_PY, OFFICIAL, SDK, Ctx, child
-
-JSON_LOADS = "json.loads"
+from _harness import NATS_PY, OFFICIAL, RAW, SDK, Ctx, child
 
 REPLY = (
     b'{"type":"io.nats.jetstream.api.v1.stream_info_response","total":0,"offset":0,"limit":0,'
@@ -64,7 +62,8 @@ async def official(ctx: Ctx) -> None:
     await _official.decode(ctx)
 
 
-CLIENTS = {SDK: sdk, NATS_PY: nats_py, OFFICIAL: official, JSON_LOADS: json_loads}
+# Plain json.loads stands in the raw column: the floor of anything building Python objects from JSON.
+CLIENTS = {SDK: sdk, NATS_PY: nats_py, OFFICIAL: official, RAW: json_loads}
 
 if __name__ == "__main__":
     child(CLIENTS)

@@ -186,7 +186,8 @@ async def run_workload(
 
     async def rounds_on(url: str) -> None:
         for r in range(rounds):
-            for client in clients:
+            # The order rotates: whoever runs first on a fresh server pays for its warm-up.
+            for client in clients[r % len(clients) :] + clients[: r % len(clients)]:
                 res = results[client]
                 if res.error:
                     continue

@@ -29,7 +29,7 @@ from ._exceptions import (
 )
 from ._generated.models import PubAck
 from ._publish import MessageTTL, parse_ack, publish_headers
-from ._validate import check_subject
+from ._validate import check_publish_subject
 
 BATCH_ID = "Nats-Batch-Id"
 BATCH_SEQUENCE = "Nats-Batch-Sequence"
@@ -243,7 +243,7 @@ class Batch:
         expected_last_subject_seq_subject: str | None,
         ttl: MessageTTL | None,
     ) -> dict[str, str]:
-        check_subject("subject", subject, wildcards=False)
+        check_publish_subject(subject)
         if expected_last_seq is not None and self._sent:
             raise InvalidArgumentError("only the first message of a batch may carry expected_last_seq")
         hdrs = publish_headers(

@@ -32,7 +32,7 @@ from ._publish import (
 from ._publish_async import DEFAULT_MAX_PENDING, AsyncPublisher, NatsLink, check_max_pending
 from ._stream import StreamsMixin
 from ._transport import NatsTransport, Transport
-from ._validate import check_subject
+from ._validate import check_publish_subject
 
 
 class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, GeneratedAPI):
@@ -182,7 +182,7 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
             incr=incr,
             schedule=schedule,
         )
-        check_subject("subject", subject, wildcards=False)
+        check_publish_subject(subject)
         return await self._publisher().publish(subject, data, hdrs, self._core.timeout(timeout))
 
     async def publish_async_complete(self, *, timeout: Timeout = DEFAULT) -> None:

@@ -133,7 +133,7 @@ class Message:
     async def _send(self, body: bytes) -> None:
         reply = self._claim()
         try:
-            await self._core.transport.publish(reply, body)
+            await self._core.transport.publish(reply, body, checked=True)
         except BaseException:
             self._acked = False
             raise
@@ -162,7 +162,7 @@ class Message:
             raise NotJetStreamMessageError(f"message on {self.subject!r} has no JetStream reply subject")
         if self._acked:
             raise MessageAlreadyAckedError(f"message {self.reply!r} was already acknowledged")
-        await self._core.transport.publish(self.reply, _WPI)
+        await self._core.transport.publish(self.reply, _WPI, checked=True)
 
     async def term(self, *, reason: str | None = None) -> None:
         """Terminate: never redeliver this message (the reason appears in the advisory)."""

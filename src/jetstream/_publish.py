@@ -25,7 +25,7 @@ from ._generated.models import PubAck
 from ._headers import Headers, MultiValueDict
 from ._time import format_time, nanos
 from ._transport import Reply
-from ._validate import check_subject
+from ._validate import check_publish_subject, check_subject
 
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_STREAM = "Nats-Expected-Stream"
@@ -256,7 +256,7 @@ async def publish(
     retry_attempts: int = RETRY_ATTEMPTS,
     retry_wait: float = RETRY_WAIT,
 ) -> PubAck:
-    check_subject("subject", subject, wildcards=False)
+    check_publish_subject(subject)
     wait = core.timeout(timeout)
     loop = asyncio.get_running_loop()
     deadline = None if wait is None else loop.time() + wait

@@ -2,9 +2,13 @@
 
 One wildcard subscription (``<inbox>.*``), made on first use, receives every ack; each publish gets
 its own reply subject ``<inbox>.<token>`` and a table maps the token to its pending entry. There is
-no task and no ``wait_for`` per message: ack timeouts are `loop.call_later` handles, the window is a
-count of pending entries with a FIFO of waiting publishers, and a retry (ADR-22) is the only thing
-that starts a task.
+no task, no timer and no ``wait_for`` per message: the entries of each timeout value sit in a queue
+in send order (so in deadline order) that one periodic sweep expires; the window is a count of
+pending entries with a FIFO of waiting publishers, and a retry (ADR-22) is the only thing that
+starts a task.
+
+A full window is let go at its low-water mark (three quarters), not one slot at a time: a publisher
+that waits then sends a burst instead of sleeping and waking once per ack.
 
 Connection loss: an ack cannot reach a client that is not connected, and the server does not send
 it again later, so every publish sent on a connection that dropped fails with
@@ -39,8 +43,10 @@ from ._transport import Transport
 DEFAULT_MAX_PENDING = 4000
 """The default window of `publish_async`: acks awaited at once (as nats.go)."""
 
-# How often the connection state is looked at while acks are pending.
+# How often the connection state is looked at, and ack deadlines swept, while acks are pending.
 _POLL = 0.1
+# An ack timeout fires at most this share of the timeout late (the sweep runs that much more often).
+_SWEEP_SHARE = 0.1
 
 OnReply = Callable[[str, bytes, "Mapping[str, str] | None"], None]
 
@@ -85,7 +91,8 @@ class NatsLink:
 
     async def publish(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
         try:
-            await self.transport.publish(subject, data, reply, headers)
+            # The subject was checked by publish_async, the reply is our own inbox.
+            await self.transport.publish(subject, data, reply, headers, checked=True)
         # The transport translates a closed connection; these are the other ways nats-py refuses.
         except (nats.errors.OutboundBufferLimitError, nats.errors.ConnectionDrainingError) as exc:
             raise ConnectionClosedError(f"cannot publish to {subject!r} now: {exc}") from exc
@@ -121,7 +128,6 @@ class _Pending:
         "headers",
         "subject",
         "timeout",
-        "timer",
     )
 
     def __init__(
@@ -142,7 +148,6 @@ class _Pending:
         self.deadline = deadline
         self.generation = generation
         self.attempts = 0
-        self.timer: asyncio.TimerHandle | None = None
 
 
 class AsyncPublisher:
@@ -163,6 +168,9 @@ class AsyncPublisher:
         self._retry_wait = retry_wait
         self._poll = poll
         self._pending: dict[str, _Pending] = {}
+        # Per timeout value, (deadline, token, entry) in send order; acked entries leave lazily.
+        self._deadlines: dict[float, deque[tuple[float, str, _Pending]]] = {}
+        self._low_water = self.max_pending * 3 // 4
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._granted = 0  # window slots handed to waiters that have not published yet
         self._prefix: str | None = None
@@ -172,6 +180,7 @@ class AsyncPublisher:
         self._idle.set()
         self._watch: asyncio.TimerHandle | None = None
         self._lost_below = 0  # entries of an older connection generation than this lost their ack
+        self._seen_state: tuple[bool, bool, int] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_token = 0
         self._closed = False
@@ -189,31 +198,37 @@ class AsyncPublisher:
             raise ConnectionClosedError("the client is closed")
         if self._prefix is None:
             await self._start()
-        self._check_link()
-        await self._reserve(subject, timeout)
-        if self._closed:
-            raise ConnectionClosedError("the client is closed")
+        if self._waiters or len(self._pending) + self._granted >= self.max_pending:
+            await self._reserve(subject, timeout)
+            if self._closed:
+                raise ConnectionClosedError("the client is closed")
+        state = self._link.state()
+        if state != self._seen_state:
+            self._seen_state = state
+            self._check_link()
+        _, connected, reconnects = state
         loop = asyncio.get_running_loop()
         self._next_token += 1
         token = str(self._next_token)
         future: asyncio.Future[PubAck] = loop.create_future()
-        entry = _Pending(
-            future,
-            subject,
-            data,
-            headers,
-            timeout,
-            None if timeout is None else loop.time() + timeout,
-            self._generation(),
-        )
+        deadline = None if timeout is None else loop.time() + timeout
+        # A message sent while disconnected goes out (from nats-py's buffer) on the next connection.
+        generation = reconnects if connected else reconnects + 1
+        entry = _Pending(future, subject, data, headers, timeout, deadline, generation)
+        pending = self._pending
+        if not pending:
+            self._idle.clear()
         # Registered before sending: the ack can arrive while the send is still being awaited.
-        self._pending[token] = entry
-        self.max_seen = max(self.max_seen, len(self._pending))
-        self._idle.clear()
-        if timeout is not None:
-            entry.timer = loop.call_later(timeout, self._expire, token)
+        pending[token] = entry
+        if len(pending) > self.max_seen:
+            self.max_seen = len(pending)
+        if timeout is not None and deadline is not None:
+            queue = self._deadlines.get(timeout)
+            if queue is None:
+                queue = self._deadlines[timeout] = deque()
+            queue.append((deadline, token, entry))
         if self._watch is None:
-            self._watch = loop.call_later(self._poll, self._on_watch)
+            self._watch = loop.call_later(self._interval(), self._on_watch)
         assert self._prefix is not None
         try:
             await self._link.publish(subject, data, self._prefix + token, headers)
@@ -308,21 +323,29 @@ class AsyncPublisher:
         self._granted -= 1
 
     def _release(self) -> None:
-        """Hand free window slots to waiting publishers, oldest first."""
+        """Hand free window slots to waiting publishers, oldest first, once the window has drained to
+        its low-water mark (then as many as fit)."""
+        if not self._pending:
+            self._idle.set()
+        if self._waiters and len(self._pending) + self._granted > self._low_water:
+            return
         while self._waiters and not self._closed and len(self._pending) + self._granted < self.max_pending:
             waiter = self._waiters.popleft()
             if waiter.done():
                 continue  # timed out or cancelled
             self._granted += 1
             waiter.set_result(None)
-        if not self._pending:
-            self._idle.set()
 
     def _drop(self, token: str, entry: _Pending) -> None:
         del self._pending[token]
-        if entry.timer is not None:
-            entry.timer.cancel()
-        self._release()
+        if entry.timeout is not None:
+            # Acks mostly come in send order: trimming the head keeps each queue about a window long.
+            queue = self._deadlines.get(entry.timeout)
+            pending = self._pending
+            while queue and pending.get(queue[0][1]) is not queue[0][2]:
+                queue.popleft()
+        if self._waiters or not self._pending:
+            self._release()
 
     def _finish(self, token: str, entry: _Pending, outcome: PubAck | BaseException) -> None:
         self._drop(token, entry)
@@ -381,25 +404,35 @@ class AsyncPublisher:
             if self._pending.get(token) is entry:
                 self._finish(token, entry, exc)
 
-    def _expire(self, token: str) -> None:
-        entry = self._pending.get(token)
-        if entry is not None:
-            entry.timer = None
-            self._finish(
-                token,
-                entry,
-                _timeout(
-                    entry.subject,
-                    entry.timeout,
-                    f"no ack for the publish to {entry.subject!r} within {entry.timeout}s",
-                ),
-            )
+    def _interval(self) -> float:
+        if not self._deadlines:
+            return self._poll
+        return max(0.001, min(self._poll, min(self._deadlines) * _SWEEP_SHARE))
+
+    def _sweep(self, now: float) -> None:
+        """Fail every pending entry whose deadline has passed; forget the acked ones."""
+        pending = self._pending
+        for timeout, queue in list(self._deadlines.items()):
+            while queue:
+                deadline, token, entry = queue[0]
+                if pending.get(token) is not entry:
+                    queue.popleft()
+                elif deadline <= now:
+                    queue.popleft()
+                    message = f"no ack for the publish to {entry.subject!r} within {entry.timeout}s"
+                    self._finish(token, entry, _timeout(entry.subject, entry.timeout, message))
+                else:
+                    break
+            if not queue:
+                del self._deadlines[timeout]
 
     def _on_watch(self) -> None:
         self._watch = None
+        loop = asyncio.get_running_loop()
+        self._sweep(loop.time())
         self._check_link()
         if self._pending and not self._closed:
-            self._watch = asyncio.get_running_loop().call_later(self._poll, self._on_watch)
+            self._watch = loop.call_later(self._interval(), self._on_watch)
 
     def _check_link(self) -> None:
         closed, connected, reconnects = self._link.state()

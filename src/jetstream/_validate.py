@@ -39,3 +39,19 @@ def check_subject(kind: str, value: str, *, wildcards: bool = True) -> str:
         if token == ">" and i != len(tokens) - 1:
             raise InvalidNameError(f"invalid {kind} {value!r}: '>' must be the last token")
     return value
+
+
+_PUBLISH_SUBJECTS: set[str] = set()
+_REMEMBERED = 4096
+
+
+def check_publish_subject(subject: str) -> str:
+    """`check_subject` for a publish target, without wildcards. Publishers send to few subjects many
+    times, so the valid ones are remembered (a bounded set) and not checked again."""
+    if type(subject) is str and subject in _PUBLISH_SUBJECTS:
+        return subject
+    check_subject("subject", subject, wildcards=False)
+    if len(_PUBLISH_SUBJECTS) >= _REMEMBERED:
+        _PUBLISH_SUBJECTS.clear()
+    _PUBLISH_SUBJECTS.add(subject)
+    return subject

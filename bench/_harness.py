@@ -43,16 +43,19 @@ class Ctx:
     size: int
     tag: str
     phases: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     count: int = 0
 
     @contextmanager
     def timed(self, phase: str = "main") -> Iterator[None]:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.phases[phase] = self.phases.get(phase, 0.0) + time.perf_counter() - started
+            # The client's own CPU: steadier than wall time on a busy machine, and free of the server's.
+            self.cpu[phase] = self.cpu.get(phase, 0.0) + time.process_time() - cpu_started
 
     def payload(self) -> bytes:
         return os.urandom(self.size)
@@ -77,7 +80,7 @@ def child(clients: Mapping[str, Client], argv: Sequence[str] | None = None) -> N
     # ru_maxrss is KiB on Linux.
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lat = sorted(ctx.latencies)
-    out: dict[str, Any] = {"phases": ctx.phases, "rss_mib": rss_mib, "count": ctx.count}
+    out: dict[str, Any] = {"phases": ctx.phases, "cpu": ctx.cpu, "rss_mib": rss_mib, "count": ctx.count}
     if lat:
         out["p50"] = lat[len(lat) // 2]
         out["p99"] = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
@@ -109,6 +112,7 @@ class Workload:
 @dataclass
 class Sample:
     phases: dict[str, float]
+    cpu: dict[str, float]
     rss_mib: float
     p50: float | None = None
     p99: float | None = None
@@ -122,6 +126,9 @@ class ClientResult:
 
     def seconds(self, phase: str) -> float:
         return statistics.median(s.phases[phase] for s in self.samples)
+
+    def cpu(self, phase: str) -> float:
+        return statistics.median(s.cpu[phase] for s in self.samples)
 
     def rss(self) -> float:
         return statistics.median(s.rss_mib for s in self.samples)
@@ -172,7 +179,7 @@ def _run_child(python: str, wl: Workload, client: str, url: str, n: int, size: i
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
         raise RuntimeError(f"{client} failed (rc {proc.returncode}): " + " | ".join(tail))
     data = json.loads(proc.stdout.strip().splitlines()[-1])
-    return Sample(data["phases"], data["rss_mib"], data.get("p50"), data.get("p99"))
+    return Sample(data["phases"], data["cpu"], data["rss_mib"], data.get("p50"), data.get("p99"))
 
 
 async def run_workload(
@@ -201,7 +208,9 @@ async def run_workload(
                     log(f"  {wl.name} / {client}: {exc}")
                     continue
                 res.samples.append(sample)
-                shown = ", ".join(f"{k} {v:.3f}s" for k, v in sample.phases.items())
+                shown = ", ".join(
+                    f"{k} {v:.3f}s (cpu {sample.cpu[k]:.3f}s)" for k, v in sample.phases.items()
+                )
                 log(f"  {wl.name} / {client} round {r + 1}: {shown}, {sample.rss_mib:.0f} MiB")
 
     if not wl.server:

@@ -127,16 +127,24 @@ def table(results: list[WorkloadResult], official: bool) -> str:
 
 
 def details(results: list[WorkloadResult]) -> str:
-    lines = ["| workload | client | p50 | p99 | peak RSS |", "|---|---|---:|---:|---:|"]
+    head = "| workload | client | client CPU per op | p50 | p99 | peak RSS |"
+    lines = [head, "|---|---|---:|---:|---:|---:|"]
     for res in results:
         for client, cres in res.results.items():
             if cres.error or not cres.samples:
-                lines.append(f"| {res.workload.name} | {client} | failed: {cres.error} | | |")
+                lines.append(f"| {res.workload.name} | {client} | failed: {cres.error} | | | |")
                 continue
             lat = cres.latency()
             p50, p99 = ("—", "—") if lat is None else (f"{lat[0] * 1e6:.0f} µs", f"{lat[1] * 1e6:.0f} µs")
-            lines.append(f"| {res.workload.name} | {client} | {p50} | {p99} | {cres.rss():.0f} MiB |")
+            cpu = " / ".join(_per_op(cres.cpu(phase), res) for phase in res.workload.phases)
+            lines.append(f"| {res.workload.name} | {client} | {cpu} | {p50} | {p99} | {cres.rss():.0f} MiB |")
     return "\n".join(lines)
+
+
+def _per_op(seconds: float, res: WorkloadResult) -> str:
+    if res.workload.unit == "MiB":
+        return f"{seconds:.2f} s"
+    return f"{seconds / res.n * 1e6:.1f} µs"
 
 
 def _version_of(python: str, dist: str) -> str:

@@ -126,6 +126,8 @@ class _Pending:
         "future",
         "generation",
         "headers",
+        "retry_attempts",
+        "retry_wait",
         "subject",
         "timeout",
     )
@@ -139,6 +141,8 @@ class _Pending:
         timeout: float | None,
         deadline: float | None,
         generation: int,
+        retry_attempts: int,
+        retry_wait: float,
     ) -> None:
         self.future = future
         self.subject = subject
@@ -148,6 +152,8 @@ class _Pending:
         self.deadline = deadline
         self.generation = generation
         self.attempts = 0
+        self.retry_attempts = retry_attempts
+        self.retry_wait = retry_wait
 
 
 class AsyncPublisher:
@@ -192,8 +198,17 @@ class AsyncPublisher:
         return len(self._pending)
 
     async def publish(
-        self, subject: str, data: bytes, headers: Mapping[str, str] | None, timeout: float | None
+        self,
+        subject: str,
+        data: bytes,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+        *,
+        retry_attempts: int | None = None,
+        retry_wait: float | None = None,
     ) -> asyncio.Future[PubAck]:
+        """Send one message; returns the future of its ack. The retry options (ADR-22) default to
+        the publisher's."""
         if self._closed:
             raise ConnectionClosedError("the client is closed")
         if self._prefix is None:
@@ -214,7 +229,17 @@ class AsyncPublisher:
         deadline = None if timeout is None else loop.time() + timeout
         # A message sent while disconnected goes out (from nats-py's buffer) on the next connection.
         generation = reconnects if connected else reconnects + 1
-        entry = _Pending(future, subject, data, headers, timeout, deadline, generation)
+        entry = _Pending(
+            future,
+            subject,
+            data,
+            headers,
+            timeout,
+            deadline,
+            generation,
+            self._retry_attempts if retry_attempts is None else retry_attempts,
+            self._retry_wait if retry_wait is None else retry_wait,
+        )
         pending = self._pending
         if not pending:
             self._idle.clear()
@@ -379,13 +404,13 @@ class AsyncPublisher:
 
     def _retry(self, token: str, entry: _Pending) -> bool:
         """ADR-22: nobody answered (an election, a stream being created); send again shortly."""
-        if entry.attempts >= self._retry_attempts or self._closed:
+        if entry.attempts >= entry.retry_attempts or self._closed:
             return False
         loop = asyncio.get_running_loop()
-        if entry.deadline is not None and entry.deadline - loop.time() <= self._retry_wait:
+        if entry.deadline is not None and entry.deadline - loop.time() <= entry.retry_wait:
             return False
         entry.attempts += 1
-        loop.call_later(self._retry_wait, self._resend, token, entry)
+        loop.call_later(entry.retry_wait, self._resend, token, entry)
         return True
 
     def _resend(self, token: str, entry: _Pending) -> None:

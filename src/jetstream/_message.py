@@ -132,8 +132,11 @@ class Message:
 
     async def _send(self, body: bytes) -> None:
         reply = self._claim()
+        transport = self._core.transport
+        if transport.send_nowait(reply, body):
+            return
         try:
-            await self._core.transport.publish(reply, body, checked=True)
+            await transport.publish(reply, body, checked=True)
         except BaseException:
             self._acked = False
             raise

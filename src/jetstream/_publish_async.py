@@ -64,6 +64,10 @@ class Link(Protocol):
         self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None
     ) -> None: ...
 
+    def send_nowait(self, subject: str, data: bytes, reply: str) -> bool:
+        """Queue a message without headers at once if the connection allows; else False."""
+        ...
+
     def state(self) -> tuple[bool, bool, int]:
         """(closed, connected, number of reconnects so far)."""
         ...
@@ -88,6 +92,9 @@ class NatsLink:
         except nats.errors.ConnectionClosedError as exc:
             raise ConnectionClosedError("connection closed while subscribing for publish acks") from exc
         return sub.unsubscribe
+
+    def send_nowait(self, subject: str, data: bytes, reply: str) -> bool:
+        return self.transport.send_nowait(subject, data, reply)
 
     async def publish(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
         try:
@@ -255,8 +262,11 @@ class AsyncPublisher:
         if self._watch is None:
             self._watch = loop.call_later(self._interval(), self._on_watch)
         assert self._prefix is not None
+        reply = self._prefix + token
+        if headers is None and self._link.send_nowait(subject, data, reply):
+            return future
         try:
-            await self._link.publish(subject, data, self._prefix + token, headers)
+            await self._link.publish(subject, data, reply, headers)
         except BaseException:
             if self._pending.get(token) is entry:
                 self._drop(token, entry)

@@ -77,6 +77,11 @@ class Transport(Protocol):
         before, or given by the server), so they need not be checked again per message."""
         ...
 
+    def send_nowait(self, subject: str, payload: bytes, reply: str = "") -> bool:
+        """Queue one message without headers at once, for subjects known to be valid; False when
+        it cannot be done this way now (then `publish` must be used)."""
+        ...
+
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply: ...
@@ -105,6 +110,12 @@ class NatsTransport:
         # after the same state checks. Absent in some nats-py version, publish is used as is.
         send = getattr(nc, "_send_publish", None)
         self._send_publish = send if callable(send) and hasattr(nc, "_max_payload") else None
+        # Acks and async publishes are queued straight into nats-py's outgoing buffer and its flusher
+        # is woken once per batch: four coroutine calls per message less (see `send_nowait`).
+        self._buffer_ok = all(
+            hasattr(nc, name)
+            for name in ("_pending", "_pending_data_size", "_flush_queue", "_max_pending_size", "stats")
+        )
 
     async def publish(
         self,
@@ -151,6 +162,31 @@ class NatsTransport:
 
     def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
         return _stream_replies(self.nc, subject, payload, timeout)
+
+    def send_nowait(self, subject: str, payload: bytes, reply: str = "") -> bool:
+        nc = self.nc
+        if not self._buffer_ok or not nc.is_connected or nc.is_draining_pubs:
+            return False
+        size = len(payload)
+        if size > nc._max_payload:
+            return False
+        if reply:
+            cmd = b"PUB %b %b %d\r\n%b\r\n" % (subject.encode(), reply.encode(), size, payload)
+        else:
+            cmd = b"PUB %b %d\r\n%b\r\n" % (subject.encode(), size, payload)
+        limit = nc._max_pending_size
+        if limit > 0 and nc._pending_data_size + len(cmd) > limit:
+            return False  # nats-py's publish flushes first
+        nc._pending.append(cmd)
+        nc._pending_data_size += len(cmd)
+        stats = nc.stats
+        stats["out_msgs"] += 1
+        stats["out_bytes"] += size
+        queue = nc._flush_queue
+        if queue is not None and queue.empty():
+            # The flusher writes everything pending when it wakes: one wake-up per burst.
+            queue.put_nowait(asyncio.get_running_loop().create_future())
+        return True
 
     async def request_many(
         self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
@@ -240,6 +276,9 @@ class MockTransport:
         checked: bool = False,
     ) -> None:
         self.published.append((subject, payload, reply, headers))
+
+    def send_nowait(self, subject: str, payload: bytes, reply: str = "") -> bool:
+        return False
 
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None

@@ -44,6 +44,9 @@ class FakeLink:
             raise self.refuse
         self.sent.append((subject, data, reply, headers))
 
+    def send_nowait(self, subject: str, data: bytes, reply: str) -> bool:
+        return False  # every send goes through `publish`, where `refuse` applies
+
     def state(self) -> tuple[bool, bool, int]:
         return self.closed, self.connected, self.reconnects
 

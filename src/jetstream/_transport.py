@@ -23,6 +23,9 @@ from ._exceptions import (
     TimeoutError,
 )
 from ._headers import install_multi_value_headers
+from ._request_mux import RequestMux
+
+_BLANKS = frozenset(" \t\r\n")
 
 # nats-py needs a number; "no timeout" is a very long one.
 _FOREVER = 365 * 24 * 3600.0
@@ -112,6 +115,7 @@ class NatsTransport:
         self._send_publish = send if callable(send) and hasattr(nc, "_max_payload") else None
         # Acks and async publishes are queued straight into nats-py's outgoing buffer and its flusher
         # is woken once per batch: four coroutine calls per message less (see `send_nowait`).
+        self._mux: RequestMux | None = None
         self._buffer_ok = all(
             hasattr(nc, name)
             for name in ("_pending", "_pending_data_size", "_flush_queue", "_max_pending_size", "stats")
@@ -145,20 +149,17 @@ class NatsTransport:
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
+        mux = self._mux
+        if mux is None:
+            mux = self._mux = RequestMux(self)
         try:
-            msg = await self.nc.request(
-                subject,
-                payload,
-                timeout=_FOREVER if timeout is None else timeout,
-                headers=_as_dict(headers),
-            )
-        except nats.errors.NoRespondersError as exc:
-            raise NoRespondersError(subject) from exc
-        except nats.errors.TimeoutError as exc:
-            raise TimeoutError(subject, timeout) from exc
+            msg = await mux.request(subject, payload, timeout, _as_dict(headers))
         except nats.errors.Error as exc:
             raise translate(exc, subject) from exc
-        return Reply(msg.subject, msg.data, msg.headers, msg.reply)
+        headers = msg.headers
+        if headers and not msg.data and headers.get("Status") == "503":
+            raise NoRespondersError(subject)
+        return Reply(msg.subject, msg.data, headers, msg.reply)
 
     def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
         return _stream_replies(self.nc, subject, payload, timeout)
@@ -167,6 +168,8 @@ class NatsTransport:
         nc = self.nc
         if not self._buffer_ok or not nc.is_connected or nc.is_draining_pubs:
             return False
+        if not subject or _BLANKS.intersection(subject) or (reply and _BLANKS.intersection(reply)):
+            return False  # publish refuses it with nats-py's error
         size = len(payload)
         if size > nc._max_payload:
             return False

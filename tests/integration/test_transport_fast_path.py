@@ -10,6 +10,7 @@ import asyncio
 
 import nats
 import pytest
+from nats.aio.msg import Msg
 
 from jetstream import JetStream, errors
 from jetstream._transport import NatsTransport
@@ -71,3 +72,86 @@ async def test_acks_sent_through_the_fast_path_are_applied(js: JetStream) -> Non
     assert info.delivered.consumer_seq == 50
     with pytest.raises(errors.MessageAlreadyAckedError):
         await msg.ack()
+
+
+# Requests: one wildcard inbox subscription for every request of the connection (_request_mux.py).
+
+
+async def test_concurrent_requests_each_get_their_own_reply(nats_server: NatsServer) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+
+        async def echo(msg: Msg) -> None:
+            await msg.respond(b"re:" + msg.data)
+
+        await nc.subscribe("echo", cb=echo)
+        transport = NatsTransport(nc)
+        replies = await asyncio.gather(*(transport.request("echo", b"%d" % i, 5) for i in range(200)))
+        assert [r.data for r in replies] == [b"re:%d" % i for i in range(200)]
+        assert not transport._mux._pending  # type: ignore[union-attr]
+    finally:
+        await nc.close()
+
+
+async def test_a_request_nobody_answers_times_out_typed(nats_server: NatsServer) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+        await nc.subscribe("silent")  # a subscriber that never replies
+        transport = NatsTransport(nc)
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(errors.TimeoutError) as info:
+            await transport.request("silent", b"", 0.3)
+        assert info.value.timeout == 0.3
+        assert 0.25 < asyncio.get_running_loop().time() - started < 2
+        assert not transport._mux._pending  # type: ignore[union-attr]
+    finally:
+        await nc.close()
+
+
+async def test_no_responders_is_typed(nats_server: NatsServer) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+        with pytest.raises(errors.NoRespondersError):
+            await NatsTransport(nc).request("nobody.here", b"", 5)
+    finally:
+        await nc.close()
+
+
+async def test_closing_the_connection_fails_a_request_without_timeout(nats_server: NatsServer) -> None:
+    nc = await nats.connect(nats_server.url)
+    await nc.subscribe("silent")
+    transport = NatsTransport(nc)
+    waiting = asyncio.ensure_future(transport.request("silent", b"", None))
+    await asyncio.sleep(0.1)
+    await nc.close()
+    with pytest.raises(errors.ConnectionClosedError):
+        await asyncio.wait_for(waiting, 2)
+
+
+async def test_a_cancelled_request_leaves_nothing_behind(nats_server: NatsServer) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+        await nc.subscribe("silent")
+        transport = NatsTransport(nc)
+        waiting = asyncio.ensure_future(transport.request("silent", b"", 10))
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert not transport._mux._pending  # type: ignore[union-attr]
+    finally:
+        await nc.close()
+
+
+async def test_a_request_with_headers_still_works(nats_server: NatsServer) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+
+        async def echo(msg: Msg) -> None:
+            await msg.respond((msg.headers or {}).get("X-Id", "").encode())
+
+        await nc.subscribe("echo.h", cb=echo)
+        reply = await NatsTransport(nc).request("echo.h", b"", 5, {"X-Id": "42"})
+        assert reply.data == b"42"
+    finally:
+        await nc.close()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
 import nats.errors
 import pytest
 from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
 from unit_support import (
     ACCOUNT_INFO,
     STREAM_INFO_FULL,
@@ -20,7 +20,7 @@ from unit_support import (
 )
 
 import jetstream
-from jetstream import MetaRescueResponse, NatsTransport, RawMessage, Reply, Timestamp, errors
+from jetstream import MetaRescueResponse, RawMessage, Reply, Timestamp, errors
 
 INFO_SUBJECT = "$JS.API.STREAM.INFO.S"
 
@@ -233,36 +233,38 @@ def test_timeout_error_is_also_the_builtin_one() -> None:
 
 
 class _FailingConnection(NATS):
-    """A nats-py client that is never connected: every request fails with `failure`."""
+    """A nats-py client that is never connected: every send fails with `failure`."""
 
     def __init__(self, failure: Exception) -> None:
         super().__init__()
         self.failure = failure
-        self.timeouts: list[float] = []
 
-    async def request(
+    async def subscribe(self, subject: str, *args: Any, **kwargs: Any) -> Any:
+        return None
+
+    async def publish(
         self,
         subject: str,
         payload: bytes = b"",
-        timeout: float = 0.5,
-        old_style: bool = False,
+        reply: str = "",
         headers: dict[str, str] | None = None,
-    ) -> Msg:
-        self.timeouts.append(timeout)
+    ) -> None:
         raise self.failure
 
 
 @pytest.mark.parametrize(
     ("failure", "expected"),
     [
-        (nats.errors.TimeoutError(), errors.TimeoutError),
-        (nats.errors.NoRespondersError(), errors.JetStreamNotEnabledError),
         (nats.errors.ConnectionClosedError(), errors.ConnectionClosedError),
+        (nats.errors.MaxPayloadError(), errors.PayloadTooLargeError),
+        (nats.errors.BadSubjectError(), errors.InvalidArgumentError),
     ],
 )
 async def test_nats_transport_translates_nats_py_errors(
     failure: Exception, expected: type[errors.JetStreamError]
 ) -> None:
+    # Timeouts and no-responders replies are the transport's own now: see
+    # tests/integration/test_transport_fast_path.py.
     js = jetstream.JetStream(_FailingConnection(failure))
     with pytest.raises(expected) as info:
         await js.stream_info("S")
@@ -272,15 +274,6 @@ async def test_nats_transport_translates_nats_py_errors(
         causes.append(cause)
         cause = cause.__cause__
     assert failure in causes
-
-
-async def test_nats_transport_gives_nats_py_a_number_for_no_timeout() -> None:
-    nc = _FailingConnection(nats.errors.TimeoutError())
-    transport = NatsTransport(nc)
-    with pytest.raises(errors.TimeoutError) as info:
-        await transport.request("$JS.API.INFO", b"", None)
-    assert info.value.timeout is None
-    assert nc.timeouts[0] >= 3600 * 24
 
 
 # Raw replies (DIRECT.GET, CONSUMER.MSG.NEXT)

@@ -133,7 +133,7 @@ class Message:
     async def _send(self, body: bytes) -> None:
         reply = self._claim()
         transport = self._core.transport
-        if transport.send_nowait(reply, body):
+        if transport.send_nowait(reply, body, checked=True):
             return
         try:
             await transport.publish(reply, body, checked=True)

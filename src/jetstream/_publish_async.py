@@ -94,7 +94,8 @@ class NatsLink:
         return sub.unsubscribe
 
     def send_nowait(self, subject: str, data: bytes, reply: str) -> bool:
-        return self.transport.send_nowait(subject, data, reply)
+        # The subject was checked by publish_async, the reply is our own inbox.
+        return self.transport.send_nowait(subject, data, reply, checked=True)
 
     async def publish(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
         try:

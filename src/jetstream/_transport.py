@@ -26,6 +26,9 @@ from ._headers import install_multi_value_headers
 from ._request_mux import RequestMux
 
 _BLANKS = frozenset(" \t\r\n")
+# Subjects seen free of blanks (API subjects repeat): a bounded set, cleared when full.
+_CLEAN: set[str] = set()
+_CLEAN_MAX = 4096
 
 # nats-py needs a number; "no timeout" is a very long one.
 _FOREVER = 365 * 24 * 3600.0
@@ -80,9 +83,10 @@ class Transport(Protocol):
         before, or given by the server), so they need not be checked again per message."""
         ...
 
-    def send_nowait(self, subject: str, payload: bytes, reply: str = "") -> bool:
-        """Queue one message without headers at once, for subjects known to be valid; False when
-        it cannot be done this way now (then `publish` must be used)."""
+    def send_nowait(self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False) -> bool:
+        """Queue one message without headers at once; False when it cannot be done this way now
+        (then `publish` must be used). ``checked``: both subjects are known to be valid (checked
+        before, or ours, or the server's); else the subject is checked (``reply`` must be ours)."""
         ...
 
     async def request(
@@ -164,12 +168,16 @@ class NatsTransport:
     def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
         return _stream_replies(self.nc, subject, payload, timeout)
 
-    def send_nowait(self, subject: str, payload: bytes, reply: str = "") -> bool:
+    def send_nowait(self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False) -> bool:
         nc = self.nc
         if not self._buffer_ok or not nc.is_connected or nc.is_draining_pubs:
             return False
-        if not subject or _BLANKS.intersection(subject) or (reply and _BLANKS.intersection(reply)):
-            return False  # publish refuses it with nats-py's error
+        if not checked and subject not in _CLEAN:
+            if not subject or _BLANKS.intersection(subject):
+                return False  # publish refuses it with nats-py's error
+            if len(_CLEAN) >= _CLEAN_MAX:
+                _CLEAN.clear()
+            _CLEAN.add(subject)
         size = len(payload)
         if size > nc._max_payload:
             return False
@@ -280,7 +288,7 @@ class MockTransport:
     ) -> None:
         self.published.append((subject, payload, reply, headers))
 
-    def send_nowait(self, subject: str, payload: bytes, reply: str = "") -> bool:
+    def send_nowait(self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False) -> bool:
         return False
 
     async def request(

@@ -47,6 +47,9 @@ async def test_send_nowait_declines_what_publish_must_handle(nats_server: NatsSe
     transport = NatsTransport(nc)
     # Over max_payload: publish raises the typed error.
     assert not transport.send_nowait("fast.big", b"x" * (nc.max_payload + 1))
+    # A blank in an unchecked subject would corrupt the protocol line: publish refuses it instead.
+    assert not transport.send_nowait("fast bad", b"x")
+    assert not transport.send_nowait("fast.bad\r\n", b"x")
     await nc.close()
     # Closed: publish raises ConnectionClosedError.
     assert not transport.send_nowait("fast.closed", b"x")

@@ -48,6 +48,10 @@ def error_of(subject: str, data: bytes) -> APIError | None:
     # A substring test is far cheaper than a decode; a false positive only costs the probe.
     if b'"error"' not in data:
         return None
+    return _probe_error(subject, data)
+
+
+def _probe_error(subject: str, data: bytes) -> APIError | None:
     try:
         err = _probe.decode(data).error
     except msgspec.ValidationError as exc:
@@ -61,11 +65,16 @@ def error_of(subject: str, data: bytes) -> APIError | None:
 
 def decode(subject: str, data: bytes, tp: type[T]) -> T:
     """Decode a reply into `tp`, raising the API error it carries, if any."""
-    err = error_of(subject, data)
-    if err is not None:
-        raise err
+    # error_of() and decoder() inlined: this runs for every reply.
+    if b'"error"' in data:
+        err = _probe_error(subject, data)
+        if err is not None:
+            raise err
+    dec: msgspec.json.Decoder[T] | None = _decoders.get(tp)
+    if dec is None:
+        dec = decoder(tp)
     try:
-        return decoder(tp).decode(data)
+        return dec.decode(data)
     except msgspec.ValidationError as exc:
         raise UnexpectedReplyError(subject, data, str(exc)) from exc
     except msgspec.DecodeError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -106,7 +107,8 @@ class Workload:
     server: bool = True
     clients: tuple[str, ...] = (SDK, NATS_PY, OFFICIAL, RAW)
     setup: Callable[[str, int, int], Awaitable[None]] | None = None
-    notes: str = ""
+    #: Run every client once, unmeasured, before the rounds (fills the bytecode cache for imports).
+    warmup: bool = False
 
 
 @dataclass
@@ -171,10 +173,19 @@ class WorkloadResult:
         return theirs / mine if self.workload.unit in ("us", "ms") else mine / theirs
 
 
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Bytecode is cached in one place for every interpreter, so no run pays for compiling sources
+    # (an editable install has no .pyc of its own, and PYTHONDONTWRITEBYTECODE would keep it so).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(BENCH_DIR / ".pycache")
+    return env
+
+
 def _run_child(python: str, wl: Workload, client: str, url: str, n: int, size: int, tag: str) -> Sample:
     cmd = [python, str(BENCH_DIR / wl.script), "--child", client, "--url", url]
     cmd += ["--n", str(n), "--size", str(size), "--tag", tag]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=_child_env())
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
         raise RuntimeError(f"{client} failed (rc {proc.returncode}): " + " | ".join(tail))
@@ -192,6 +203,12 @@ async def run_workload(
     results = {c: ClientResult(c) for c in clients}
 
     async def rounds_on(url: str) -> None:
+        if wl.warmup:
+            for client in clients:
+                with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                    await asyncio.to_thread(
+                        _run_child, pythons[client], wl, client, url, n, size, f"warm_{client.split()[0]}"
+                    )
         for r in range(rounds):
             # The order rotates: whoever runs first on a fresh server pays for its warm-up.
             for client in clients[r % len(clients) :] + clients[: r % len(clients)]:

@@ -44,7 +44,14 @@ WORKLOADS = [
         clients=(SDK, NATS_PY, OFFICIAL, RAW),
     ),
     Workload(
-        "import", "import_time.py", n=1, smoke_n=1, unit="ms", server=False, clients=(SDK, NATS_PY, OFFICIAL)
+        "import",
+        "import_time.py",
+        n=1,
+        smoke_n=1,
+        unit="ms",
+        server=False,
+        clients=(SDK, NATS_PY, OFFICIAL),
+        warmup=True,
     ),
     Workload("stream_info round trip", "api_round_trip.py", n=2_000, smoke_n=20),
     Workload("publish, awaited", "publish_awaited.py", n=10_000, smoke_n=20, size=128),

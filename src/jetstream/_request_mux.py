@@ -68,7 +68,7 @@ class RequestMux:
         reply = prefix + token
         timer = None
         try:
-            if headers or not self._transport.send_nowait(subject, payload, reply):
+            if headers or not self._transport.send_nowait(subject, payload, reply, direct=True):
                 await self._nc.publish(subject, payload, reply=reply, headers=headers)
             if timeout is not None:
                 timer = loop.call_later(timeout, _expire, future, subject, timeout)

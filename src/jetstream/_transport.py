@@ -122,7 +122,14 @@ class NatsTransport:
         self._mux: RequestMux | None = None
         self._buffer_ok = all(
             hasattr(nc, name)
-            for name in ("_pending", "_pending_data_size", "_flush_queue", "_max_pending_size", "stats")
+            for name in (
+                "_pending",
+                "_pending_data_size",
+                "_flush_queue",
+                "_max_pending_size",
+                "_transport",
+                "stats",
+            )
         )
 
     async def publish(
@@ -168,7 +175,9 @@ class NatsTransport:
     def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
         return _stream_replies(self.nc, subject, payload, timeout)
 
-    def send_nowait(self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False) -> bool:
+    def send_nowait(
+        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
+    ) -> bool:
         nc = self.nc
         if not self._buffer_ok or not nc.is_connected or nc.is_draining_pubs:
             return False
@@ -188,13 +197,18 @@ class NatsTransport:
         limit = nc._max_pending_size
         if limit > 0 and nc._pending_data_size + len(cmd) > limit:
             return False  # nats-py's publish flushes first
-        nc._pending.append(cmd)
-        nc._pending_data_size += len(cmd)
+        if direct and not nc._pending and (write := getattr(nc._transport, "write", None)) is not None:
+            # A lone request goes to the socket now rather than on the flusher's next turn: a loop
+            # iteration less of latency. Only with nothing queued before it, to keep the order.
+            write(cmd)
+        else:
+            nc._pending.append(cmd)
+            nc._pending_data_size += len(cmd)
         stats = nc.stats
         stats["out_msgs"] += 1
         stats["out_bytes"] += size
         queue = nc._flush_queue
-        if queue is not None and queue.empty():
+        if nc._pending and queue is not None and queue.empty():
             # The flusher writes everything pending when it wakes: one wake-up per burst.
             queue.put_nowait(asyncio.get_running_loop().create_future())
         return True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final, TypeVar
 
@@ -81,8 +80,7 @@ def seconds(timeout: float | timedelta | None) -> float | None:
     return float(value)
 
 
-@dataclass(frozen=True, slots=True)
-class RawMessage:
+class RawMessage(msgspec.Struct, frozen=True):
     """A message answered as-is rather than as JSON (DIRECT.GET, CONSUMER.MSG.NEXT)."""
 
     subject: str

@@ -80,8 +80,7 @@ class KeyValueOp(enum.Enum):
     PURGE = "PURGE"
 
 
-@dataclass(frozen=True, slots=True)
-class KeyValueEntry:
+class KeyValueEntry(msgspec.Struct, frozen=True):
     """One revision of a key: its value (empty for markers) and where it sits in the bucket.
 
     ``revision`` is the stream sequence, ``created`` the server's store time (a `Timestamp`, exact

@@ -22,6 +22,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
+import msgspec
 import nats.errors
 import nats.nuid
 from nats.aio.msg import Msg
@@ -65,8 +66,7 @@ _NOT_FOUND_LIMIT = 3  # "stream not found" this many times in a row ends the wat
 _nuid = nats.nuid.NUID()
 
 
-@dataclass(frozen=True, slots=True)
-class InitialValuesDone:
+class InitialValuesDone(msgspec.Struct, frozen=True):
     """Yielded once by a watcher (`KeyWatcher`, `ObjectWatcher`) when the initial values are
     through: everything that matched when the watch started was yielded before it (``count`` of
     them; 0 for an empty bucket or ``updates_only``). Everything after it is a live change."""

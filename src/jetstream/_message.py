@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
+
+import msgspec
 
 from ._core import DEFAULT, Core, Timeout
 from ._exceptions import InvalidReplyError, MessageAlreadyAckedError, NotJetStreamMessageError
@@ -23,14 +24,12 @@ _V1_TOKENS = 9
 _V2_MIN_TOKENS = 11
 
 
-@dataclass(frozen=True, slots=True)
-class MsgSequence:
+class MsgSequence(msgspec.Struct, frozen=True):
     stream: int
     consumer: int
 
 
-@dataclass(frozen=True, slots=True)
-class MsgMetadata:
+class MsgMetadata(msgspec.Struct, frozen=True):
     """What the ack subject says about a delivered message."""
 
     stream: str

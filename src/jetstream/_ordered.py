@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 
+import msgspec
 from nats import nuid
 
 from ._core import DEFAULT, Timeout
@@ -52,8 +52,7 @@ _DELETE_TIMEOUT = 2.0
 _NO_PRIORITY = Priority()
 
 
-@dataclass(frozen=True, slots=True)
-class OrderedConfig:
+class OrderedConfig(msgspec.Struct, frozen=True):
     filter_subjects: tuple[str, ...]
     deliver_policy: DeliverPolicy | str
     opt_start_seq: int | None

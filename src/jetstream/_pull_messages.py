@@ -21,11 +21,11 @@ import enum
 import math
 import weakref
 from collections import deque
-from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+import msgspec
 import nats.errors
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -72,8 +72,7 @@ _RETRY_PAUSE = 1.0
 _DISCONNECTED_POLL = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class StreamOptions:
+class StreamOptions(msgspec.Struct, frozen=True):
     max_messages: int
     max_bytes: int | None
     expires: float

@@ -13,10 +13,10 @@ import logging
 import math
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
+import msgspec
 import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -168,42 +168,35 @@ def seconds_of(value: float | timedelta, what: str, *, minimum: float = 0.0) -> 
 # ----------------------------------------------------------------------------------------- events
 
 
-@dataclass(frozen=True, slots=True)
-class ConsumeEvent:
+class ConsumeEvent(msgspec.Struct, frozen=True):
     """A non-terminal event of `messages()` / `consume()`: the stream goes on after it."""
 
 
-@dataclass(frozen=True, slots=True)
-class MissedHeartbeat(ConsumeEvent):
+class MissedHeartbeat(ConsumeEvent, frozen=True):
     """No message, status or idle heartbeat for twice the heartbeat interval while connected;
     a new pull request follows (an ordered consumer recreates its consumer)."""
 
     heartbeat: float
 
 
-@dataclass(frozen=True, slots=True)
-class Disconnected(ConsumeEvent):
+class Disconnected(ConsumeEvent, frozen=True):
     """The connection dropped: pulling and the heartbeat timer are paused."""
 
 
-@dataclass(frozen=True, slots=True)
-class Reconnected(ConsumeEvent):
+class Reconnected(ConsumeEvent, frozen=True):
     """The connection is back: a new pull request is sent (outstanding ones died with the old one)."""
 
 
-@dataclass(frozen=True, slots=True)
-class LeadershipChanged(ConsumeEvent):
+class LeadershipChanged(ConsumeEvent, frozen=True):
     """409 Leadership Change: the consumer has a new leader; a new pull request is sent."""
 
 
-@dataclass(frozen=True, slots=True)
-class PinIdMismatch(ConsumeEvent):
+class PinIdMismatch(ConsumeEvent, frozen=True):
     """423: another client holds the pin of the priority group (ADR-42); the pin id is forgotten
     and pulling goes on without it, as a standby."""
 
 
-@dataclass(frozen=True, slots=True)
-class PullWarning(ConsumeEvent):
+class PullWarning(ConsumeEvent, frozen=True):
     """A pull request was answered with a warning status (409 Exceeded MaxWaiting, 409 Server
     Shutdown, 503 no responders ...); a new pull request is sent after a short pause."""
 
@@ -211,8 +204,7 @@ class PullWarning(ConsumeEvent):
     description: str
 
 
-@dataclass(frozen=True, slots=True)
-class ConsumerRecreated(ConsumeEvent):
+class ConsumerRecreated(ConsumeEvent, frozen=True):
     """An ordered consumer replaced its server consumer (``reason``: "gap", "heartbeat",
     "deleted", "reconnect", "unavailable") and resumes at stream sequence ``start_seq``."""
 
@@ -239,8 +231,7 @@ def emit(on_event: EventHandler | None, event: ConsumeEvent) -> None:
 # ------------------------------------------------------------------------------- pull options
 
 
-@dataclass(frozen=True, slots=True)
-class Priority:
+class Priority(msgspec.Struct, frozen=True):
     """ADR-42 fields of a pull request."""
 
     group: str | None = None

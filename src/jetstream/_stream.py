@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from ._codec import encode
 from ._consumers import get_consumer, put_consumer
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
 _EOB = "204"
 
 
-@dataclass(frozen=True, slots=True)
-class StreamMessage:
+class StreamMessage(msgspec.Struct, frozen=True):
     """A message read from a stream (not through a consumer): no acks, exact headers."""
 
     stream: str
@@ -68,8 +68,7 @@ class StreamMessage:
             raise InvalidReplyError(request_subject, data, f"bad direct get headers: {exc!r}") from exc
 
 
-@dataclass(frozen=True, slots=True)
-class BatchEnd:
+class BatchEnd(msgspec.Struct, frozen=True):
     """How a batched direct get ended (the ``204 EOB`` status): what is left after it."""
 
     num_pending: int | None

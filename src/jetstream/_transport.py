@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
+import msgspec
 import nats.errors
 from nats.aio.client import Client as NATS
 
@@ -34,8 +34,7 @@ _CLEAN_MAX = 4096
 _FOREVER = 365 * 24 * 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(msgspec.Struct, frozen=True):
     """One reply message."""
 
     subject: str

@@ -109,6 +109,8 @@ class Workload:
     setup: Callable[[str, int, int], Awaitable[None]] | None = None
     #: Run every client once, unmeasured, before the rounds (fills the bytecode cache for imports).
     warmup: bool = False
+    #: At least this many rounds: short CPU-bound workloads need more to get a steady median.
+    min_rounds: int = 1
 
 
 @dataclass
@@ -198,6 +200,8 @@ async def run_workload(
 ) -> WorkloadResult:
     """Runs every available client `rounds` times, interleaved (A B C A B C ...), on one fresh server."""
     n = wl.smoke_n if smoke else wl.n
+    if not smoke:
+        rounds = max(rounds, wl.min_rounds)
     size = wl.smoke_size if smoke and wl.smoke_size is not None else wl.size
     clients = [c for c in wl.clients if c in pythons]
     results = {c: ClientResult(c) for c in clients}

@@ -6,7 +6,7 @@
     python bench/run.py --smoke               # tiny sizes, 1 round: proves every script still runs
     python bench/run.py --official-python .venv-bench-official/bin/python   # adds nats-jetstream
 
-Each figure is the median of the rounds; each round runs every client once, in turn, in its own
+Each figure is the median of the rounds (at least 7 for the short CPU-bound ones); each round runs every client once, in turn, in its own
 process (peak RSS is that process's). "×" columns say how many times faster jetstream-py is (> 1:
 faster); "of raw" is jetstream-py's figure as a share of the raw nats-py core client doing the same
 work with no JetStream code at all, the ceiling of any client built on nats-py (for decode: plain
@@ -42,6 +42,7 @@ WORKLOADS = [
         unit="us",
         server=False,
         clients=(SDK, NATS_PY, OFFICIAL, RAW),
+        min_rounds=7,
     ),
     Workload(
         "import",
@@ -52,6 +53,7 @@ WORKLOADS = [
         server=False,
         clients=(SDK, NATS_PY, OFFICIAL),
         warmup=True,
+        min_rounds=7,
     ),
     Workload("stream_info round trip", "api_round_trip.py", n=2_000, smoke_n=20),
     Workload("publish, awaited", "publish_awaited.py", n=10_000, smoke_n=20, size=128),
@@ -262,7 +264,7 @@ def write(results: list[WorkloadResult], official: bool, env: list[str], command
         "",
         *env,
         "",
-        "Median of the rounds; clients interleaved, one process per run. `×` = times faster than that",
+        "Median of the rounds (7 for decode and import); clients interleaved, one process per run. `×` = times faster than that",
         "client (> 1: jetstream-py ahead); raw = the same work on nats-py's core connection with no",
         "JetStream code (for decode: plain `json.loads`); `of raw` = jetstream-py's share of that figure.",
         "",

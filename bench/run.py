@@ -231,15 +231,20 @@ def chart(results: list[WorkloadResult], official: bool, path: Path) -> bool:
     for name, index, color, offset in series:
         if index == 2 and not official:
             continue
-        values = [r[index] or 0.0 for r in rows]
-        ax.barh([y + offset for y in ys], values, height=height, color=color, label=name)
+        # Bars grow from 1 (parity) toward the ratio, left when slower; missing ratios are not drawn.
+        values = [r[1] if index == 1 else r[2] if index == 2 else r[3] for r in rows]
+        at = [y + offset for y, v in zip(ys, values, strict=True) if v]
+        widths = [v - 1.0 for v in values if v]
+        bars = ax.barh(at, widths, left=1.0, height=height, color=color, label=name)
+        if index == 1:
+            ax.bar_label(bars, labels=[f"{v:.2f}×" for v in values if v], padding=3, fontsize=7)
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_yticks(list(ys))
     ax.set_yticklabels([r[0] for r in rows])
     ax.set_xlabel("times faster (log scale; right of the line = jetstream-py ahead)")
     ax.set_title("jetstream-py speed relative to the other Python JetStream clients")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return True
@@ -250,6 +255,7 @@ def write(results: list[WorkloadResult], official: bool, env: list[str], command
         {
             "workload": r.workload.name,
             "n": r.n,
+            "size": r.size,
             "unit": r.workload.unit,
             "results": {c: asdict(cr) for c, cr in r.results.items()},
         }
@@ -280,6 +286,23 @@ def write(results: list[WorkloadResult], official: bool, env: list[str], command
     (BENCH / "RESULTS.md").write_text("\n".join(body))
 
 
+def redraw() -> None:
+    """ratios.png again from results.json (the chart's look changed, the numbers did not)."""
+    from _harness import ClientResult, Sample
+
+    by_name = {w.name: w for w in WORKLOADS}
+    results = []
+    for item in json.loads((BENCH / "results.json").read_text()):
+        wl = by_name[item["workload"]]
+        clients = {
+            name: ClientResult(name, [Sample(**sample) for sample in res["samples"]], res["error"])
+            for name, res in item["results"].items()
+        }
+        results.append(WorkloadResult(wl, item["n"], item.get("size", wl.size), clients))
+    official = any(OFFICIAL in r.results for r in results)
+    chart(results, official, BENCH / "ratios.png")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -291,7 +314,11 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write RESULTS.md, results.json, ratios.png")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every workload's n (profiling)")
     parser.add_argument("--clients", default="", help="comma-separated clients to run (default: all)")
+    parser.add_argument("--chart-only", action="store_true", help="redraw ratios.png from results.json")
     args = parser.parse_args()
+    if args.chart_only:
+        redraw()
+        return
 
     here = sys.executable
     pythons = {SDK: here, NATS_PY: here, RAW: here}

@@ -6,9 +6,12 @@ Stdlib only at import time (see `_harness`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from _harness import Ctx
     from nats.aio.client import Client as NATS
     from nats.aio.msg import Msg
 
@@ -36,6 +39,24 @@ async def prefill(url: str, n: int, size: int) -> None:
         info = await js.stream_info(BENCH_STREAM)
         if info.state.messages != n:
             raise RuntimeError(f"prefill stored {info.state.messages} of {n}")
+
+
+@asynccontextmanager
+async def nats_py_publish_stream(ctx: Ctx) -> AsyncIterator[tuple[NATS, str, bytes]]:
+    """For the nats-py publish clients: a connection, the subject of a fresh stream ``P_<tag>`` and
+    the payload; afterwards checks the stream holds ctx.n messages, deletes it and closes."""
+    import nats
+
+    nc = await nats.connect(ctx.url)
+    js = nc.jetstream()
+    name, subject = f"P_{ctx.tag}", f"p.{ctx.tag}"
+    await js.add_stream(name=name, subjects=[subject])
+    yield nc, subject, ctx.payload()
+    stored = (await js.stream_info(name)).state.messages
+    await js.delete_stream(name)
+    await nc.close()
+    if stored != ctx.n:
+        raise RuntimeError(f"stored {stored} of {ctx.n}")
 
 
 async def raw_publish_window(nc: NATS, subject: str, payload: bytes, n: int, window: int) -> None:

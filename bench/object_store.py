@@ -61,7 +61,8 @@ async def raw(ctx: Ctx) -> None:
     chunks = -(-len(data) // CHUNK)
     view = memoryview(data)
     with ctx.timed("put"):
-        # One chunk per publish, as an object store does; the window keeps 64 chunks in flight.
+        # One chunk per publish, as an object store does; the acks are not awaited, but the last
+        # message is: it is stored after every chunk before it.
         for i in range(chunks):
             await nc.publish(subject, bytes(view[i * CHUNK : (i + 1) * CHUNK]), reply=nc.new_inbox())
         await raw_publish_window(nc, subject, b"", 1, 1)

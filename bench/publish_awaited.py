@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from _common import nats_py_publish_stream
 from _harness import NATS_PY, OFFICIAL, RAW, SDK, Ctx, child
 
 
@@ -21,38 +22,19 @@ async def sdk(ctx: Ctx) -> None:
 
 
 async def nats_py(ctx: Ctx) -> None:
-    import nats
-
-    nc = await nats.connect(ctx.url)
-    js = nc.jetstream()
-    name, subject, payload = f"P_{ctx.tag}", f"p.{ctx.tag}", ctx.payload()
-    await js.add_stream(name=name, subjects=[subject])
-    with ctx.timed():
-        for _ in range(ctx.n):
-            await js.publish(subject, payload)
-    stored = (await js.stream_info(name)).state.messages
-    await js.delete_stream(name)
-    await nc.close()
-    if stored != ctx.n:
-        raise RuntimeError(f"stored {stored} of {ctx.n}")
+    async with nats_py_publish_stream(ctx) as (nc, subject, payload):
+        js = nc.jetstream()
+        with ctx.timed():
+            for _ in range(ctx.n):
+                await js.publish(subject, payload)
 
 
 async def raw(ctx: Ctx) -> None:
     """A core request per message (the PubAck is the reply, left undecoded)."""
-    import nats
-
-    nc = await nats.connect(ctx.url)
-    js = nc.jetstream()
-    name, subject, payload = f"P_{ctx.tag}", f"p.{ctx.tag}", ctx.payload()
-    await js.add_stream(name=name, subjects=[subject])
-    with ctx.timed():
-        for _ in range(ctx.n):
-            await nc.request(subject, payload, timeout=5)
-    stored = (await js.stream_info(name)).state.messages
-    await js.delete_stream(name)
-    await nc.close()
-    if stored != ctx.n:
-        raise RuntimeError(f"stored {stored} of {ctx.n}")
+    async with nats_py_publish_stream(ctx) as (nc, subject, payload):
+        with ctx.timed():
+            for _ in range(ctx.n):
+                await nc.request(subject, payload, timeout=5)
 
 
 async def official(ctx: Ctx) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _common import WINDOW
+from _common import WINDOW, nats_py_publish_stream, raw_publish_window
 from _harness import NATS_PY, OFFICIAL, RAW, SDK, Ctx, child
 
 
@@ -23,38 +23,18 @@ async def sdk(ctx: Ctx) -> None:
 
 
 async def nats_py(ctx: Ctx) -> None:
-    import nats
-
-    nc = await nats.connect(ctx.url)
-    js = nc.jetstream(publish_async_max_pending=WINDOW)
-    name, subject, payload = f"P_{ctx.tag}", f"p.{ctx.tag}", ctx.payload()
-    await js.add_stream(name=name, subjects=[subject])
-    with ctx.timed():
-        for _ in range(ctx.n):
-            await js.publish_async(subject, payload)
-        await js.publish_async_completed()
-    stored = (await js.stream_info(name)).state.messages
-    await js.delete_stream(name)
-    await nc.close()
-    if stored != ctx.n:
-        raise RuntimeError(f"stored {stored} of {ctx.n}")
+    async with nats_py_publish_stream(ctx) as (nc, subject, payload):
+        js = nc.jetstream(publish_async_max_pending=WINDOW)
+        with ctx.timed():
+            for _ in range(ctx.n):
+                await js.publish_async(subject, payload)
+            await js.publish_async_completed()
 
 
 async def raw(ctx: Ctx) -> None:
-    import nats
-    from _common import raw_publish_window
-
-    nc = await nats.connect(ctx.url)
-    js = nc.jetstream()
-    name, subject, payload = f"P_{ctx.tag}", f"p.{ctx.tag}", ctx.payload()
-    await js.add_stream(name=name, subjects=[subject])
-    with ctx.timed():
-        await raw_publish_window(nc, subject, payload, ctx.n, WINDOW)
-    stored = (await js.stream_info(name)).state.messages
-    await js.delete_stream(name)
-    await nc.close()
-    if stored != ctx.n:
-        raise RuntimeError(f"stored {stored} of {ctx.n}")
+    async with nats_py_publish_stream(ctx) as (nc, subject, payload):
+        with ctx.timed():
+            await raw_publish_window(nc, subject, payload, ctx.n, WINDOW)
 
 
 async def official(ctx: Ctx) -> None:

@@ -120,34 +120,17 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
         ``timeout``, `errors.TimeoutError`.
         """
         wait = check_retries(retry_attempts, retry_wait)
-        # Most publishes carry no options: no header dicts to build then.
-        no_options = (
-            headers is None
-            and msg_id is None
-            and expected_stream is None
-            and expected_last_seq is None
-            and expected_last_subject_seq is None
-            and expected_last_subject_seq_subject is None
-            and expected_last_msg_id is None
-            and ttl is None
-            and incr is None
-            and schedule is None
-        )
-        hdrs = (
-            None
-            if no_options
-            else publish_headers(
-                headers,
-                msg_id=msg_id,
-                expected_stream=expected_stream,
-                expected_last_seq=expected_last_seq,
-                expected_last_subject_seq=expected_last_subject_seq,
-                expected_last_subject_seq_subject=expected_last_subject_seq_subject,
-                expected_last_msg_id=expected_last_msg_id,
-                ttl=ttl,
-                incr=incr,
-                schedule=schedule,
-            )
+        hdrs = publish_headers(
+            headers,
+            msg_id=msg_id,
+            expected_stream=expected_stream,
+            expected_last_seq=expected_last_seq,
+            expected_last_subject_seq=expected_last_subject_seq,
+            expected_last_subject_seq_subject=expected_last_subject_seq_subject,
+            expected_last_msg_id=expected_last_msg_id,
+            ttl=ttl,
+            incr=incr,
+            schedule=schedule,
         )
         if self._nc is None:
             return await publish(
@@ -202,34 +185,17 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
 
         Wait for every pending ack with `publish_async_complete`.
         """
-        # Most publishes carry no options: no header dicts to build then.
-        no_options = (
-            headers is None
-            and msg_id is None
-            and expected_stream is None
-            and expected_last_seq is None
-            and expected_last_subject_seq is None
-            and expected_last_subject_seq_subject is None
-            and expected_last_msg_id is None
-            and ttl is None
-            and incr is None
-            and schedule is None
-        )
-        hdrs = (
-            None
-            if no_options
-            else publish_headers(
-                headers,
-                msg_id=msg_id,
-                expected_stream=expected_stream,
-                expected_last_seq=expected_last_seq,
-                expected_last_subject_seq=expected_last_subject_seq,
-                expected_last_subject_seq_subject=expected_last_subject_seq_subject,
-                expected_last_msg_id=expected_last_msg_id,
-                ttl=ttl,
-                incr=incr,
-                schedule=schedule,
-            )
+        hdrs = publish_headers(
+            headers,
+            msg_id=msg_id,
+            expected_stream=expected_stream,
+            expected_last_seq=expected_last_seq,
+            expected_last_subject_seq=expected_last_subject_seq,
+            expected_last_subject_seq_subject=expected_last_subject_seq_subject,
+            expected_last_msg_id=expected_last_msg_id,
+            ttl=ttl,
+            incr=incr,
+            schedule=schedule,
         )
         check_publish_subject(subject)
         return await self._publisher().publish(subject, data, hdrs, self._core.timeout(timeout))

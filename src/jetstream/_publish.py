@@ -190,6 +190,19 @@ def publish_headers(
     """The headers of one published message: the user's, overridden by the options given. The
     user's mapping is copied, never changed. None when there are none. A `Headers` with repeated
     names keeps every value."""
+    if (
+        not headers
+        and msg_id is None
+        and expected_stream is None
+        and expected_last_seq is None
+        and expected_last_subject_seq is None
+        and expected_last_subject_seq_subject is None
+        and expected_last_msg_id is None
+        and ttl is None
+        and incr is None
+        and schedule is None
+    ):
+        return None  # most publishes: no dicts to build
     hdrs = (headers.to_dict() if isinstance(headers, Headers) else dict(headers)) if headers else {}
     user = dict(hdrs)
     if msg_id is not None:

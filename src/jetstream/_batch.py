@@ -299,15 +299,33 @@ class Batch:
             raise
 
 
+def _check_message(m: BatchMessage, *, first: bool) -> None:
+    """Refuse a bad message of a batch before any of it is sent (subject, headers and options, as
+    `Batch.add` would), rather than after the messages before it were staged."""
+    check_publish_subject(m.subject)
+    if m.expected_last_seq is not None and not first:
+        raise InvalidArgumentError("only the first message of a batch may carry expected_last_seq")
+    publish_headers(
+        m.headers,
+        msg_id=m.msg_id,
+        expected_stream=m.expected_stream,
+        expected_last_seq=m.expected_last_seq,
+        expected_last_subject_seq=m.expected_last_subject_seq,
+        expected_last_subject_seq_subject=m.expected_last_subject_seq_subject,
+        ttl=m.ttl,
+    )
+
+
 async def publish_batch(
     core: Core, messages: Iterable[BatchMessage], *, batch_id: str | None, timeout: Timeout
 ) -> PubAck:
     items = list(messages)
     if not items:
         raise InvalidArgumentError("a batch needs at least one message")
-    for item in items:
+    for i, item in enumerate(items):
         if not isinstance(item, BatchMessage):
             raise InvalidArgumentError(f"batch messages must be BatchMessage, got {item!r}")
+        _check_message(item, first=i == 0)
     batch = Batch(core, batch_id, timeout=timeout)
     try:
         for m in items[:-1]:

@@ -1,6 +1,7 @@
 """Encoding requests and decoding replies: one encoder, one cached decoder per reply type.
 
 Reply bytes go straight into msgspec: no `json.loads`, no `.decode()`, no intermediate dict.
+Replies are untrusted: whatever a decode raises ends as an `InvalidReplyError`.
 An `error` member is found by a small probe decode first (msgspec skips every other field), so the
 typed decode never sees error replies and success types can keep their required fields.
 """
@@ -58,6 +59,8 @@ def _probe_error(subject: str, data: bytes) -> APIError | None:
         raise UnexpectedReplyError(subject, data, f"bad error member: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise MalformedReplyError(subject, data, str(exc)) from exc
+    except Exception as exc:
+        raise _undecodable(subject, data, exc) from exc
     if err is None:
         return None
     return api_error(err.code, err.err_code or 0, err.description or "")
@@ -79,3 +82,13 @@ def decode(subject: str, data: bytes, tp: type[T]) -> T:
         raise UnexpectedReplyError(subject, data, str(exc)) from exc
     except msgspec.DecodeError as exc:
         raise MalformedReplyError(subject, data, str(exc)) from exc
+    except Exception as exc:
+        raise _undecodable(subject, data, exc) from exc
+
+
+def _undecodable(subject: str, data: bytes, exc: Exception) -> MalformedReplyError:
+    """What msgspec raises besides its own errors: RecursionError for deeply nested JSON (msgspec
+    recurses per level, even through skipped members), or whatever a decode hook lets through."""
+    if isinstance(exc, RecursionError):
+        return MalformedReplyError(subject, data, "the reply is nested too deeply")
+    return MalformedReplyError(subject, data, f"cannot decode the reply: {exc!r}")

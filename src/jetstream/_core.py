@@ -21,6 +21,7 @@ from ._exceptions import (
 )
 from ._generated.errors import NoMessageFoundError, api_error
 from ._generated.models import IterableResponse
+from ._numbers import parse_status, parse_uint
 from ._time import Timestamp
 from ._transport import Reply, Transport
 from ._validate import check_name, check_subject
@@ -49,6 +50,10 @@ Timeout = float | timedelta | None | _Default
 
 # err_codes of the statuses a raw (non-JSON) reply can carry
 _NO_MESSAGE_FOUND = 10037
+
+MAX_PAGES = 10_000
+"""A paged listing stops with an error after this many pages (the server sends 256 to 1024 items
+per page: millions of streams or consumers)."""
 
 
 def resolve_prefix(domain: str | None, prefix: str | None) -> str:
@@ -97,10 +102,10 @@ class RawMessage(msgspec.Struct, frozen=True):
         value = self.headers.get("Nats-Sequence")
         if value is None:
             return None
-        try:
-            return int(value)
-        except ValueError as exc:
-            raise InvalidReplyError(self.subject, self.data, f"bad Nats-Sequence header {value!r}") from exc
+        seq = parse_uint(value)
+        if seq is None:
+            raise InvalidReplyError(self.subject, self.data, f"bad Nats-Sequence header {value!r}")
+        return seq
 
     @property
     def time(self) -> Timestamp | None:
@@ -212,8 +217,9 @@ class Core:
             description = headers.get("Description", "").split("\r\n", 1)[0]
             if status == "404":
                 raise NoMessageFoundError(404, _NO_MESSAGE_FOUND, description or "no message found")
-            if status.isdigit():
-                raise api_error(int(status), 0, description or f"status {status}")
+            code = parse_status(status)
+            if code is not None:
+                raise api_error(code, 0, description or f"status {status}")
             raise InvalidReplyError(subject, reply.data, f"unknown status {status!r}")
         return RawMessage(reply.subject, reply.data, headers, reply.reply)
 
@@ -225,12 +231,38 @@ class Core:
         count: Callable[[P], int],
         timeout: Timeout,
     ) -> AsyncIterator[P]:
-        """Every page of a paged list, requested one after the other."""
+        """Every page of a paged list, requested one after the other, until `total` items came.
+
+        The server computes each page and its `total` from one snapshot, so a reply that cannot
+        advance the listing is an `UnexpectedReplyError` rather than a request repeated forever:
+        a page at another offset than the one asked for, an empty page while `total` says more
+        remain, or more than `MAX_PAGES` pages. A list that shrank while it was read ends at once
+        (the server answers an offset past the end with an empty page and the new, smaller total).
+        """
         offset = 0
-        while True:
-            page = await self.request(suffix, make_body(offset), tp, timeout)
-            yield page
+        for _ in range(MAX_PAGES):
+            subject, reply = await self._send(suffix, make_body(offset), timeout)
+            if reply.status and not reply.data:
+                raise UnexpectedReplyError(
+                    subject, reply.data, f"status {reply.status} instead of a JSON reply"
+                )
+            page = decode(subject, reply.data, tp)
             n = count(page)
-            offset += n
-            if n == 0 or offset >= page.total:
+            if n == 0 and offset >= page.total:
+                yield page
                 return
+            if page.offset != offset:
+                raise UnexpectedReplyError(
+                    subject, reply.data, f"asked for the page at offset {offset}, got offset {page.offset}"
+                )
+            if n == 0:
+                raise UnexpectedReplyError(
+                    subject, reply.data, f"an empty page at offset {offset}, but the total is {page.total}"
+                )
+            yield page
+            offset += n
+            if offset >= page.total:
+                return
+        raise UnexpectedReplyError(
+            self.subject(suffix), b"", f"more than {MAX_PAGES} pages, and the total is still not reached"
+        )

@@ -8,9 +8,16 @@ from datetime import timedelta
 import msgspec
 
 from ._core import DEFAULT, Core, Timeout
-from ._exceptions import InvalidReplyError, MessageAlreadyAckedError, NotJetStreamMessageError
+from ._exceptions import (
+    InvalidArgumentError,
+    InvalidReplyError,
+    MessageAlreadyAckedError,
+    NotJetStreamMessageError,
+)
 from ._headers import Headers
+from ._numbers import parse_uint
 from ._time import Timestamp, nanos
+from ._validate import encodable
 
 _ACK = b"+ACK"
 _NAK = b"-NAK"
@@ -43,7 +50,8 @@ class MsgMetadata(msgspec.Struct, frozen=True):
 
     @classmethod
     def parse(cls, reply: str) -> MsgMetadata:
-        """Parse a v1 or v2 ack subject; raises ValueError when it is neither."""
+        """Parse a v1 or v2 ack subject; raises ValueError when it is neither, or when a counter is
+        not a number (`Message.metadata` turns that into `errors.InvalidReplyError`)."""
         tokens = reply.split(".")
         n = len(tokens)
         if n < _V1_TOKENS or tokens[0] != "$JS" or tokens[1] != "ACK" or _V1_TOKENS < n < _V2_MIN_TOKENS:
@@ -55,14 +63,20 @@ class MsgMetadata(msgspec.Struct, frozen=True):
             domain = None if tokens[2] in ("", "_") else tokens[2]
             account_hash = tokens[3] or None
             rest = tokens[4:11]
-        stream, consumer, delivered, sseq, cseq, ts, pending = rest
+        stream, consumer, *numbers = rest
+        if not stream or not consumer:
+            raise ValueError(f"no stream or consumer in the ack subject {reply!r}")
+        # The counters are ASCII digits in the uint64 range; int() would take "١٢", "1_2", "+1".
+        delivered, sseq, cseq, ts, pending = (parse_uint(token) for token in numbers)
+        if delivered is None or sseq is None or cseq is None or ts is None or pending is None:
+            raise ValueError(f"a counter of the ack subject {reply!r} is not a number")
         return cls(
             stream=stream,
             consumer=consumer,
-            sequence=MsgSequence(int(sseq), int(cseq)),
-            num_delivered=int(delivered),
-            num_pending=int(pending),
-            timestamp=Timestamp.from_nanos(int(ts)),
+            sequence=MsgSequence(sseq, cseq),
+            num_delivered=delivered,
+            num_pending=pending,
+            timestamp=Timestamp.from_nanos(ts),
             domain=domain,
             account_hash=account_hash,
         )
@@ -168,6 +182,8 @@ class Message:
 
     async def term(self, *, reason: str | None = None) -> None:
         """Terminate: never redeliver this message (the reason appears in the advisory)."""
+        if reason is not None and not (isinstance(reason, str) and encodable(reason)):
+            raise InvalidArgumentError(f"a term reason must be a str (valid UTF-8), got {reason!r}")
         await self._send(_TERM if not reason else _TERM + b" " + reason.encode())
 
     def __repr__(self) -> str:

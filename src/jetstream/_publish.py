@@ -23,9 +23,10 @@ from ._exceptions import (
 )
 from ._generated.models import PubAck
 from ._headers import Headers, MultiValueDict
+from ._numbers import parse_int
 from ._time import format_time, nanos
 from ._transport import Reply
-from ._validate import check_publish_subject, check_subject
+from ._validate import check_header, check_publish_subject, check_subject
 
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_STREAM = "Nats-Expected-Stream"
@@ -189,7 +190,8 @@ def publish_headers(
 ) -> dict[str, str] | None:
     """The headers of one published message: the user's, overridden by the options given. The
     user's mapping is copied, never changed. None when there are none. A `Headers` with repeated
-    names keeps every value."""
+    names keeps every value. Names and values must be str (names non-empty, without ':', CR, LF;
+    values without CR, LF): `errors.InvalidArgumentError` otherwise, before anything is sent."""
     if (
         not headers
         and msg_id is None
@@ -203,6 +205,8 @@ def publish_headers(
         and schedule is None
     ):
         return None  # most publishes: no dicts to build
+    if headers and not isinstance(headers, Mapping):
+        raise InvalidArgumentError(f"headers must be a mapping of str to str, got {type(headers).__name__}")
     hdrs = (headers.to_dict() if isinstance(headers, Headers) else dict(headers)) if headers else {}
     user = dict(hdrs)
     if msg_id is not None:
@@ -234,7 +238,13 @@ def publish_headers(
         # An option replaces every value of its header; the user's other repeats are kept.
         options = {k: v for k, v in dict.items(hdrs) if k not in user or user[k] != v}
         pairs = [(k, v) for k, v in hdrs.pairs if k not in options] + list(options.items())
+        for name, value in pairs:
+            check_header(name, value)
         return MultiValueDict(dict(dict.items(hdrs)), pairs)
+    # Checked here, once, for the user's headers and the options' values alike: nats-py would fail
+    # with an AttributeError on a non-str, and CR/LF would corrupt the header block.
+    for name, value in hdrs.items():
+        check_header(name, value)
     return hdrs or None
 
 
@@ -296,10 +306,11 @@ async def counter_add(
 ) -> int:
     """ADR-49: add ``delta`` to the counter on ``subject``; the new total from the ack's ``val``."""
     ack = await publish(core, subject, b"", publish_headers(headers, incr=delta), timeout=timeout)
-    try:
-        if ack.val is not None:
-            return int(ack.val)
+    if ack.val is None:
         reason = "the ack carries no counter value (a duplicate, or not a counter stream)"
-    except ValueError:
-        reason = "the counter value is not an integer"
+    else:
+        value = parse_int(ack.val)
+        if value is not None:
+            return value
+        reason = f"the counter value is not an integer: {ack.val[:40]!r}"
     raise UnexpectedReplyError(subject, encode(ack), reason)

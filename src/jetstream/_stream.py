@@ -16,6 +16,7 @@ from ._generated.api import GeneratedAPI
 from ._generated.errors import NoMessageFoundError, StreamNotFoundError, api_error
 from ._generated.models import ConsumerConfig, DirectGetRequest, StoredMessage, StreamConfig, StreamInfo
 from ._headers import Headers
+from ._numbers import parse_status, parse_uint
 from ._time import Timestamp
 from ._validate import check_name, check_subject
 
@@ -56,10 +57,13 @@ class StreamMessage(msgspec.Struct, frozen=True):
         """A DIRECT.GET reply: the payload as-is, the stream's facts in Nats-* headers."""
         headers = Headers.of(raw_headers)
         try:
+            seq = parse_uint(headers["Nats-Sequence"])
+            if seq is None:
+                raise ValueError(f"Nats-Sequence is not a number: {headers['Nats-Sequence'][:40]!r}")
             return cls(
                 stream=headers["Nats-Stream"],
                 subject=headers["Nats-Subject"],
-                seq=int(headers["Nats-Sequence"]),
+                seq=seq,
                 data=data,
                 headers=headers,
                 time=Timestamp.parse(headers["Nats-Time-Stamp"]),
@@ -195,6 +199,14 @@ class Stream:
             check_subject("next_by_subj", next_by_subj)
         if batch is None and not multi_last:
             raise InvalidArgumentError("give batch or multi_last")
+        # The server takes batch 0 for "no batch" (one message, no end-of-batch status: the call
+        # would wait out its timeout) and answers a negative one with nothing at all.
+        if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+            raise InvalidArgumentError(f"batch must be a positive int, got {batch!r}")
+        if max_bytes is not None and (
+            isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1
+        ):
+            raise InvalidArgumentError(f"max_bytes must be a positive int, got {max_bytes!r}")
         body = DirectGetRequest(
             batch=batch,
             # A batch starts at `seq`, `start_time`, or the start of the stream.
@@ -219,17 +231,36 @@ class Stream:
                 headers = Headers.of(reply.headers)
                 if status == _EOB:
                     if end is not None:
-                        pending, last = headers.get("Nats-Num-Pending"), headers.get("Nats-Last-Sequence")
-                        end.append(BatchEnd(int(pending) if pending else None, int(last) if last else None))
+                        end.append(
+                            BatchEnd(
+                                _optional_count(subject, reply.data, headers, "Nats-Num-Pending"),
+                                _optional_count(subject, reply.data, headers, "Nats-Last-Sequence"),
+                            )
+                        )
                     return
                 description = headers.get("Description", "")
                 if status == "404":
                     raise NoMessageFoundError(404, 10037, description or "no message found")
-                raise api_error(int(status) if status.isdigit() else 0, 0, description or f"status {status}")
+                code = parse_status(status)
+                if code is None:
+                    raise InvalidReplyError(subject, reply.data, f"unknown status {status!r}")
+                raise api_error(code, 0, description or f"status {status}")
         except NoRespondersError as exc:
             raise NoRespondersError(subject, "no such stream, or it has no allow_direct") from exc
         finally:
             await replies.aclose()
+
+
+def _optional_count(subject: str, data: bytes, headers: Headers, name: str) -> int | None:
+    """A count header of the end-of-batch status: None when absent (older servers); a value that
+    is not ASCII digits is a bad reply, not a silent None."""
+    value = headers.get(name)
+    if not value:
+        return None
+    count = parse_uint(value)
+    if count is None:
+        raise InvalidReplyError(subject, data, f"bad {name} header {value[:40]!r} at the end of a batch")
+    return count
 
 
 class StreamsMixin(GeneratedAPI):

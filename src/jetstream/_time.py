@@ -207,14 +207,18 @@ def _parse_fast(cls: type[Timestamp], text: str) -> Timestamp | None:
 
 def nanos(value: timedelta | float | int) -> int:
     """Exact nanoseconds of a duration: a `Duration` keeps its own, a `timedelta` is converted,
-    a number is taken as seconds."""
+    a number is taken as seconds. Anything else (a bool, a str, nan, inf) is an
+    `errors.InvalidArgumentError`."""
     if isinstance(value, Duration):
         return value.nanoseconds
     if isinstance(value, timedelta):
         return (value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * _NS_PER_US
-    if isinstance(value, bool):
-        raise TypeError("a duration cannot be a bool")
-    return round(value * 1_000_000_000)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidArgumentError(f"a duration must be a timedelta or a number of seconds, got {value!r}")
+    try:
+        return round(value * 1_000_000_000)
+    except (ValueError, OverflowError):  # nan, inf
+        raise InvalidArgumentError(f"a duration must be finite, got {value!r}") from None
 
 
 def format_time(value: datetime) -> str:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from ._exceptions import InvalidNameError
+from ._exceptions import InvalidArgumentError, InvalidNameError
 
 # ADR-6: stream, consumer, account names: no whitespace, no '.', '*', '>', and no path separators
 # (names become file names on the server). Length is capped at 255 (the server's filename limit).
 _NAME_FORBIDDEN = frozenset(" \t\r\n\f\v.*>/\\\x00")
 MAX_NAME_LENGTH = 255
+
+
+def encodable(value: str) -> bool:
+    """Whether `value` can be sent: UTF-8 encodable (no lone surrogates such as "\\udcff", which
+    `os.fsdecode` and `errors="surrogateescape"` produce)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_name(kind: str, value: str) -> str:
@@ -21,6 +33,8 @@ def check_name(kind: str, value: str) -> str:
     if bad:
         shown = ", ".join(repr(c) for c in sorted(bad))
         raise InvalidNameError(f"invalid {kind} name {value!r}: must not contain {shown}")
+    if not encodable(value):
+        raise InvalidNameError(f"invalid {kind} name {value!r}: not valid UTF-8 (a lone surrogate)")
     return value
 
 
@@ -30,6 +44,8 @@ def check_subject(kind: str, value: str, *, wildcards: bool = True) -> str:
         raise InvalidNameError(f"{kind} must be a non-empty subject")
     if any(c in value for c in " \t\r\n\f\v\x00"):
         raise InvalidNameError(f"invalid {kind} {value!r}: must not contain whitespace")
+    if not encodable(value):
+        raise InvalidNameError(f"invalid {kind} {value!r}: not valid UTF-8 (a lone surrogate)")
     tokens = value.split(".")
     for i, token in enumerate(tokens):
         if not token:
@@ -55,3 +71,21 @@ def check_publish_subject(subject: str) -> str:
         _PUBLISH_SUBJECTS.clear()
     _PUBLISH_SUBJECTS.add(subject)
     return subject
+
+
+def check_header(name: object, value: object) -> None:
+    """One header of a message to send: a non-empty str name without ':', CR or LF, a str value
+    without CR or LF, both valid UTF-8. Anything else would corrupt the header block, or fail
+    inside nats-py (which calls `.encode()` on both)."""
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"a header name must be a str, got {type(name).__name__}: {name!r}")
+    if not isinstance(value, str):
+        raise InvalidArgumentError(
+            f"the value of header {name!r} must be a str, got {type(value).__name__}: {value!r}"
+        )
+    if not name or ":" in name or "\r" in name or "\n" in name:
+        raise InvalidArgumentError(f"invalid header name {name!r}: empty, or contains ':', CR or LF")
+    if "\r" in value or "\n" in value:
+        raise InvalidArgumentError(f"the value of header {name!r} must not contain CR or LF: {value!r}")
+    if not (encodable(name) and encodable(value)):
+        raise InvalidArgumentError(f"header {name!r}: not valid UTF-8 (a lone surrogate)")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from unit_support import Answer, Responder, consumer_info, dumps, mock_js, stream_info
 
+import jetstream._core
 from jetstream import ConsumerInfo, JetStream, StreamInfo, errors
 
 NAMES = ["A", "B", "C", "D", "E"]
@@ -107,11 +108,60 @@ async def test_empty_lists(call: Callable[[JetStream], Awaitable[Sequence[object
     assert len(transport.requests) == 1
 
 
-async def test_an_empty_page_before_total_ends_the_listing() -> None:
-    # Streams deleted while listing: the server still reports the old total.
+async def test_an_empty_page_while_total_says_more_remain_is_unexpected() -> None:
+    # The server computes a page and its total from one snapshot: an empty page before the total
+    # is a reply that cannot advance the listing, not the end of it.
     js, transport = mock_js(pager("streams", NAMES[:2], limit=2, total=5))
+    with pytest.raises(errors.UnexpectedReplyError, match="empty page at offset 2"):
+        await js.stream_names()
+    assert transport.bodies() == [{"offset": 0}, {"offset": 2}]
+
+
+async def test_a_list_that_shrank_while_read_ends_cleanly() -> None:
+    # Streams deleted between two pages: the server clamps an offset past the end to the new
+    # total and answers an empty page.
+    def answer(subject: str, payload: bytes, headers: Mapping[str, str] | None) -> Answer:
+        offset = json.loads(payload).get("offset", 0)
+        if offset == 0:
+            return dumps({"total": 5, "offset": 0, "limit": 2, "streams": NAMES[:2]})
+        return dumps({"total": 1, "offset": 1, "limit": 2, "streams": []})
+
+    js, transport = mock_js(answer)
     assert await js.stream_names() == NAMES[:2]
     assert transport.bodies() == [{"offset": 0}, {"offset": 2}]
+
+
+async def test_a_page_at_another_offset_is_unexpected() -> None:
+    # A huge total, and the first page again whatever offset is asked: requested forever before.
+    js, transport = mock_js(
+        lambda s, p, h: dumps({"total": 10**12, "offset": 0, "limit": 2, "consumers": ["A"]})
+    )
+    with pytest.raises(errors.UnexpectedReplyError, match="asked for the page at offset 1, got offset 0"):
+        await js.consumer_names("S")
+    assert len(transport.requests) == 2
+
+
+async def test_empty_pages_with_a_huge_total_stop() -> None:
+    js, transport = mock_js(
+        lambda s, p, h: dumps({"total": 10**12, "offset": 0, "limit": 256, "consumers": []})
+    )
+    with pytest.raises(errors.UnexpectedReplyError, match="empty page"):
+        await js.consumer_list("S")
+    assert len(transport.requests) == 1
+
+
+async def test_pages_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One new item per page, at the right offset, and a total never reached.
+    monkeypatch.setattr(jetstream._core, "MAX_PAGES", 50)
+
+    def answer(subject: str, payload: bytes, headers: Mapping[str, str] | None) -> Answer:
+        offset = json.loads(payload).get("offset", 0)
+        return dumps({"total": 10**12, "offset": offset, "limit": 1, "streams": [f"S{offset}"]})
+
+    js, transport = mock_js(answer)
+    with pytest.raises(errors.UnexpectedReplyError, match="more than 50 pages"):
+        await js.stream_names()
+    assert len(transport.requests) == 50
 
 
 async def test_an_error_on_a_later_page_is_raised() -> None:

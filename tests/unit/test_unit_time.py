@@ -113,9 +113,10 @@ def test_nanos(value: timedelta | float, expected: int) -> None:
     assert type(result) is int
 
 
-def test_nanos_refuses_bool() -> None:
-    with pytest.raises(TypeError):
-        nanos(True)
+@pytest.mark.parametrize("value", [True, "5", None, float("nan"), float("inf"), -float("inf")])
+def test_nanos_refuses_what_is_not_a_duration(value: object) -> None:
+    with pytest.raises(errors.InvalidArgumentError):
+        nanos(value)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -53,11 +53,36 @@ from ._pull_status import (
 )
 from ._stream import BatchEnd, Stream, StreamMessage
 from ._time import Duration, Timestamp, nanos
-from ._transport import MockTransport, NatsTransport, Reply, Transport
+from ._transport import (
+    Connection,
+    ConnectionEvent,
+    FakeConnection,
+    LameDuck,
+    LinkClosed,
+    LinkDisconnected,
+    LinkReconnected,
+    MockTransport,
+    NatsConnection,
+    NatsTransport,
+    PermissionDenied,
+    Reply,
+    ServerError,
+    Transport,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Connection",
+    "ConnectionEvent",
+    "FakeConnection",
+    "LameDuck",
+    "LinkClosed",
+    "LinkDisconnected",
+    "LinkReconnected",
+    "NatsConnection",
+    "PermissionDenied",
+    "ServerError",
     "DEFAULT",
     "SCHEMA_REF",
     "Batch",

@@ -6,15 +6,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
-import nats.nuid
 
 from ._exceptions import InvalidNameError
+from ._transport import next_id
 from ._validate import check_name
 
 C = TypeVar("C", bound=msgspec.Struct)
 R = TypeVar("R", bound=msgspec.Struct)
-
-_nuid = nats.nuid.NUID()
 
 
 def merge_config(
@@ -47,7 +45,7 @@ def config_token(cfg: msgspec.Struct, token: str, name_fields: Sequence[str], *,
         if value is not None:
             return check_name(token, value)
     if generate:
-        return _nuid.next().decode()
+        return next_id()
     raise InvalidNameError(f"{token} name is required: set one of {', '.join(name_fields)}")
 
 

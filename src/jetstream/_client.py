@@ -8,9 +8,6 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
-import nats
-from nats.aio.client import Client as NATS
-
 from ._batch import Batch, BatchMessage, publish_batch
 from ._consumers import ConsumersMixin
 from ._core import DEFAULT, Core, Timeout, resolve_prefix, seconds
@@ -29,9 +26,9 @@ from ._publish import (
     publish,
     publish_headers,
 )
-from ._publish_async import DEFAULT_MAX_PENDING, AsyncPublisher, NatsLink, check_max_pending
+from ._publish_async import DEFAULT_MAX_PENDING, AsyncPublisher, check_max_pending
 from ._stream import StreamsMixin
-from ._transport import NatsTransport, Transport
+from ._transport import Connection, NatsConnection, for_client, open_connection
 from ._validate import check_publish_subject
 
 
@@ -49,30 +46,39 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
 
     def __init__(
         self,
-        nc: NATS | None = None,
+        nc: Any = None,
         *,
         domain: str | None = None,
         api_prefix: str | None = None,
         timeout: float | timedelta = 5.0,
-        transport: Transport | None = None,
+        transport: Connection | None = None,
         publish_async_max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
         if (nc is None) == (transport is None):
-            raise ValueError("give a nats-py connection or a transport")
+            raise InvalidArgumentError("give a nats-py connection or a transport (a Connection)")
         self._publish_async_max_pending = check_max_pending(publish_async_max_pending)
         self._async_publisher: AsyncPublisher | None = None
-        self._nc = nc
         self._owns_connection = False
         self._closed = False
         if transport is None:
-            assert nc is not None
-            transport = NatsTransport(nc)
+            # A nats-py client (typed Any: its types stay on the other side of the seam).
+            transport = for_client(nc)
+        self._conn: Connection = transport
         self._core = Core(transport, domain=domain, api_prefix=api_prefix, timeout=timeout)
 
+    def __repr__(self) -> str:
+        return f"JetStream(prefix={self._core.prefix!r}, connection={self._conn!r})"
+
     @property
-    def nc(self) -> NATS | None:
-        """The nats-py connection, if this client runs over one."""
-        return self._nc
+    def nc(self) -> Any:
+        """The nats-py client, if this JetStream runs over one (else None)."""
+        conn = self._conn
+        return conn.nc if isinstance(conn, NatsConnection) else None
+
+    @property
+    def connection(self) -> Connection:
+        """The connection this JetStream talks through (see `jetstream.Connection`)."""
+        return self._conn
 
     @property
     def api_prefix(self) -> str:
@@ -132,7 +138,7 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
             incr=incr,
             schedule=schedule,
         )
-        if self._nc is None:
+        if not self._uses_window:
             return await publish(
                 self._core,
                 subject,
@@ -142,9 +148,9 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
                 retry_attempts=retry_attempts,
                 retry_wait=wait,
             )
-        # Over a nats-py connection an awaited publish is an async one whose ack is awaited: the
-        # shared ack subscription and deadline sweep cost less than a request each (about 15 % less
-        # client CPU per publish here), and it shares the window with `publish_async`.
+        # An awaited publish is an async one whose ack is awaited: the shared reply inbox and
+        # deadline sweep cost less than a request each (about 15 % less client CPU per publish
+        # here), and it shares the window with `publish_async`.
         check_publish_subject(subject)
         future = await self._publisher().publish(
             subject, data, hdrs, self._core.timeout(timeout), retry_attempts=retry_attempts, retry_wait=wait
@@ -244,12 +250,15 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
         `errors.MessageIncrDisabledError`)."""
         return await counter_add(self._core, subject, delta, headers, timeout)
 
+    @property
+    def _uses_window(self) -> bool:
+        # The in-memory connection of unit tests answers requests directly; its publishes are
+        # requests so that tests see one request per publish.
+        return isinstance(self._conn, NatsConnection)
+
     def _publisher(self) -> AsyncPublisher:
         if self._async_publisher is None:
-            if self._nc is None:
-                raise InvalidArgumentError("publish_async needs a nats-py connection, not only a transport")
-            link = NatsLink(self._nc, self._core.transport)
-            self._async_publisher = AsyncPublisher(link, max_pending=self._publish_async_max_pending)
+            self._async_publisher = AsyncPublisher(self._conn, max_pending=self._publish_async_max_pending)
         return self._async_publisher
 
     async def close(self) -> None:
@@ -259,8 +268,8 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
         self._closed = True
         if self._async_publisher is not None:
             await self._async_publisher.close()
-        if self._owns_connection and self._nc is not None and not self._nc.is_closed:
-            await self._nc.drain()
+        if self._owns_connection:
+            await self._conn.drain()
 
     async def __aenter__(self) -> JetStream:
         return self
@@ -278,19 +287,29 @@ async def connect(
     api_prefix: str | None = None,
     timeout: float | timedelta = 5.0,
     publish_async_max_pending: int = DEFAULT_MAX_PENDING,
+    retry_on_failed_connect: bool = False,
     **options: Any,
 ) -> JetStream:
     """Connect to NATS and return a `JetStream` that owns the connection.
 
-    ``options`` pass through to `nats.connect` (auth, TLS, reconnect ...). JetStream is not probed:
-    a server without it fails on the first call with `errors.JetStreamNotEnabledError`.
+    ``options`` pass through to nats-py's ``connect`` (``user``/``password``, ``token``,
+    ``nkeys_seed``, ``user_credentials``, ``tls``, ``inbox_prefix``, reconnect options, callbacks
+    ...). JetStream is not probed: a server without it fails on the first call with
+    `errors.JetStreamNotEnabledError`.
+
+    The first connect fails fast: each server is tried once, and a failure raises a
+    `errors.ConnectError` - `errors.AuthorizationError`, `errors.TLSError`,
+    `errors.ServerUnreachableError`, or `errors.NoServersError` when the servers failed in
+    different ways. With ``retry_on_failed_connect=True`` the first connect retries as reconnects do
+    (``max_reconnect_attempts``, ``reconnect_time_wait``). Reconnects after a successful connect
+    follow the options as usual.
     """
     resolve_prefix(domain, api_prefix)  # refuse bad options before opening a connection
     seconds(timeout)
     check_max_pending(publish_async_max_pending)
-    nc = await nats.connect(servers, **options)
+    conn = await open_connection(servers, retry_on_failed_connect=retry_on_failed_connect, **options)
     js = JetStream(
-        nc,
+        transport=conn,
         domain=domain,
         api_prefix=api_prefix,
         timeout=timeout,

@@ -14,6 +14,12 @@
     │   ├── InvalidNameError             a stream/consumer/account name or subject (ADR-6)
     │   └── PayloadTooLargeError         a message over the server's max_payload
     ├── ConnectionClosedError            the NATS connection is closed
+    ├── ConnectError                     connect() failed (no secret in the text; ``.servers``)
+    │   ├── AuthorizationError           the server refused the credentials (user, token, nkey, JWT)
+    │   ├── TLSError                     the TLS handshake failed (certificate, client certificate, protocol)
+    │   ├── ServerUnreachableError       no server answered (refused, unreachable, timed out)
+    │   └── NoServersError               every server was tried and none could be used
+    ├── PermissionDeniedError            the server refused a publish or subscribe (``.subject``, ``.operation``)
     ├── MessageError                     a message cannot be acknowledged
     │   ├── MessageAlreadyAckedError     a second ack/nak/term on the same message
     │   └── NotJetStreamMessageError     the message has no JetStream reply subject
@@ -147,6 +153,57 @@ class InvalidNameError(InvalidArgumentError):
 
 class ConnectionClosedError(JetStreamError):
     """The NATS connection is closed."""
+
+
+class ConnectError(JetStreamError):
+    """`connect()` failed. ``servers`` are the URLs tried (without credentials); the message never
+    holds a password, token, seed or JWT."""
+
+    def __init__(self, message: str, *, servers: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.servers = servers
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_connect_error, (type(self), str(self), self.servers))
+
+
+def _rebuild_connect_error(cls: type[ConnectError], message: str, servers: tuple[str, ...]) -> ConnectError:
+    return cls(message, servers=servers)
+
+
+class AuthorizationError(ConnectError):
+    """The server refused the credentials (user/password, token, nkey, JWT), or none were given."""
+
+
+class TLSError(ConnectError):
+    """The TLS handshake failed: an untrusted or mismatched certificate, a missing client
+    certificate (mutual TLS), or a server that does not speak TLS."""
+
+
+class ServerUnreachableError(ConnectError):
+    """No server could be reached: connection refused, host unreachable, or no answer in time."""
+
+
+class NoServersError(ConnectError):
+    """Every server of the list was tried (with ``retry_on_failed_connect`` for as long as allowed)
+    and none could be used; the cause of the last attempt is chained."""
+
+
+class PermissionDeniedError(JetStreamError):
+    """The server refused to let this connection publish to or subscribe to ``subject``
+    (``operation`` is "publish" or "subscribe"). Raised on the call that used that subject, as
+    soon as the server says so."""
+
+    def __init__(self, operation: str, subject: str, remedy: str = "") -> None:
+        what = "publish to" if operation == "publish" else "subscribe to"
+        text = f"permission denied: this connection may not {what} {subject!r}"
+        super().__init__(f"{text}; {remedy}" if remedy else text)
+        self.operation = operation
+        self.subject = subject
+        self.remedy = remedy
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.operation, self.subject, self.remedy))
 
 
 class MessageError(JetStreamError):

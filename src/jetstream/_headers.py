@@ -23,41 +23,6 @@ class MultiValueDict(dict[str, str]):
         return iter(self.pairs)
 
 
-def _pairs(raw: bytes) -> list[tuple[str, str]]:
-    """(name, value) header lines of a raw NATS header block, without the version/status line."""
-    pairs: list[tuple[str, str]] = []
-    for line in raw.decode("utf-8", "replace").split("\r\n")[1:]:
-        name, sep, value = line.partition(":")
-        if sep and name.strip():
-            pairs.append((name.strip(), value.strip()))
-    return pairs
-
-
-def install_multi_value_headers(nc: object) -> None:
-    """Make a nats-py connection keep repeated header names (it keeps one value per name).
-
-    Wraps the connection's header parser once: nats-py's own result is kept as is (status handling
-    included) and, only when a name repeats, returned as a `MultiValueDict` carrying every pair.
-    Without the (private) parser hook, headers stay single-valued.
-    """
-    original = getattr(nc, "_process_headers", None)
-    if original is None or getattr(original, "_jetstream_multi", False):
-        return
-
-    async def process_headers(headers: bytes | None) -> dict[str, str] | None:
-        parsed: dict[str, str] | None = await original(headers)
-        # Status messages (first line "NATS/1.0 <code>") are JetStream control messages: left as is.
-        if not parsed or not headers or headers[8:9] == b" ":
-            return parsed
-        lines = headers.count(b"\r\n") - 2
-        if lines <= len(parsed):
-            return parsed
-        return MultiValueDict(parsed, _pairs(bytes(headers)))
-
-    process_headers._jetstream_multi = True  # type: ignore[attr-defined]
-    nc._process_headers = process_headers  # type: ignore[attr-defined]
-
-
 class Headers(Mapping[str, str]):
     """Read-only, case-insensitive headers. ``h["X"]`` / ``h.get("x")`` give the first value,
     ``h.get_all("x")`` every value; iteration yields each name once, as first spelled."""

@@ -34,9 +34,8 @@ from ._kv import MAX_HISTORY, STREAM_PREFIX, KeyValue, KeyValueConfig, KeyValueS
 from ._time import Duration, nanos
 
 if TYPE_CHECKING:
-    from nats.aio.client import Client as NATS
-
     from ._publish import MessageTTL
+    from ._transport import Connection
 
 __all__ = ["KeyValueMixin", "stream_config"]
 
@@ -137,7 +136,7 @@ class KeyValueMixin(GeneratedAPI):
     if TYPE_CHECKING:
         # Supplied by `JetStream`; declared so that a `KeyValue` can publish and subscribe.
         @property
-        def nc(self) -> NATS | None: ...
+        def connection(self) -> Connection: ...
 
         async def publish(
             self,

@@ -14,7 +14,6 @@ their one-shot reads.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -23,13 +22,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import msgspec
-import nats.errors
-import nats.nuid
-from nats.aio.msg import Msg
 
 from ._codec import encode
 from ._core import DEFAULT, Timeout
 from ._exceptions import (
+    BadPullRequestError,
     BucketNotFoundError,
     ConnectionClosedError,
     InvalidArgumentError,
@@ -44,11 +41,9 @@ from ._generated.models import ConsumerConfig, ConsumerGetnextRequest, ConsumerI
 from ._headers import Headers
 from ._message import MsgMetadata
 from ._time import Duration, nanos
+from ._transport import Connection, Msg, Subscription, description_of, next_id, parse_code, status_of
 
 if TYPE_CHECKING:
-    from nats.aio.client import Client as NATS
-    from nats.aio.subscription import Subscription
-
     from ._kv import KeyValue, KeyValueEntry
 
 __all__ = ["InitialValuesDone", "KeyWatcher"]
@@ -63,7 +58,6 @@ _CLEANUP_TIMEOUT = 1.0  # bound on each best-effort consumer delete
 _BACKOFF_FIRST = 0.1
 _BACKOFF_MAX = 5.0
 _NOT_FOUND_LIMIT = 3  # "stream not found" this many times in a row ends the watch
-_nuid = nats.nuid.NUID()
 
 
 class InitialValuesDone(msgspec.Struct, frozen=True):
@@ -136,7 +130,7 @@ class KeyWatcher:
         else:
             self._policy = "last_per_subject"
         self._heartbeat = heartbeat_ns / 1e9
-        self._name_prefix = f"kvw_{_nuid.next().decode()}"
+        self._name_prefix = f"kvw_{next_id()}"
         self._serial = 0
         self._consumer: str | None = None
         self._orphans: list[str] = []
@@ -253,11 +247,8 @@ class KeyWatcher:
     # ---------------------------------------------------------------------------- the consumer
 
     @property
-    def _nc(self) -> NATS:
-        nc = self._kv._js.nc
-        if nc is None:
-            raise InvalidArgumentError("watching a bucket needs a JetStream client over a NATS connection")
-        return nc
+    def _conn(self) -> Connection:
+        return self._kv._js.connection
 
     def _config(self, first: bool) -> ConsumerConfig:
         self._serial += 1
@@ -289,22 +280,19 @@ class KeyWatcher:
         return cfg
 
     async def _create(self, *, first: bool, timeout: Timeout = DEFAULT) -> ConsumerInfo:
-        nc = self._nc
-        self._reconnects = nc.stats["reconnects"]
+        conn = self._conn
+        self._reconnects = conn.hub.generation
         cfg = self._config(first)
         name = cfg.name
         assert name is not None
         self._raw = asyncio.Queue()
         raw = self._raw
-        inbox = nc.new_inbox()
+        inbox = conn.new_inbox()
 
         async def deliver(msg: Msg) -> None:
             raw.put_nowait(msg)
 
-        try:
-            self._sub = await nc.subscribe(inbox, cb=deliver)
-        except nats.errors.ConnectionClosedError as exc:
-            raise ConnectionClosedError("connection closed while starting a key/value watch") from exc
+        self._sub = await conn.subscribe(inbox, deliver)
         try:
             info = await self._kv._js.consumer_create(self._kv.stream_name, cfg, timeout=timeout)
         except StreamNotFoundError as exc:
@@ -352,8 +340,7 @@ class KeyWatcher:
     async def _unsubscribe(self) -> None:
         sub, self._sub = self._sub, None
         if sub is not None:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+            await sub.unsubscribe()
 
     async def _delete(self, name: str) -> bool:
         try:
@@ -373,10 +360,10 @@ class KeyWatcher:
         attempt = 0
         not_found = 0
         while not self._closed:
-            nc = self._nc
-            if nc.is_closed:
+            hub = self._conn.hub
+            if hub.closed:
                 raise ConnectionClosedError("the NATS connection was closed under a key/value watch")
-            if not nc.is_connected:
+            if not hub.connected:
                 await asyncio.sleep(0.05)  # nothing can work before nats-py has reconnected
                 continue
             # Delete the consumers left behind before adding one (P9: no leak).
@@ -388,7 +375,7 @@ class KeyWatcher:
                 not_found += 1
                 if not_found >= _NOT_FOUND_LIMIT:
                     raise
-            except (JetStreamError, nats.errors.Error, OSError):
+            except JetStreamError:
                 not_found = 0
             else:
                 if not self._init_done:
@@ -419,7 +406,7 @@ class KeyWatcher:
         """Deliver until the consumer has to be recreated (raises `_Reset`) or the watch stops."""
         loop = asyncio.get_running_loop()
         last_seen = loop.time()
-        nc = self._nc
+        hub = self._conn.hub
         raw = self._raw
         while not self._closed:
             try:
@@ -433,11 +420,11 @@ class KeyWatcher:
                 finally:
                     tick.cancel()
             if isinstance(msg, _Tick):
-                if nc.is_closed:
+                if hub.closed:
                     raise ConnectionClosedError("the NATS connection was closed under a key/value watch")
-                if nc.stats["reconnects"] != self._reconnects and nc.is_connected:
+                if hub.generation != self._reconnects and hub.connected:
                     raise _Reset
-                if not nc.is_connected:
+                if not hub.connected:
                     last_seen = loop.time()  # no heartbeats are due while disconnected
                 elif loop.time() - last_seen > 2 * self._heartbeat:
                     raise _Reset
@@ -450,27 +437,24 @@ class KeyWatcher:
 
     async def _handle(self, msg: Msg) -> bool:
         """Process one message from the inbox; True if it waited for room in the queue."""
-        headers = msg.headers
-        status = headers.get("Status") if headers else None
+        # Only the server's own status messages count: a stored entry is data whatever its headers.
+        status = status_of(msg)
         if status:
+            headers = msg.headers or {}
             if status == "100":
                 return False  # idle heartbeat (pull consumers get no flow control)
             if status in ("404", "408", "409"):
-                assert headers is not None
                 left = headers.get("Nats-Pending-Messages")
-                if left is not None and left.isdigit():
+                if left is not None and left.isascii() and left.isdigit():
                     self._pending = max(0, self._pending - int(left))
                 else:
                     self._pending = 0
-                description = headers.get("Description", "").lower()
+                description = description_of(headers).lower()
                 if status == "409" and ("deleted" in description or "push based" in description):
                     raise _Reset
                 return False
             if status == "400":
-                assert headers is not None
-                raise InvalidReplyError(
-                    msg.subject, msg.data, f"pull refused: {headers.get('Description', '')}"
-                )
+                raise BadPullRequestError(parse_code(status) or 400, description_of(headers))
             raise _Reset  # 503: the consumer is gone
         try:
             meta = MsgMetadata.parse(msg.reply)

@@ -25,7 +25,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Final
 
 import msgspec
-import nats.nuid
 
 from ._core import DEFAULT, Timeout
 from ._exceptions import (
@@ -71,6 +70,7 @@ from ._obj_types import (
 )
 from ._obj_watch import ObjectWatcher
 from ._stream import StreamMessage
+from ._transport import next_id
 
 if TYPE_CHECKING:
     from ._obj_manager import ObjectStoreMixin
@@ -79,7 +79,6 @@ __all__ = ["ObjectStore"]
 
 logger = logging.getLogger("jetstream.object_store")
 
-_nuid = nats.nuid.NUID()
 _MAX_LINK_HOPS: Final = 8  # links never point at links; this only stops a hand-made cycle
 _CLEANUP_TIMEOUT: Final = 5.0  # bound on purging the chunks of a failed put
 _LIST_BATCH: Final = 256
@@ -324,11 +323,10 @@ class ObjectStore:
             headers = headers if headers is not None else meta.headers
             metadata = metadata if metadata is not None else meta.metadata
         check_object_name(name)
-        nc = self._js.nc
-        chunk_size = check_chunk_size(chunk_size, nc.max_payload if nc is not None else None)
+        chunk_size = check_chunk_size(chunk_size, self._js.connection.max_payload)
         with _writes(self.bucket):
             existing = await self._find(name, timeout)
-            nuid = _nuid.next().decode()
+            nuid = next_id()
             size, chunks, digest = await self._send_chunks(nuid, data, chunk_size, timeout)
             info = ObjectInfo(
                 name=name,
@@ -529,7 +527,7 @@ class ObjectStore:
         info = ObjectInfo(
             name=name,
             bucket=self.bucket,
-            nuid=_nuid.next().decode(),
+            nuid=next_id(),
             size=0,
             chunks=0,
             mtime=_EPOCH,

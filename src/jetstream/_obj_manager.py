@@ -19,7 +19,7 @@ from ._obj_types import STREAM_PREFIX, ObjectStoreConfig, ObjectStoreStatus, che
 from ._time import Duration, nanos
 
 if TYPE_CHECKING:
-    from nats.aio.client import Client as NATS
+    from ._transport import Connection
 
 __all__ = ["ObjectStoreMixin", "stream_config"]
 
@@ -61,7 +61,7 @@ class ObjectStoreMixin(GeneratedAPI):
     if TYPE_CHECKING:
         # Supplied by `JetStream`; declared so that an `ObjectStore` can publish.
         @property
-        def nc(self) -> NATS | None: ...
+        def connection(self) -> Connection: ...
 
         async def publish(
             self,

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from types import TracebackType
 
 import msgspec
-from nats import nuid
 
 from ._core import DEFAULT, Timeout
 from ._exceptions import (
@@ -44,6 +43,7 @@ from ._pull_status import (
     logger,
     seconds_of,
 )
+from ._transport import next_id
 
 _DEFAULT_INACTIVE = timedelta(minutes=5)
 _BACKOFF_FIRST = 0.1
@@ -77,7 +77,7 @@ class OrderedConsumer:
         self._js = js
         self._stream = stream
         self._cfg = config
-        self._prefix = nuid.NUID().next().decode()
+        self._prefix = next_id()
         self._serial = 0
         self._stream_seq = 0
         # Where the first server consumer of a "new" policy started: a consumer recreated before

@@ -1,7 +1,8 @@
 """`publish_async`: publishes that return a future for their ack, within a bounded window.
 
-One wildcard subscription (``<inbox>.*``), made on first use, receives every ack; each publish gets
-its own reply subject ``<inbox>.<token>`` and a table maps the token to its pending entry. There is
+Acks arrive on a channel of the connection's one reply inbox (shared with API requests); each
+publish gets its own reply subject ``<inbox>.<tag><token>`` and a table maps the token to its
+pending entry. There is
 no task, no timer and no ``wait_for`` per message: the entries of each timeout value sit in a queue
 in send order (so in deadline order) that one periodic sweep expires; the window is a count of
 pending entries with a FIFO of waiting publishers, and a retry (ADR-22) is the only thing that
@@ -12,9 +13,13 @@ that waits then sends a burst instead of sleeping and waking once per ack.
 
 Connection loss: an ack cannot reach a client that is not connected, and the server does not send
 it again later, so every publish sent on a connection that dropped fails with
-`ConnectionClosedError` as soon as the drop is seen (nats-py has no status hook for a connection it
-did not create, so the state is polled while acks are pending). Publishes made while nats-py
-reconnects are buffered by it and sent on the new connection; they keep waiting for their ack.
+`ConnectionClosedError` as soon as the connection's hub reports the drop (the state is also looked
+at by the periodic sweep). Publishes made while nats-py reconnects are buffered by it and sent on
+the new connection; they keep waiting for their ack. A publish the server refuses for lack of
+permission fails with `PermissionDeniedError` as soon as the server says so.
+
+A message that cannot be sent (bad subject, headers or payload, over ``max_payload``) is refused
+before it takes a window slot.
 """
 
 from __future__ import annotations
@@ -22,96 +27,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
-
-import nats.errors
-from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
+from collections.abc import Callable, Mapping
 
 from ._exceptions import (
     ConnectionClosedError,
     InvalidArgumentError,
     JetStreamError,
     NoStreamResponseError,
+    PermissionDeniedError,
     TimeoutError,
 )
 from ._generated.models import PubAck
 from ._publish import RETRY_ATTEMPTS, RETRY_WAIT, parse_ack
-from ._transport import Transport
+from ._transport import (
+    Connection,
+    ConnectionEvent,
+    LinkClosed,
+    LinkDisconnected,
+    Msg,
+    PermissionDenied,
+    status_of,
+)
 
 DEFAULT_MAX_PENDING = 4000
 """The default window of `publish_async`: acks awaited at once (as nats.go)."""
 
-# How often the connection state is looked at, and ack deadlines swept, while acks are pending.
+# How often ack deadlines are swept (and the connection state looked at) while acks are pending.
 _POLL = 0.1
 # An ack timeout fires at most this share of the timeout late (the sweep runs that much more often).
 _SWEEP_SHARE = 0.1
-
-OnReply = Callable[[str, bytes, "Mapping[str, str] | None"], None]
-
-
-class Link(Protocol):
-    """What the async publisher needs from a connection (a fake one in unit tests)."""
-
-    def new_inbox(self) -> str: ...
-
-    async def subscribe(self, subject: str, on_reply: OnReply) -> Callable[[], Awaitable[None]]:
-        """Subscribe; returns the coroutine function that unsubscribes."""
-        ...
-
-    async def publish(
-        self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None
-    ) -> None: ...
-
-    def send_nowait(self, subject: str, data: bytes, reply: str) -> bool:
-        """Queue a message without headers at once if the connection allows; else False."""
-        ...
-
-    def state(self) -> tuple[bool, bool, int]:
-        """(closed, connected, number of reconnects so far)."""
-        ...
-
-
-class NatsLink:
-    """`Link` over a nats-py connection; publishes go through the transport."""
-
-    def __init__(self, nc: NATS, transport: Transport) -> None:
-        self.nc = nc
-        self.transport = transport
-
-    def new_inbox(self) -> str:
-        return self.nc.new_inbox()
-
-    async def subscribe(self, subject: str, on_reply: OnReply) -> Callable[[], Awaitable[None]]:
-        async def deliver(msg: Msg) -> None:
-            on_reply(msg.subject, msg.data, msg.headers)
-
-        try:
-            sub = await self.nc.subscribe(subject, cb=deliver)
-        except nats.errors.ConnectionClosedError as exc:
-            raise ConnectionClosedError("connection closed while subscribing for publish acks") from exc
-        return sub.unsubscribe
-
-    def send_nowait(self, subject: str, data: bytes, reply: str) -> bool:
-        # The subject was checked by publish_async, the reply is our own inbox.
-        return self.transport.send_nowait(subject, data, reply, checked=True)
-
-    async def publish(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
-        try:
-            # The subject was checked by publish_async, the reply is our own inbox.
-            await self.transport.publish(subject, data, reply, headers, checked=True)
-        # The transport translates a closed connection; these are the other ways nats-py refuses.
-        except (nats.errors.OutboundBufferLimitError, nats.errors.ConnectionDrainingError) as exc:
-            raise ConnectionClosedError(f"cannot publish to {subject!r} now: {exc}") from exc
-        except nats.errors.MaxPayloadError as exc:
-            raise InvalidArgumentError(
-                f"message to {subject!r} is larger than the server's max_payload"
-            ) from exc
-
-    def state(self) -> tuple[bool, bool, int]:
-        nc = self.nc
-        return nc.is_closed, nc.is_connected, nc.stats["reconnects"]
 
 
 def check_max_pending(max_pending: int) -> int:
@@ -169,7 +113,7 @@ class AsyncPublisher:
 
     def __init__(
         self,
-        link: Link,
+        conn: Connection,
         *,
         max_pending: int = DEFAULT_MAX_PENDING,
         retry_attempts: int = RETRY_ATTEMPTS,
@@ -177,7 +121,7 @@ class AsyncPublisher:
         poll: float = _POLL,
     ) -> None:
         self.max_pending = check_max_pending(max_pending)
-        self._link = link
+        self._conn = conn
         self._retry_attempts = retry_attempts
         self._retry_wait = retry_wait
         self._poll = poll
@@ -188,13 +132,15 @@ class AsyncPublisher:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._granted = 0  # window slots handed to waiters that have not published yet
         self._prefix: str | None = None
-        self._unsubscribe: Callable[[], Awaitable[None]] | None = None
+        self._remove_channel: Callable[[], None] | None = None
+        self._stop_events: Callable[[], None] | None = None
         self._start_lock = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
         self._watch: asyncio.TimerHandle | None = None
         self._lost_below = 0  # entries of an older connection generation than this lost their ack
         self._seen_state: tuple[bool, bool, int] | None = None
+        self._connection_changed = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_token = 0
         self._closed = False
@@ -219,13 +165,15 @@ class AsyncPublisher:
         the publisher's."""
         if self._closed:
             raise ConnectionClosedError("the client is closed")
+        # Refused before it takes a window slot: a bad message must cost the window nothing.
+        self._conn.check(subject, data, headers)
         if self._prefix is None:
             await self._start()
         if self._waiters or len(self._pending) + self._granted >= self.max_pending:
             await self._reserve(subject, timeout)
             if self._closed:
                 raise ConnectionClosedError("the client is closed")
-        state = self._link.state()
+        state = self._state()
         if state != self._seen_state:
             self._seen_state = state
             self._check_link()
@@ -264,10 +212,10 @@ class AsyncPublisher:
             self._watch = loop.call_later(self._interval(), self._on_watch)
         assert self._prefix is not None
         reply = self._prefix + token
-        if headers is None and self._link.send_nowait(subject, data, reply):
+        if headers is None and self._conn.send_nowait(subject, data, reply, checked=True):
             return future
         try:
-            await self._link.publish(subject, data, reply, headers)
+            await self._conn.publish(subject, data, reply, headers, checked=True)
         except BaseException:
             if self._pending.get(token) is entry:
                 self._drop(token, entry)
@@ -303,11 +251,12 @@ class AsyncPublisher:
             self._watch = None
         for task in list(self._tasks):
             task.cancel()
-        unsubscribe, self._unsubscribe = self._unsubscribe, None
-        if unsubscribe is not None and not self._link.state()[0]:
-            # The connection may be going away; the subscription then goes with it.
-            with contextlib.suppress(asyncio.TimeoutError, JetStreamError, nats.errors.Error):
-                await asyncio.wait_for(unsubscribe(), 1.0)
+        remove, self._remove_channel = self._remove_channel, None
+        if remove is not None:
+            remove()
+        stop, self._stop_events = self._stop_events, None
+        if stop is not None:
+            stop()
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -315,15 +264,29 @@ class AsyncPublisher:
         async with self._start_lock:
             if self._prefix is not None:
                 return
-            prefix = self._link.new_inbox() + "."
-            self._unsubscribe = await self._link.subscribe(prefix + "*", self._on_reply)
+            prefix, self._remove_channel = await self._conn.router.channel(self._on_msg)
+            self._stop_events = self._conn.hub.on_event(self._on_event)
             self._lost_below = self._generation()
             self._prefix = prefix
 
+    def _state(self) -> tuple[bool, bool, int]:
+        hub = self._conn.hub
+        return hub.closed, hub.connected, hub.generation
+
     def _generation(self) -> int:
         # A message sent while disconnected goes out (from nats-py's buffer) on the next connection.
-        _, connected, reconnects = self._link.state()
+        _, connected, reconnects = self._state()
         return reconnects if connected else reconnects + 1
+
+    def _on_event(self, event: ConnectionEvent) -> None:
+        if isinstance(event, PermissionDenied):
+            denied = event.error
+            if denied.operation == "publish":
+                for token, entry in list(self._pending.items()):
+                    if entry.subject == denied.subject:
+                        self._finish(token, entry, PermissionDeniedError("publish", denied.subject))
+        elif isinstance(event, (LinkClosed, LinkDisconnected)):
+            self._check_link()
 
     async def _reserve(self, subject: str, timeout: float | None) -> None:
         """Return once this publisher may add one pending entry (with no await in between)."""
@@ -393,21 +356,22 @@ class AsyncPublisher:
         else:
             future.set_result(outcome)
 
-    def _on_reply(self, subject: str, data: bytes, headers: Mapping[str, str] | None) -> None:
+    def _on_msg(self, msg: Msg) -> None:
         prefix = self._prefix
+        subject = msg.subject
         if prefix is None or not subject.startswith(prefix):
             return
         token = subject[len(prefix) :]
         entry = self._pending.get(token)
         if entry is None:
             return  # late: it timed out or its connection was given up
-        status = headers.get("Status", "") if headers else ""
+        status = status_of(msg)
         if status == "503":
             if not self._retry(token, entry):
                 self._finish(token, entry, NoStreamResponseError(entry.subject))
             return
         try:
-            ack = parse_ack(entry.subject, data, status)
+            ack = parse_ack(entry.subject, msg.data, status)
         except JetStreamError as exc:
             self._finish(token, entry, exc)
             return
@@ -435,7 +399,9 @@ class AsyncPublisher:
         assert self._prefix is not None
         entry.generation = self._generation()
         try:
-            await self._link.publish(entry.subject, entry.data, self._prefix + token, entry.headers)
+            await self._conn.publish(
+                entry.subject, entry.data, self._prefix + token, entry.headers, checked=True
+            )
         except JetStreamError as exc:
             if self._pending.get(token) is entry:
                 self._finish(token, entry, exc)
@@ -471,7 +437,7 @@ class AsyncPublisher:
             self._watch = loop.call_later(self._interval(), self._on_watch)
 
     def _check_link(self) -> None:
-        closed, connected, reconnects = self._link.state()
+        closed, connected, reconnects = self._state()
         if closed:
             self._fail_all("the connection closed before the publish ack arrived")
             return

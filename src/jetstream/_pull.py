@@ -14,9 +14,6 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
-
 from ._core import DEFAULT, Timeout
 from ._exceptions import InvalidArgumentError, TimeoutError
 from ._generated.models import ConsumerInfo
@@ -24,14 +21,12 @@ from ._message import Message
 from ._pull_fetch import MIN_PULL, MessageBatch, Pull, heartbeat_for
 from ._pull_status import (
     DEFAULT_EXPIRES,
-    ConnectionState,
     EventHandler,
     Priority,
     Signal,
-    connection_state,
     seconds_of,
 )
-from ._transport import NatsTransport
+from ._transport import Connection, ConnectionHub, Msg
 
 if TYPE_CHECKING:
     from ._generated.api import GeneratedAPI
@@ -63,7 +58,6 @@ class Consumer:
         self._stash_waiters: set[Signal] = set()
         self._orphans: set[Pull] = set()
         self._pin_id: str | None = None
-        self._conn_state: ConnectionState | None = None
 
     def __repr__(self) -> str:
         return f"Consumer(stream={self._stream!r}, name={self._name!r})"
@@ -94,18 +88,12 @@ class Consumer:
     # --- plumbing shared with messages()
 
     @property
-    def _nc(self) -> NATS:
-        transport = self._core.transport
-        if not isinstance(transport, NatsTransport):
-            raise InvalidArgumentError("pulling messages needs a JetStream over a NATS connection")
-        return transport.nc
+    def _connection(self) -> Connection:
+        return self._core.transport
 
     @property
-    def _conn(self) -> ConnectionState:
-        state = self._conn_state
-        if state is None:
-            state = self._conn_state = connection_state(self._nc)
-        return state
+    def _conn(self) -> ConnectionHub:
+        return self._core.transport.hub
 
     def _wrap(self, msg: Msg) -> Message:
         return Message(self._core, msg.subject, msg.reply, msg.data, msg.headers)

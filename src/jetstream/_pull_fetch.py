@@ -11,15 +11,10 @@ server ends it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import weakref
 from collections import deque
 from datetime import timedelta
 from typing import TYPE_CHECKING
-
-import nats.errors
-from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 
 from ._codec import encode
 from ._exceptions import (
@@ -33,7 +28,6 @@ from ._generated.models import ConsumerGetnextRequest
 from ._message import Message
 from ._pull_status import (
     PIN_ID,
-    SUB_GONE,
     Kind,
     Priority,
     Signal,
@@ -44,6 +38,7 @@ from ._pull_status import (
     spawn_cleanup,
 )
 from ._time import Duration, nanos
+from ._transport import ConnectionEvent, Msg, Subscription
 
 if TYPE_CHECKING:
     from ._pull import Consumer
@@ -119,14 +114,14 @@ class Pull:
 
     async def start(self) -> None:
         consumer = self.consumer
-        nc = consumer._nc
+        connection = consumer._connection
         loop = asyncio.get_running_loop()
-        self.inbox = nc.new_inbox()
+        self.inbox = connection.new_inbox()
         try:
-            self.sub = await nc.subscribe(self.inbox, cb=self._on_msg)
-        except nats.errors.ConnectionClosedError as exc:
+            self.sub = await connection.subscribe(self.inbox, self._on_msg)
+        except JetStreamError:
             self._finish()
-            raise ConnectionClosedError("connection closed while pulling") from exc
+            raise
         conn = consumer._conn
         conn.add(self)
         now = loop.time()
@@ -135,7 +130,7 @@ class Pull:
         self.generation = conn.generation
         try:
             await self._send(self.batch, self.max_bytes, self.expires)
-        except ConnectionClosedError:
+        except JetStreamError:
             self._finish()
             raise
 
@@ -239,7 +234,7 @@ class Pull:
             consumer._wake_stash_waiters()
             spawn_cleanup(self.close)
 
-    def connection_changed(self) -> None:
+    def connection_event(self, event: ConnectionEvent) -> None:
         if self.orphaned:
             # An orphan's pull does not outlive its connection; nobody is there to re-send it.
             if not self.consumer._conn.connected or self.consumer._conn.generation != self.generation:
@@ -267,8 +262,7 @@ class Pull:
         self.consumer._conn.discard(self)
         sub = self.sub
         if sub is not None:
-            with contextlib.suppress(*SUB_GONE):
-                await sub.unsubscribe()
+            await sub.unsubscribe()
 
     async def release(self) -> None:
         """The owner is done with this pull: clean up now if it is over, else leave it as an orphan."""

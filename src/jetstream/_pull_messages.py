@@ -16,7 +16,6 @@ of `consume`): no task per message, and none at all for `messages()`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import math
 import weakref
@@ -26,19 +25,15 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import msgspec
-import nats.errors
-from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 
 from ._codec import encode
-from ._exceptions import ConnectionClosedError, InvalidArgumentError
+from ._exceptions import ConnectionClosedError, InvalidArgumentError, JetStreamError
 from ._generated.models import ConsumerGetnextRequest
 from ._message import Message
 from ._pull_status import (
     BYTES_ONLY_BATCH,
     DEFAULT_MAX_MESSAGES,
     PIN_ID,
-    SUB_GONE,
     Disconnected,
     EventHandler,
     Kind,
@@ -59,6 +54,7 @@ from ._pull_status import (
     status_of,
 )
 from ._time import Duration, nanos
+from ._transport import ConnectionEvent, Msg, Subscription
 
 if TYPE_CHECKING:
     from ._pull import Consumer
@@ -175,7 +171,7 @@ class _Inbox:
         self.drain_requested = False
         self.unsubscribed = False
 
-    def connection_changed(self) -> None:
+    def connection_event(self, event: ConnectionEvent) -> None:
         self.signal.wake()
 
     def reset_pending(self) -> None:
@@ -284,8 +280,7 @@ class _Inbox:
         sub = self.sub
         if sub is None:
             return
-        with contextlib.suppress(*SUB_GONE):
-            await sub.unsubscribe()
+        await sub.unsubscribe()
 
 
 def _abandon(inbox: _Inbox) -> None:
@@ -343,14 +338,14 @@ class MessageStream:
             if inbox.state is not _State.NEW:
                 return
             consumer = self._consumer
-            nc = consumer._nc
+            connection = consumer._connection
             conn = consumer._conn
-            inbox.inbox = nc.new_inbox()
+            inbox.inbox = connection.new_inbox()
             try:
-                inbox.sub = await nc.subscribe(inbox.inbox, cb=inbox.on_msg)
-            except nats.errors.ConnectionClosedError as exc:
+                inbox.sub = await connection.subscribe(inbox.inbox, inbox.on_msg)
+            except JetStreamError:
                 inbox.state = _State.CLOSED
-                raise ConnectionClosedError("connection closed while starting to pull") from exc
+                raise
             conn.add(inbox)
             inbox.generation = conn.generation
             inbox.connected = conn.connected
@@ -445,8 +440,7 @@ class MessageStream:
         if sub is not None:
             # UNSUB, then a flush: every message the server sent before it is in the buffer.
             # (nats-py's flush may time out while reconnecting; draining is best effort then.)
-            with contextlib.suppress(nats.errors.Error, asyncio.TimeoutError):
-                await sub.drain()  # type: ignore[no-untyped-call]  # untyped in nats-py
+            await sub.drain()
         inbox.signal.wake()
 
     async def _close(self) -> None:

@@ -11,15 +11,11 @@ import asyncio
 import enum
 import logging
 import math
-import weakref
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import msgspec
-import nats.errors
-from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
 
 from ._exceptions import (
     BadPullRequestError,
@@ -29,6 +25,8 @@ from ._exceptions import (
     PullError,
     PullRequestRejectedError,
 )
+from ._transport import Msg, description_of, parse_code
+from ._transport import status_of as _status_code
 
 if TYPE_CHECKING:
     from ._generated.models import ConsumerInfo
@@ -45,12 +43,6 @@ DEFAULT_MAX_MESSAGES = 500
 """Messages `messages()` / `consume()` buffer by default."""
 BYTES_ONLY_BATCH = 1_000_000
 """The batch of a pull limited by bytes only (ADR-37: a large number, never 0)."""
-# What unsubscribing may raise when the connection or subscription is already gone.
-SUB_GONE = (
-    nats.errors.ConnectionClosedError,
-    nats.errors.BadSubscriptionError,
-    nats.errors.ConnectionDrainingError,
-)
 
 
 class Kind(enum.Enum):
@@ -71,17 +63,16 @@ class Kind(enum.Enum):
 
 
 def classify(msg: Msg) -> Kind:
-    headers = msg.headers
-    if msg.data or not headers:
-        return Kind.USER
-    status = headers.get("Status")
+    """A message is a status only if the server sent it as one (`_transport.status_of`): a stored
+    message is data whatever headers its publisher gave it."""
+    status = _status_code(msg)
     if not status:
         return Kind.USER
     if status == "100":
         return Kind.HEARTBEAT
     if status in ("404", "408"):
         return Kind.END
-    description = _description(headers).lower()
+    description = description_of(msg.headers).lower()
     if status == "409":
         if "exceeds maxbytes" in description or "batch completed" in description:
             return Kind.END
@@ -105,16 +96,12 @@ def classify(msg: Msg) -> Kind:
     return Kind.OTHER
 
 
-def _description(headers: dict[str, str]) -> str:
-    # nats-py leaves the header lines of a status message without description in "Description"
-    # ("503\r\nNats-Subject: ..."): only its first line is the description.
-    return headers.get("Description", "").replace("\r", "").split("\n", 1)[0].strip()
-
-
 def status_of(msg: Msg) -> tuple[int, str]:
-    headers = msg.headers or {}
-    code = headers.get("Status", "0")
-    return (int(code) if code.isdigit() else 0), _description(headers)
+    """(code, description) of a status message; (0, "") for data."""
+    code = parse_code(_status_code(msg))
+    if code is None:
+        return 0, ""
+    return code, description_of(msg.headers)
 
 
 def pull_error(kind: Kind, msg: Msg) -> PullError:
@@ -138,12 +125,10 @@ def pending_counts(msg: Msg) -> tuple[int, int]:
 
 
 def _count(value: str | None) -> int:
-    if value is None:
+    # A count the server writes in ASCII digits; anything else is no count.
+    if value is None or not value.isascii() or not value.isdigit():
         return 0
-    try:
-        return max(0, int(value))
-    except ValueError:
-        return 0
+    return int(value)
 
 
 def msg_size(msg: Msg) -> int:
@@ -307,82 +292,6 @@ class Signal:
                 handle.cancel()
             if fut in self._waiters:
                 self._waiters.remove(fut)
-
-
-class ConnectionListener(Protocol):
-    def connection_changed(self) -> None: ...
-
-
-class ConnectionState:
-    """Disconnects and reconnects of one nats-py connection, told to every puller on it.
-
-    nats-py has one disconnected and one reconnected callback; the first puller wraps them (the
-    callbacks given to ``nats.connect`` still run, after ours). The reconnect counter in
-    ``nc.stats`` is the truth pullers compare against, so even a missed notification only delays a
-    re-pull until the puller next looks (at the latest at its heartbeat check)."""
-
-    def __init__(self, nc: NATS) -> None:
-        self._nc = weakref.ref(nc)
-        self._listeners: weakref.WeakSet[ConnectionListener] = weakref.WeakSet()
-        self._install(nc)
-
-    def _install(self, nc: NATS) -> None:
-        previous_disconnected = nc._disconnected_cb
-        previous_reconnected = nc._reconnected_cb
-        listeners = self._listeners
-
-        def notify() -> None:
-            for listener in list(listeners):
-                try:
-                    listener.connection_changed()
-                except Exception:
-                    logger.exception("connection listener failed")
-
-        async def disconnected() -> None:
-            notify()
-            if previous_disconnected is not None:
-                await previous_disconnected()
-
-        async def reconnected() -> None:
-            notify()
-            if previous_reconnected is not None:
-                await previous_reconnected()
-
-        nc._disconnected_cb = disconnected
-        nc._reconnected_cb = reconnected
-
-    def add(self, listener: ConnectionListener) -> None:
-        self._listeners.add(listener)
-
-    def discard(self, listener: ConnectionListener) -> None:
-        self._listeners.discard(listener)
-
-    @property
-    def connected(self) -> bool:
-        nc = self._nc()
-        return nc is not None and nc.is_connected
-
-    @property
-    def closed(self) -> bool:
-        """Closed for good (no more reconnects)."""
-        nc = self._nc()
-        return nc is None or nc.is_closed
-
-    @property
-    def generation(self) -> int:
-        """How many times the connection reconnected."""
-        nc = self._nc()
-        return 0 if nc is None else int(nc.stats.get("reconnects", 0))
-
-
-_states: weakref.WeakKeyDictionary[NATS, ConnectionState] = weakref.WeakKeyDictionary()
-
-
-def connection_state(nc: NATS) -> ConnectionState:
-    state = _states.get(nc)
-    if state is None:
-        state = _states[nc] = ConnectionState(nc)
-    return state
 
 
 # Tasks that only clean up (unsubscribing a pull nobody waits for); kept so they are not collected.

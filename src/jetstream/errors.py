@@ -3,10 +3,12 @@ the `APIError` subclasses (one per server error code) are generated."""
 
 from ._exceptions import (
     APIError,
+    AuthorizationError,
     BadObjectMetaError,
     BadPullRequestError,
     BucketExistsError,
     BucketNotFoundError,
+    ConnectError,
     ConnectionClosedError,
     ConsumerConfigMismatchError,
     ConsumerDeletedError,
@@ -31,6 +33,7 @@ from ._exceptions import (
     MessageError,
     MissedHeartbeatError,
     NoRespondersError,
+    NoServersError,
     NoStreamResponseError,
     NotJetStreamMessageError,
     ObjectExistsError,
@@ -42,9 +45,12 @@ from ._exceptions import (
     ObjectStoreSealedError,
     OrderedConsumerBusyError,
     PayloadTooLargeError,
+    PermissionDeniedError,
     PullError,
     PullRequestRejectedError,
+    ServerUnreachableError,
     TimeoutError,
+    TLSError,
     UnexpectedReplyError,
     WrongLastRevisionError,
 )
@@ -53,6 +59,12 @@ from ._generated.errors import __all__ as _generated_all
 
 __all__ = [
     "APIError",
+    "TLSError",
+    "ServerUnreachableError",
+    "PermissionDeniedError",
+    "NoServersError",
+    "ConnectError",
+    "AuthorizationError",
     "BadObjectMetaError",
     "BadPullRequestError",
     "BucketExistsError",

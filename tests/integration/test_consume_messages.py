@@ -191,7 +191,7 @@ async def test_missed_heartbeats_are_an_event_followed_by_a_new_pull(js: JetStre
     assert nc is not None
     sub = msgs._inbox.sub
     assert sub is not None
-    await nc._send_unsubscribe(sub._id)  # the server forgets the inbox: pulls go nowhere
+    await nc._send_unsubscribe(sub._sub._id)  # type: ignore[attr-defined]  # the server forgets the inbox: pulls go nowhere
     await nc.flush()
     await wait_until(lambda: any(isinstance(e, MissedHeartbeat) for e in events), timeout=4)
     assert not reader.done()  # non-terminal

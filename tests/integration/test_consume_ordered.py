@@ -220,7 +220,7 @@ async def test_missed_heartbeats_recreate_the_consumer(js: JetStream, stream: st
     assert inner is not None and js.nc is not None
     sub = inner._inbox.sub
     assert sub is not None
-    await js.nc._send_unsubscribe(sub._id)  # the server can no longer reach this inbox
+    await js.nc._send_unsubscribe(sub._sub._id)  # type: ignore[attr-defined]  # the server can no longer reach this inbox
     await js.nc.flush()
     await publish(js, 3, start=2)
     got = [int((await asyncio.wait_for(msgs.__anext__(), 5)).data) for _ in range(4)]

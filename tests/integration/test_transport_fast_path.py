@@ -21,7 +21,7 @@ async def test_the_installed_nats_py_has_what_the_fast_path_needs(nats_server: N
     nc = await nats.connect(nats_server.url)
     try:
         # If this fails after a nats-py upgrade, send_nowait is off (slower, still correct).
-        assert NatsTransport(nc)._buffer_ok
+        assert NatsTransport(nc).buffer_ok
     finally:
         await nc.close()
 
@@ -45,11 +45,14 @@ async def test_messages_queued_by_send_nowait_arrive_in_order(nats_server: NatsS
 async def test_send_nowait_declines_what_publish_must_handle(nats_server: NatsServer) -> None:
     nc = await nats.connect(nats_server.url)
     transport = NatsTransport(nc)
-    # Over max_payload: publish raises the typed error.
-    assert not transport.send_nowait("fast.big", b"x" * (nc.max_payload + 1))
-    # A blank in an unchecked subject would corrupt the protocol line: publish refuses it instead.
-    assert not transport.send_nowait("fast bad", b"x")
-    assert not transport.send_nowait("fast.bad\r\n", b"x")
+    # Over max_payload, or a blank in an unchecked subject (it would corrupt the protocol line):
+    # refused with the typed error before anything is queued.
+    with pytest.raises(errors.PayloadTooLargeError):
+        transport.send_nowait("fast.big", b"x" * (nc.max_payload + 1))
+    with pytest.raises(errors.InvalidArgumentError):
+        transport.send_nowait("fast bad", b"x")
+    with pytest.raises(errors.InvalidArgumentError):
+        transport.send_nowait("fast.bad\r\n", b"x")
     await nc.close()
     # Closed: publish raises ConnectionClosedError.
     assert not transport.send_nowait("fast.closed", b"x")
@@ -91,7 +94,7 @@ async def test_concurrent_requests_each_get_their_own_reply(nats_server: NatsSer
         transport = NatsTransport(nc)
         replies = await asyncio.gather(*(transport.request("echo", b"%d" % i, 5) for i in range(200)))
         assert [r.data for r in replies] == [b"re:%d" % i for i in range(200)]
-        assert not transport._mux._pending  # type: ignore[union-attr]
+        assert not transport.router._pending
     finally:
         await nc.close()
 
@@ -106,7 +109,7 @@ async def test_a_request_nobody_answers_times_out_typed(nats_server: NatsServer)
             await transport.request("silent", b"", 0.3)
         assert info.value.timeout == 0.3
         assert 0.25 < asyncio.get_running_loop().time() - started < 2
-        assert not transport._mux._pending  # type: ignore[union-attr]
+        assert not transport.router._pending
     finally:
         await nc.close()
 
@@ -141,7 +144,7 @@ async def test_a_cancelled_request_leaves_nothing_behind(nats_server: NatsServer
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting
-        assert not transport._mux._pending  # type: ignore[union-attr]
+        assert not transport.router._pending
     finally:
         await nc.close()
 

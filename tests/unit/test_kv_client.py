@@ -321,7 +321,7 @@ async def test_create_after_a_marker_expects_the_markers_revision(marker: dict[s
 
 
 async def test_get_maps_markers_and_missing_keys() -> None:
-    no_msg = Reply("_INBOX.x", b"", {"Status": "404", "Description": "Message Not Found"})
+    no_msg = Reply("_INBOX.x", b"", {"Status": "404", "Description": "Message Not Found"}, status="404")
     server = Server(
         [
             ("$JS.API.DIRECT.GET.KV_cfg.$KV.cfg.gone", direct("$KV.cfg.gone", 3, KV_Operation="DEL")),

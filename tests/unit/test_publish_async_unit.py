@@ -3,70 +3,79 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 import pytest
 from unit_support import PUB_ACK, always, mock_js
 
 from jetstream import PubAck, errors
-from jetstream._publish_async import AsyncPublisher, OnReply
+from jetstream._publish_async import AsyncPublisher
+from jetstream._transport import FakeConnection, FakeMsg, MsgHandler, StatusHeaders, Subscription
 
 ACK = PUB_ACK
 
 
-class FakeLink:
-    """A connection that records publishes; the test plays the server with `reply`."""
+class FakeLink(FakeConnection):
+    """A connection that records publishes instead of routing them; the test plays the server
+    with `reply` and drives the state through ``closed``/``connected``/``reconnects``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.sent: list[tuple[str, bytes, str, Mapping[str, str] | None]] = []
         self.subscribed: list[str] = []
-        self.unsubscribed = 0
-        self.on_reply: OnReply | None = None
-        self.closed = False
-        self.connected = True
-        self.reconnects = 0
         self.refuse: BaseException | None = None
+        self._inboxes = 0
+
+    closed = property(lambda self: self._closed, lambda self, v: setattr(self, "_closed", v))
+    connected = property(lambda self: self._connected, lambda self, v: setattr(self, "_connected", v))
+    reconnects_ = property(lambda self: self._reconnects, lambda self, v: setattr(self, "_reconnects", v))
 
     def new_inbox(self) -> str:
-        return f"_INBOX.t{len(self.subscribed)}"
+        inbox = f"_INBOX.t{self._inboxes}"
+        self._inboxes += 1
+        return inbox
 
-    async def subscribe(self, subject: str, on_reply: OnReply) -> Callable[[], Awaitable[None]]:
+    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
         self.subscribed.append(subject)
-        self.on_reply = on_reply
+        return await super().subscribe(subject, cb)
 
-        async def unsubscribe() -> None:
-            self.unsubscribed += 1
-
-        return unsubscribe
-
-    async def publish(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes,
+        reply: str = "",
+        headers: Mapping[str, str] | None = None,
+        *,
+        checked: bool = False,
+    ) -> None:
         if self.refuse is not None:
             raise self.refuse
-        self.sent.append((subject, data, reply, headers))
-
-    def send_nowait(self, subject: str, data: bytes, reply: str) -> bool:
-        return False  # every send goes through `publish`, where `refuse` applies
-
-    def state(self) -> tuple[bool, bool, int]:
-        return self.closed, self.connected, self.reconnects
+        self.sent.append((subject, payload, reply, headers))
 
     def reply(self, index: int, data: bytes = ACK, headers: Mapping[str, str] | None = None) -> None:
-        assert self.on_reply is not None
-        self.on_reply(self.sent[index][2], data, headers)
+        """Deliver the ack of the ``index``-th publish now (a status when headers has one)."""
+        subject = self.sent[index][2]
+        hdrs: dict[str, str] | None = dict(headers) if headers else None
+        if hdrs and "Status" in hdrs:
+            hdrs = StatusHeaders(hdrs)
+        router = self.router
+        prefix = router._prefix
+        assert prefix is not None
+        router._channels[subject[len(prefix)]](FakeMsg(subject, data, "", hdrs))
 
 
 def publisher(link: FakeLink, **options: float) -> AsyncPublisher:
-    return AsyncPublisher(link, **options)  # type: ignore[arg-type]
+    return AsyncPublisher(link, **options)  # type: ignore[arg-type]  # float options for int ones
 
 
 async def test_one_wildcard_subscription_and_a_reply_subject_per_message() -> None:
     link = FakeLink()
     pub = publisher(link)
     futures = [await pub.publish("a.1", b"x", {"H": "v"}, 1.0) for _ in range(3)]
-    assert link.subscribed == ["_INBOX.t0.*"]
+    assert link.subscribed == ["_INBOX.t0.*"]  # the connection's one reply inbox
     replies = [reply for _, _, reply, _ in link.sent]
     assert len(set(replies)) == 3
-    assert all(r.startswith("_INBOX.t0.") and r.count(".") == 2 for r in replies)
+    assert all(r.startswith("_INBOX.t0.a") and r.count(".") == 2 for r in replies)
     assert link.sent[0][:2] == ("a.1", b"x")
     assert link.sent[0][3] == {"H": "v"}
     assert pub.pending == 3
@@ -252,7 +261,7 @@ async def test_connection_drop_fails_what_was_sent_before_it() -> None:
             await fut
     # Published while reconnecting: nats-py buffers it and sends it on the next connection.
     during = await pub.publish("b", b"", None, None)
-    link.connected, link.reconnects = True, 1
+    link.connected, link.reconnects_ = True, 1
     await asyncio.sleep(0.05)
     assert not during.done()
     after = await pub.publish("c", b"", None, None)
@@ -266,7 +275,7 @@ async def test_a_reconnect_between_two_looks_is_seen() -> None:
     link = FakeLink()
     pub = publisher(link, poll=0.01)
     fut = await pub.publish("a", b"", None, None)
-    link.reconnects = 1  # dropped and reconnected while nobody looked
+    link.reconnects_ = 1  # dropped and reconnected while nobody looked
     with pytest.raises(errors.ConnectionClosedError):
         await asyncio.wait_for(fut, 1)
 
@@ -298,7 +307,7 @@ async def test_close_fails_pending_acks_and_waiting_publishers() -> None:
         await waiting
     with pytest.raises(errors.ConnectionClosedError):
         await pub.publish("c", b"", None, None)
-    assert link.unsubscribed == 1
+    assert not link.router._channels  # its ack channel is given back
 
 
 async def test_a_refused_publish_raises_and_frees_its_slot() -> None:
@@ -358,12 +367,49 @@ async def test_max_pending_must_be_positive() -> None:
         mock_js(always(ACK), publish_async_max_pending=0)
 
 
-async def test_publish_async_needs_a_connection() -> None:
+async def test_publish_async_over_the_fake_connection() -> None:
     js, _ = mock_js(always(ACK))
     assert js.publish_async_pending() == 0
     await js.publish_async_complete()
-    with pytest.raises(errors.InvalidArgumentError, match="connection"):
-        await js.publish_async("a.1", b"x")
+    ack = await asyncio.wait_for(await js.publish_async("a.1", b"x"), 1)
+    assert (ack.stream, ack.seq) == ("MIN", 1)
+
+
+async def test_a_message_that_cannot_be_sent_takes_no_window_slot() -> None:
+    link = FakeLink()
+    pub = publisher(link, max_pending=2)
+    bad: list[tuple[str, object, dict[str, object] | None]] = [
+        ("a", None, None),
+        ("a", "text", None),
+        ("a", 5, None),
+        ("a.\udcff", b"", None),
+        ("a b", b"", None),
+        ("a", b"", {"X": 5}),
+        ("a", b"x" * (1024 * 1024 + 1), None),
+        ("a", b"", {"X": "v" * (1024 * 1024)}),  # headers count against max_payload too
+    ]
+    for _ in range(3):
+        for subject, data, headers in bad:
+            with pytest.raises(errors.InvalidArgumentError):
+                await pub.publish(subject, data, headers, 1.0)  # type: ignore[arg-type]
+    assert pub.pending == 0
+    fut = await asyncio.wait_for(pub.publish("a", b"", None, 1.0), 0.5)
+    link.reply(0)
+    await fut
+
+
+async def test_a_denied_publish_fails_its_future_at_once() -> None:
+    link = FakeLink()
+    pub = publisher(link)
+    denied = await pub.publish("secret.x", b"", None, 30.0)
+    other = await pub.publish("open.x", b"", None, 30.0)
+    link.deny("publish", "secret.x")
+    with pytest.raises(errors.PermissionDeniedError) as info:
+        await asyncio.wait_for(denied, 1)
+    assert (info.value.operation, info.value.subject) == ("publish", "secret.x")
+    assert not other.done()
+    link.reply(1)
+    await other
 
 
 async def test_publish_async_checks_options_before_anything_is_sent() -> None:

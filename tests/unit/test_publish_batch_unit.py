@@ -199,6 +199,6 @@ async def test_client_side_checks() -> None:
 
 
 async def test_status_reply_to_a_staged_message() -> None:
-    js, _ = mock_js(server({1: Reply("b.1", b"", {"Status": "408"})}))
+    js, _ = mock_js(server({1: Reply("b.1", b"", {"Status": "408"}, status="408")}))
     with pytest.raises(errors.UnexpectedReplyError):
         await js.publish_batch([BatchMessage("b.1"), BatchMessage("b.2")])

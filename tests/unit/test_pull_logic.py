@@ -11,7 +11,6 @@ from typing import Any
 import msgspec
 import pytest
 from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
 from unit_support import always, consumer_info, mock_js
 
 from jetstream import ConsumerConfig, ConsumerInfo, LeadershipChanged, PinIdMismatch, PullWarning, errors
@@ -26,22 +25,23 @@ from jetstream._pull_status import (
     Priority,
     Signal,
     classify,
-    connection_state,
     msg_size,
     pending_counts,
     status_of,
 )
 from jetstream._time import dec_hook
+from jetstream._transport import ConnectionEvent, FakeMsg, LinkDisconnected, LinkReconnected, Msg, for_client
+from jetstream._transport import status_msg as _status_msg
 
 
 def status(code: str, description: str = "", **headers: str) -> Msg:
-    hdrs = {"Status": code, **({"Description": description} if description else {}), **headers}
-    return Msg(_client=None, subject="_INBOX.x", reply="", data=b"", headers=hdrs)  # type: ignore[arg-type]
+    """A status message as the connection's parser delivers it (status line, no reply, no data)."""
+    return _status_msg("_INBOX.x", int(code), description, **headers)
 
 
 def user(data: bytes = b"x", headers: dict[str, str] | None = None, reply: str = "") -> Msg:
     reply = reply or "$JS.ACK.S.D.1.1.1.1700000000000000000.0"
-    return Msg(_client=None, subject="s.a", reply=reply, data=data, headers=headers)  # type: ignore[arg-type]
+    return FakeMsg("s.a", data, reply, headers)
 
 
 @pytest.mark.parametrize(
@@ -317,11 +317,13 @@ async def test_connection_callbacks_are_chained_not_replaced() -> None:
     nc._disconnected_cb = users_disconnected
 
     class Listener:
-        def connection_changed(self) -> None:
+        def connection_event(self, event: ConnectionEvent) -> None:
+            assert isinstance(event, (LinkDisconnected, LinkReconnected))
             calls.append("listener")
 
-    state = connection_state(nc)
-    assert connection_state(nc) is state  # one per connection
+    conn = for_client(nc)
+    assert for_client(nc) is conn  # one per connection
+    state = conn.hub
     listener = Listener()
     state.add(listener)
     assert nc._reconnected_cb is not None and nc._disconnected_cb is not None

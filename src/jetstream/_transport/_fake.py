@@ -1,0 +1,293 @@
+"""`FakeConnection`: an in-memory `Connection` for unit tests of logic above the seam.
+
+Subscriptions get what is published to subjects they match (``*`` and ``>`` wildcards), in order,
+each on its own delivery task as with nats-py. What nobody subscribes to is answered by
+``handler(subject, payload, headers)`` - the stand-in for the server: it returns reply bytes, a
+`Reply`, a list of them (for `stream`/`request_many`), or raises (`errors.TimeoutError` for no
+answer, `errors.NoRespondersError` for a 503). Everything sent is recorded. The connection's state
+is driven by `disconnect`, `reconnect`, `close` and `deny`, which emit the hub's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from .._exceptions import ConnectionClosedError, NoRespondersError, PermissionDeniedError
+from ._checks import check_message, check_subject
+from ._hub import ConnectionHub, LinkClosed, LinkDisconnected, LinkReconnected, PermissionDenied
+from ._ids import next_id
+from ._router import ReplyRouter
+from ._status import StatusHeaders
+from ._types import Msg, MsgHandler, Reply, Subscription
+
+Answer = Reply | bytes | list[Reply | bytes]
+Handler = Callable[[str, bytes, "Mapping[str, str] | None"], "Awaitable[Answer] | Answer"]
+
+
+@dataclass(frozen=True)
+class FakeMsg:
+    """A delivered message (the `Msg` protocol)."""
+
+    subject: str
+    data: bytes = b""
+    reply: str = ""
+    headers: dict[str, str] | None = field(default=None)
+
+
+def status_msg(subject: str, code: int, description: str = "", **headers: str) -> FakeMsg:
+    """A server status message as the parser of a real connection delivers it."""
+    hdrs = StatusHeaders({"Status": str(code)})
+    if description:
+        hdrs["Description"] = description
+    hdrs.update(headers)
+    return FakeMsg(subject, b"", "", hdrs)
+
+
+def matches(pattern: str, subject: str) -> bool:
+    """Whether ``subject`` matches the subscription ``pattern`` (``*`` one token, ``>`` the rest)."""
+    p = pattern.split(".")
+    s = subject.split(".")
+    for i, token in enumerate(p):
+        if token == ">":
+            return len(s) > i
+        if i >= len(s) or (token != "*" and token != s[i]):
+            return False
+    return len(p) == len(s)
+
+
+class _FakeSubscription:
+    def __init__(self, conn: FakeConnection, subject: str, cb: MsgHandler) -> None:
+        self.subject = subject
+        self._conn = conn
+        self._cb = cb
+        self._queue: asyncio.Queue[Msg | None] = asyncio.Queue()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def put(self, msg: Msg) -> None:
+        self._queue.put_nowait(msg)
+
+    async def _run(self) -> None:
+        while True:
+            msg = await self._queue.get()
+            if msg is None:
+                return
+            try:
+                await self._cb(msg)
+            except Exception:  # as nats-py: a failing callback does not stop the subscription
+                continue
+
+    async def unsubscribe(self) -> None:
+        self._conn._subs.discard(self)
+        self._queue.put_nowait(None)
+
+    async def drain(self) -> None:
+        self._conn._subs.discard(self)
+        self._queue.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def _no_answer(subject: str, payload: bytes, headers: Mapping[str, str] | None) -> Answer:
+    raise NoRespondersError(subject)
+
+
+class FakeConnection:
+    """An in-memory `Connection` (see the module docstring). ``requests``/``timeouts`` record the
+    requests, ``published`` every publish as (subject, payload, reply, headers)."""
+
+    def __init__(self, handler: Handler | None = None, *, max_payload: int | None = 1024 * 1024) -> None:
+        self.handler: Handler = handler if handler is not None else _no_answer
+        self.requests: list[tuple[str, bytes, Mapping[str, str] | None]] = []
+        self.timeouts: list[float | None] = []
+        self.published: list[tuple[str, bytes, str, Mapping[str, str] | None]] = []
+        self._max_payload = max_payload
+        self._subs: set[_FakeSubscription] = set()
+        self._denied_publish: set[str] = set()
+        self._connected = True
+        self._closed = False
+        self._reconnects = 0
+        self._hub = ConnectionHub(self)
+        self._router: ReplyRouter | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- state ------------------------------------------------------------------------------------
+
+    @property
+    def hub(self) -> ConnectionHub:
+        return self._hub
+
+    @property
+    def router(self) -> ReplyRouter:
+        if self._router is None:
+            self._router = ReplyRouter(self)
+        return self._router
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    @property
+    def reconnects(self) -> int:
+        return self._reconnects
+
+    @property
+    def max_payload(self) -> int | None:
+        return self._max_payload
+
+    def disconnect(self) -> None:
+        self._connected = False
+        self.hub.emit(LinkDisconnected())
+
+    def reconnect(self) -> None:
+        self._connected = True
+        self._reconnects += 1
+        self.hub.emit(LinkReconnected())
+
+    def deny(self, operation: str, subject: str) -> None:
+        """Make the "server" refuse ``operation`` ("publish"/"subscribe") on ``subject`` from now
+        on (publishes) and report it, as a permission violation does."""
+        if operation == "publish":
+            self._denied_publish.add(subject)
+        self.hub.emit(PermissionDenied(PermissionDeniedError(operation, subject)))
+
+    # -- the Connection protocol ----------------------------------------------------------------
+
+    def new_inbox(self) -> str:
+        return f"_INBOX.{next_id()}"
+
+    def check(
+        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
+    ) -> None:
+        check_message(subject, payload, headers, reply, self._max_payload)
+
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes,
+        reply: str = "",
+        headers: Mapping[str, str] | None = None,
+        *,
+        checked: bool = False,
+    ) -> None:
+        if self._closed:
+            raise ConnectionClosedError(f"connection closed while sending to {subject!r}")
+        if not checked:
+            self.check(subject, payload, headers, reply)
+        self.published.append((subject, bytes(payload), reply, headers))
+        self._route(subject, bytes(payload), reply, headers)
+
+    def send_nowait(
+        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
+    ) -> bool:
+        return False
+
+    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
+        if self._closed:
+            raise ConnectionClosedError(f"connection closed while subscribing to {subject!r}")
+        check_subject(subject)
+        sub = _FakeSubscription(self, subject, cb)
+        self._subs.add(sub)
+        return sub
+
+    def deliver(self, msg: Msg) -> None:
+        """Hand ``msg`` to every subscription matching its subject (as if the server sent it)."""
+        for sub in list(self._subs):
+            if matches(sub.subject, msg.subject):
+                sub.put(msg)
+
+    def _route(self, subject: str, payload: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
+        if subject in self._denied_publish:
+            self.hub.emit(PermissionDenied(PermissionDeniedError("publish", subject)))
+            return
+        delivered = False
+        for sub in list(self._subs):
+            if matches(sub.subject, subject):
+                sub.put(FakeMsg(subject, payload, reply, dict(headers) if headers else None))
+                delivered = True
+        if delivered or not reply:
+            return
+        task = asyncio.get_running_loop().create_task(self._serve(subject, payload, reply, headers))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve(
+        self, subject: str, payload: bytes, reply: str, headers: Mapping[str, str] | None
+    ) -> None:
+        try:
+            result = self.handler(subject, payload, headers)
+            if isinstance(result, Awaitable):
+                result = await result
+        except NoRespondersError:
+            self.deliver(status_msg(reply, 503))
+            return
+        except Exception:
+            return  # no answer
+        for item in result if isinstance(result, list) else [result]:
+            if isinstance(item, Reply):
+                hdrs = dict(item.headers) if item.headers else None
+                if item.status:
+                    hdrs = StatusHeaders(hdrs or {})
+                    hdrs["Status"] = item.status
+                self.deliver(FakeMsg(reply, item.data, item.reply, hdrs))
+            else:
+                self.deliver(FakeMsg(reply, item))
+
+    async def request(
+        self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
+    ) -> Reply:
+        if self._closed:
+            raise ConnectionClosedError(f"connection closed while requesting {subject!r}")
+        self.requests.append((subject, payload, headers))
+        self.timeouts.append(timeout)
+        if subject in self._denied_publish:
+            raise PermissionDeniedError("publish", subject)
+        result = self.handler(subject, payload, headers)
+        if isinstance(result, Awaitable):
+            result = await result
+        if isinstance(result, list):
+            raise TypeError("a list of replies answers only stream()")
+        return result if isinstance(result, Reply) else Reply(subject, result)
+
+    async def request_many(
+        self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
+    ) -> list[Reply]:
+        return [await self.request(subject, payload, timeout)]
+
+    async def stream(
+        self, subject: str, payload: bytes, timeout: float | None
+    ) -> AsyncGenerator[Reply, None]:
+        """Yields what the handler returns; a list is yielded item by item."""
+        self.requests.append((subject, payload, None))
+        self.timeouts.append(timeout)
+        result = self.handler(subject, payload, None)
+        if isinstance(result, Awaitable):
+            result = await result
+        for item in result if isinstance(result, list) else [result]:
+            yield item if isinstance(item, Reply) else Reply(subject, item)
+
+    async def flush(self, timeout: float) -> None:
+        if self._closed:
+            raise ConnectionClosedError("the connection is closed")
+
+    async def drain(self) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._connected = False
+        for sub in list(self._subs):
+            await sub.unsubscribe()
+        self.hub.emit(LinkClosed())
+
+
+MockTransport = FakeConnection
+"""The name the unit tests of earlier versions use."""

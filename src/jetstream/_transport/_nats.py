@@ -1,0 +1,428 @@
+"""`NatsConnection`: the `Connection` protocol over a nats-py client - the only code that uses it.
+
+nats-py's public API is used wherever it is enough. Three private capabilities make the hot paths
+and the state hub possible; each is looked up once, at construction, and has a fallback:
+
+- the outgoing buffer and flusher (``_pending``, ``_pending_data_size``, ``_flush_queue``,
+  ``_max_pending_size``, ``_transport``): `send_nowait` queues a header-less message with one
+  append and one flusher wake-up per burst (fallback: ``publish``);
+- ``_send_publish``: a publish whose subjects were checked here skips nats-py's two regexes
+  (fallback: ``publish``);
+- ``_process_headers``: status lines told from data, repeated header names kept (`_header_hook`;
+  fallback: nats-py's parser, and status messages are recognised by having no reply and no data);
+- the callbacks of a connection this SDK did not open (``_disconnected_cb`` ... ``_error_cb``) are
+  wrapped to feed the hub (fallback: the state is polled; permission violations then surface as
+  timeouts).
+
+A connection opened by `open_connection` gets its callbacks through nats-py's public options.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from typing import Any
+
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg as NatsMsg
+
+from .._exceptions import (
+    ConnectionClosedError,
+    InvalidArgumentError,
+    JetStreamError,
+    NoRespondersError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    TimeoutError,
+)
+from . import _header_hook
+from ._checks import check_message, check_subject
+from ._hub import (
+    ConnectionEvent,
+    ConnectionHub,
+    LameDuck,
+    LinkClosed,
+    LinkDisconnected,
+    LinkReconnected,
+    PermissionDenied,
+)
+from ._router import ReplyRouter
+from ._status import status_of
+from ._types import Msg, MsgHandler, Reply, Subscription
+
+logger = logging.getLogger("jetstream")
+
+_BUFFER_ATTRS = ("_pending", "_pending_data_size", "_flush_queue", "_max_pending_size", "_transport", "stats")
+_CALLBACK_ATTRS = ("_disconnected_cb", "_reconnected_cb", "_closed_cb", "_error_cb", "_lame_duck_mode_cb")
+
+
+def translate(exc: BaseException, subject: str) -> JetStreamError:
+    """The typed error for a nats-py failure to send; the caller chains it with ``from``."""
+    if isinstance(exc, nats.errors.MaxPayloadError):
+        return PayloadTooLargeError(f"message to {subject!r} exceeds the server's max_payload")
+    if isinstance(exc, (nats.errors.BadSubjectError, nats.errors.BadHeaderError)):
+        return InvalidArgumentError(f"cannot send to {subject!r}: {type(exc).__name__}")
+    if isinstance(exc, nats.errors.ConnectionDrainingError):
+        return ConnectionClosedError(f"the connection is draining: {subject!r} not sent")
+    if isinstance(exc, nats.errors.ConnectionClosedError):
+        return ConnectionClosedError(f"connection closed while sending to {subject!r}")
+    if isinstance(exc, nats.errors.OutboundBufferLimitError):
+        return ConnectionClosedError(f"disconnected and the reconnect buffer is full: {subject!r} not sent")
+    if isinstance(exc, nats.errors.TimeoutError):
+        return TimeoutError(subject, None)
+    return ConnectionClosedError(f"cannot send to {subject!r}: {type(exc).__name__}")
+
+
+def _as_dict(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    """nats-py wants a dict; a MultiValueDict (repeated names) must reach it unchanged."""
+    if not headers:
+        return None
+    return headers if isinstance(headers, dict) else dict(headers)
+
+
+class _NatsSubscription:
+    __slots__ = ("_sub", "subject")
+
+    def __init__(self, sub: Any, subject: str) -> None:
+        self._sub = sub
+        self.subject = subject
+
+    async def unsubscribe(self) -> None:
+        with contextlib.suppress(nats.errors.Error):
+            await self._sub.unsubscribe()
+
+    async def drain(self) -> None:
+        with contextlib.suppress(nats.errors.Error):
+            await self._sub.drain()
+
+
+_registry: weakref.WeakKeyDictionary[NATS, NatsConnection] = weakref.WeakKeyDictionary()
+
+
+def for_client(nc: NATS) -> NatsConnection:
+    """The one `NatsConnection` of a nats-py client (made on first use)."""
+    conn = _registry.get(nc)
+    if conn is None:
+        conn = NatsConnection(nc)
+    return conn
+
+
+class NatsConnection:
+    """`Connection` over a nats-py client (use `for_client` to share one per client)."""
+
+    def __init__(self, nc: NATS, *, own_callbacks: bool = False) -> None:
+        self.nc = nc
+        self._hub = ConnectionHub(self)
+        self.headers_hooked = _header_hook.install(nc)
+        send = getattr(nc, "_send_publish", None)
+        self._send_publish = send if callable(send) else None
+        self.buffer_ok = all(hasattr(nc, name) for name in _BUFFER_ATTRS)
+        if own_callbacks:
+            self.callbacks_hooked = True
+        else:
+            self.callbacks_hooked = self._wrap_callbacks()
+        self._router = ReplyRouter(self)
+        _registry[nc] = self
+
+    def __repr__(self) -> str:
+        state = "closed" if self.is_closed else "connected" if self.is_connected else "disconnected"
+        return f"NatsConnection({state})"
+
+    # -- state ------------------------------------------------------------------------------------
+
+    @property
+    def hub(self) -> ConnectionHub:
+        return self._hub
+
+    @property
+    def router(self) -> ReplyRouter:
+        return self._router
+
+    @property
+    def is_connected(self) -> bool:
+        return self.nc.is_connected
+
+    @property
+    def is_closed(self) -> bool:
+        return self.nc.is_closed
+
+    @property
+    def reconnects(self) -> int:
+        return int(self.nc.stats.get("reconnects", 0))
+
+    @property
+    def max_payload(self) -> int | None:
+        value = self.nc.max_payload
+        return value if isinstance(value, int) and value > 0 else None
+
+    # nats-py callbacks (passed as options by open_connection, or wrapped around a user's client)
+
+    async def on_disconnected(self) -> None:
+        self._hub.emit(LinkDisconnected())
+
+    async def on_reconnected(self) -> None:
+        self._hub.emit(LinkReconnected())
+
+    async def on_closed(self) -> None:
+        self._hub.emit(LinkClosed())
+
+    async def on_lame_duck(self) -> None:
+        self._hub.emit(LameDuck())
+
+    async def on_error(self, error: Exception) -> None:
+        self._hub.server_error(str(error) or type(error).__name__)
+
+    def _wrap_callbacks(self) -> bool:
+        nc = self.nc
+        if not all(hasattr(nc, name) for name in _CALLBACK_ATTRS):
+            return False
+        pairs: list[tuple[str, Callable[..., Awaitable[None]]]] = [
+            ("_disconnected_cb", self.on_disconnected),
+            ("_reconnected_cb", self.on_reconnected),
+            ("_closed_cb", self.on_closed),
+            ("_error_cb", self.on_error),
+            ("_lame_duck_mode_cb", self.on_lame_duck),
+        ]
+        for name, ours in pairs:
+            previous = getattr(nc, name)
+            if previous is not None and not callable(previous):
+                return False
+            setattr(nc, name, _chain(ours, previous))
+        return True
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def new_inbox(self) -> str:
+        return self.nc.new_inbox()
+
+    def check(
+        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
+    ) -> None:
+        check_message(subject, payload, headers, reply, self.max_payload)
+
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes,
+        reply: str = "",
+        headers: Mapping[str, str] | None = None,
+        *,
+        checked: bool = False,
+    ) -> None:
+        if not checked:
+            self.check(subject, payload, headers, reply)
+        nc = self.nc
+        send = self._send_publish
+        try:
+            if send is not None and nc.is_connected and not nc.is_draining_pubs:
+                await send(subject, reply, payload, len(payload), _as_dict(headers))
+            else:
+                await nc.publish(subject, payload, reply=reply, headers=_as_dict(headers))
+        except (nats.errors.Error, OSError) as exc:
+            raise translate(exc, subject) from exc
+
+    def send_nowait(
+        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
+    ) -> bool:
+        nc = self.nc
+        if not self.buffer_ok or not nc.is_connected or nc.is_draining_pubs:
+            return False
+        if not checked:
+            self.check(subject, payload, None, reply)
+        size = len(payload)
+        if reply:
+            cmd = b"PUB %b %b %d\r\n%b\r\n" % (subject.encode(), reply.encode(), size, payload)
+        else:
+            cmd = b"PUB %b %d\r\n%b\r\n" % (subject.encode(), size, payload)
+        pending: Any = nc._pending
+        limit = nc._max_pending_size
+        if limit > 0 and nc._pending_data_size + len(cmd) > limit:
+            return False  # nats-py's publish flushes first
+        if direct and not pending and (write := getattr(nc._transport, "write", None)) is not None:
+            # A lone request goes to the socket now rather than on the flusher's next turn: a loop
+            # iteration less of latency. Only with nothing queued before it, to keep the order.
+            write(cmd)
+        else:
+            pending.append(cmd)
+            nc._pending_data_size += len(cmd)
+        stats = nc.stats
+        stats["out_msgs"] += 1
+        stats["out_bytes"] += size
+        queue = nc._flush_queue
+        if pending and queue is not None and queue.empty():
+            # The flusher writes everything pending when it wakes: one wake-up per burst.
+            queue.put_nowait(asyncio.get_running_loop().create_future())
+        return True
+
+    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
+        check_subject(subject)
+
+        async def deliver(msg: NatsMsg) -> None:
+            await cb(msg)
+
+        try:
+            sub = await self.nc.subscribe(subject, cb=deliver)
+        except (nats.errors.Error, OSError) as exc:
+            raise translate(exc, subject) from exc
+        return _NatsSubscription(sub, subject)
+
+    # -- requests ---------------------------------------------------------------------------------
+
+    async def request(
+        self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
+    ) -> Reply:
+        if headers:
+            self.check(subject, payload, headers)
+        msg = await self._router.request(subject, payload, timeout, _as_dict(headers))
+        status = status_of(msg)
+        if status == "503":
+            raise NoRespondersError(subject)
+        return Reply(msg.subject, msg.data, msg.headers, msg.reply, status)
+
+    async def request_many(
+        self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
+    ) -> list[Reply]:
+        # A private inbox: the shared one matches replies by their subject, and a pulled message
+        # arrives under its stream subject.
+        replies: list[Reply] = []
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        async with _private_inbox(self, subject, payload) as queue:
+            while True:
+                left = None if deadline is None else deadline - loop.time()
+                if left is not None and left <= 0:
+                    break
+                try:
+                    msg = await asyncio.wait_for(queue.get(), left)
+                except asyncio.TimeoutError:
+                    break
+                if isinstance(msg, JetStreamError):
+                    raise msg
+                reply = _reply(msg)
+                if reply.status == "503":
+                    if not replies:
+                        raise NoRespondersError(subject)
+                    continue
+                replies.append(reply)
+                if max_replies is not None and len(replies) >= max_replies:
+                    break
+        return replies
+
+    def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
+        return _stream_replies(self, subject, payload, timeout)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def flush(self, timeout: float) -> None:
+        try:
+            await self.nc.flush(timeout)  # type: ignore[arg-type]  # nats-py says int, means seconds
+        except nats.errors.TimeoutError as exc:
+            raise TimeoutError("flush", timeout) from exc
+        except (nats.errors.Error, OSError) as exc:
+            raise ConnectionClosedError("the connection closed while flushing") from exc
+
+    async def drain(self) -> None:
+        if self.nc.is_closed:
+            return
+        try:
+            await self.nc.drain()
+        except (nats.errors.Error, OSError, asyncio.TimeoutError) as exc:
+            logger.debug("drain failed: %s", type(exc).__name__)
+            with contextlib.suppress(Exception):
+                await self.nc.close()
+
+    async def close(self) -> None:
+        if not self.nc.is_closed:
+            with contextlib.suppress(nats.errors.Error, OSError):
+                await self.nc.close()
+
+
+def _chain(
+    ours: Callable[..., Awaitable[None]], previous: Callable[..., Awaitable[None]] | None
+) -> Callable[..., Awaitable[None]]:
+    async def callback(*args: Any) -> None:
+        try:
+            await ours(*args)
+        finally:
+            if previous is not None:
+                await previous(*args)
+
+    return callback
+
+
+def _reply(msg: Msg) -> Reply:
+    return Reply(msg.subject, msg.data, msg.headers, msg.reply, status_of(msg))
+
+
+class _private_inbox:
+    """Subscribe a fresh inbox, publish the request with it as reply, yield the queue of replies;
+    unsubscribe on exit."""
+
+    def __init__(self, conn: NatsConnection, subject: str, payload: bytes) -> None:
+        self._conn = conn
+        self._subject = subject
+        self._payload = payload
+        self._sub: Subscription | None = None
+        self._stop_events: Callable[[], None] | None = None
+
+    async def __aenter__(self) -> asyncio.Queue[Msg | JetStreamError]:
+        conn = self._conn
+        conn.router.check_usable()
+        conn.check(self._subject, self._payload)
+        queue: asyncio.Queue[Msg | JetStreamError] = asyncio.Queue()
+        subject = self._subject
+        inbox = conn.new_inbox()
+
+        async def deliver(msg: Msg) -> None:
+            queue.put_nowait(msg)
+
+        def on_event(event: ConnectionEvent) -> None:
+            # Told at once rather than found at the timeout.
+            if isinstance(event, LinkClosed):
+                queue.put_nowait(ConnectionClosedError(f"connection closed while requesting {subject!r}"))
+            elif isinstance(event, PermissionDenied):
+                error = event.error
+                if (error.operation == "publish" and error.subject == subject) or (
+                    error.operation == "subscribe" and error.subject == inbox
+                ):
+                    queue.put_nowait(PermissionDeniedError(error.operation, error.subject, error.remedy))
+
+        self._stop_events = conn.hub.on_event(on_event)
+        try:
+            self._sub = await conn.subscribe(inbox, deliver)
+            await conn.publish(self._subject, self._payload, inbox, checked=True)
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return queue
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._stop_events is not None:
+            self._stop_events()
+            self._stop_events = None
+        if self._sub is not None:
+            await self._sub.unsubscribe()
+            self._sub = None
+
+
+async def _stream_replies(
+    conn: NatsConnection, subject: str, payload: bytes, timeout: float | None
+) -> AsyncGenerator[Reply, None]:
+    async with _private_inbox(conn, subject, payload) as queue:
+        first = True
+        while True:
+            try:
+                msg = await asyncio.wait_for(queue.get(), timeout)
+            except asyncio.TimeoutError:
+                raise TimeoutError(subject, timeout) from None
+            if isinstance(msg, JetStreamError):
+                raise msg
+            reply = _reply(msg)
+            if first and reply.status == "503":
+                raise NoRespondersError(subject)
+            first = False
+            yield reply

@@ -1,0 +1,142 @@
+"""What the SDK needs from a NATS connection: the `Connection` protocol and the values it passes.
+
+Every feature talks to NATS through a `Connection`; `NatsConnection` is the nats-py implementation,
+`FakeConnection` an in-memory one for unit tests. A faster implementation (its own protocol parser,
+say) can sit behind the same protocol without any feature changing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Protocol
+
+import msgspec
+
+if TYPE_CHECKING:
+    from ._hub import ConnectionHub
+    from ._router import ReplyRouter
+
+
+class Msg(Protocol):
+    """One message as delivered to a subscription callback (nats-py's `Msg` is one)."""
+
+    @property
+    def subject(self) -> str: ...
+    @property
+    def reply(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def headers(self) -> dict[str, str] | None: ...
+
+
+MsgHandler = Callable[[Msg], Awaitable[None]]
+"""A subscription callback; runs on the connection's delivery task, one message at a time."""
+
+
+class Subscription(Protocol):
+    @property
+    def subject(self) -> str: ...
+
+    async def unsubscribe(self) -> None:
+        """Stop delivery; a no-op when the subscription or its connection is already gone."""
+        ...
+
+    async def drain(self) -> None:
+        """Deliver what has arrived, then unsubscribe; a no-op when already gone."""
+        ...
+
+
+class Reply(msgspec.Struct, frozen=True):
+    """One reply message. ``status`` is the code of a server status message ("404", "503" ...):
+    only a reply whose header block began with a status line, never a header a publisher set."""
+
+    subject: str
+    data: bytes
+    headers: Mapping[str, str] | None = None
+    reply: str = ""
+    status: str = ""
+
+
+class Connection(Protocol):
+    """Everything the SDK needs from one NATS connection.
+
+    Send-side errors are already typed: `errors.InvalidArgumentError` (a subject, header or payload
+    that cannot be sent), `errors.PayloadTooLargeError` (headers plus payload over
+    ``max_payload``), `errors.ConnectionClosedError`, `errors.PermissionDeniedError`.
+    """
+
+    @property
+    def hub(self) -> ConnectionHub:
+        """Connection-state events (disconnected, reconnected, closed, lame duck, server errors,
+        permission violations) and the current state."""
+        ...
+
+    @property
+    def router(self) -> ReplyRouter:
+        """The one wildcard reply inbox shared by API requests and publish acks."""
+        ...
+
+    @property
+    def max_payload(self) -> int | None:
+        """The server's limit for headers plus payload, in bytes (None: not known yet)."""
+        ...
+
+    def new_inbox(self) -> str: ...
+
+    def check(
+        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
+    ) -> None:
+        """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
+        ...
+
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes,
+        reply: str = "",
+        headers: Mapping[str, str] | None = None,
+        *,
+        checked: bool = False,
+    ) -> None:
+        """Send one message. ``checked``: `check` passed for it already (it is not checked again)."""
+        ...
+
+    def send_nowait(
+        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
+    ) -> bool:
+        """Queue one message without headers at once; False when it cannot be done this way now (then
+        `publish` must be used). ``checked``: `check` passed for it already. ``direct``: write to the
+        socket now if nothing is queued before it (a lone request)."""
+        ...
+
+    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription: ...
+
+    async def request(
+        self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
+    ) -> Reply:
+        """Send on the shared reply inbox and return the first reply: `errors.TimeoutError` after
+        ``timeout`` (None: no limit), `errors.NoRespondersError` when nobody listens,
+        `errors.PermissionDeniedError` when the server refuses the subject or the inbox."""
+        ...
+
+    async def request_many(
+        self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
+    ) -> list[Reply]:
+        """Send once on a private inbox and collect the replies that arrive within `timeout`, up to
+        `max_replies` (broadcast endpoints; replies that keep their own subject, like pulled messages)."""
+        ...
+
+    def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
+        """Send once on a private inbox and yield replies as they arrive, until the caller stops
+        iterating; `timeout` bounds the wait for each reply (then `TimeoutError`)."""
+        ...
+
+    async def flush(self, timeout: float) -> None: ...
+
+    async def drain(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+OnClose = Callable[[], object]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+from ._auth import Account, User
 from ._ports import LOOPBACK
 
 __all__ = [
@@ -15,7 +17,9 @@ __all__ = [
     "SYS_ACCOUNT",
     "SYS_PASSWORD",
     "SYS_USER",
+    "OperatorConfig",
     "ServerConfig",
+    "TLSConfig",
 ]
 
 APP_ACCOUNT = "APP"
@@ -30,6 +34,50 @@ def _q(value: str) -> str:
     # JSON string syntax is valid nats-server config syntax and escapes
     # quotes/backslashes in paths and names correctly.
     return json.dumps(value)
+
+
+def _value(value: Any) -> str:
+    # JSON maps and lists are valid nats-server config values as well.
+    return json.dumps(value)
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    """The client port's ``tls`` block: PEM file paths and whether client certificates are required."""
+
+    cert_file: str
+    key_file: str
+    ca_file: str | None = None
+    verify: bool = False
+    #: Seconds the server waits for the TLS handshake (its default, 0.5 s, is tight on a loaded machine).
+    timeout: float = 2.0
+
+    def render(self) -> str:
+        body = [f"cert_file: {_q(self.cert_file)}", f"key_file: {_q(self.key_file)}"]
+        if self.ca_file is not None:
+            body.append(f"ca_file: {_q(self.ca_file)}")
+        if self.verify:
+            body.append("verify: true")
+        body.append(f"timeout: {self.timeout:g}")
+        return "tls {\n  " + "\n  ".join(body) + "\n}"
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """Operator (JWT) mode with a memory resolver preloaded with account JWTs."""
+
+    operator_jwt_file: str
+    system_account: str
+    resolver_preload: Mapping[str, str] = field(default_factory=dict)
+
+    def render(self) -> str:
+        preload = "\n".join(f"  {_q(k)}: {_q(v)}" for k, v in sorted(self.resolver_preload.items()))
+        return (
+            f"operator: {_q(self.operator_jwt_file)}\n"
+            f"system_account: {_q(self.system_account)}\n"
+            "resolver: MEMORY\n"
+            f"resolver_preload: {{\n{preload}\n}}"
+        )
 
 
 @dataclass(frozen=True)
@@ -52,6 +100,41 @@ class ServerConfig:
     debug: bool = False
     trace: bool = False
     extra_config: str = ""
+    #: Custom accounts replacing the default ``APP`` account (``SYS`` is added when
+    #: ``system_account`` and no account of that name is given).
+    accounts: Sequence[Account] | None = None
+    #: With ``accounts``: the user that clients connecting without credentials become.
+    no_auth_user: str | None = None
+    #: Token authentication (global account; excludes accounts and operator mode).
+    token: str | None = field(default=None, repr=False)
+    tls: TLSConfig | None = None
+    operator: OperatorConfig | None = None
+
+    def __post_init__(self) -> None:
+        if self.operator is not None and (
+            self.token is not None or self.accounts is not None or self.no_auth_user is not None
+        ):
+            raise ValueError("operator mode excludes token, accounts and no_auth_user")
+        if self.token is not None and (self.accounts is not None or self.no_auth_user is not None):
+            raise ValueError("nats-server cannot combine a token with accounts or no_auth_user")
+        if self.no_auth_user is not None and self.accounts is None:
+            raise ValueError("no_auth_user needs accounts (the default layout sets its own)")
+        if self.accounts is not None:
+            names = [a.name for a in self.accounts]
+            if len(set(names)) != len(names):
+                raise ValueError(f"duplicate account names: {names}")
+
+    @property
+    def uses_default_accounts(self) -> bool:
+        """Whether the default ``APP``/``SYS`` layout (with ``no_auth_user: app``) is rendered."""
+        return self.system_account and self.accounts is None and self.token is None and self.operator is None
+
+    @property
+    def system_account_name(self) -> str | None:
+        """The config name of the system account, or ``None`` (token/operator mode or none)."""
+        if self.token is not None or self.operator is not None or not self.system_account:
+            return None
+        return SYS_ACCOUNT
 
     def render(self) -> str:
         """Return the config file text."""
@@ -76,7 +159,16 @@ class ServerConfig:
                 js.append(f"domain: {_q(self.domain)}")
             out.append("jetstream {\n  " + "\n  ".join(js) + "\n}")
 
-        if self.system_account:
+        if self.tls is not None:
+            out.append(self.tls.render())
+
+        if self.operator is not None:
+            out.append(self.operator.render())
+        elif self.token is not None:
+            out.append(f"authorization {{ token: {_q(self.token)} }}")
+        elif self.accounts is not None:
+            out.append(self._custom_accounts_block())
+        elif self.system_account:
             out.append(self._accounts_block())
 
         if self.cluster_name is not None:
@@ -105,6 +197,31 @@ class ServerConfig:
             f"no_auth_user: {_q(APP_USER)}"
         )
 
+    def _custom_accounts_block(self) -> str:
+        assert self.accounts is not None
+        accounts = list(self.accounts)
+        system = self.system_account_name
+        if system is not None and all(a.name != system for a in accounts):
+            accounts.append(Account(system, users=[User(SYS_USER, SYS_PASSWORD)], jetstream=False))
+        lines = ["accounts {"]
+        for account in accounts:
+            lines.append(
+                f"  {_q(account.name)}: {_value(account.to_config(jetstream_available=self.jetstream))}"
+            )
+        lines.append("}")
+        if system is not None:
+            lines.append(f"system_account: {_q(system)}")
+        if self.no_auth_user is not None:
+            lines.append(f"no_auth_user: {_q(self.no_auth_user)}")
+        return "\n".join(lines)
+
+    def _leaf_account(self) -> str | None:
+        if self.uses_default_accounts:
+            return APP_ACCOUNT
+        if self.accounts is not None and any(a.name == APP_ACCOUNT for a in self.accounts):
+            return APP_ACCOUNT
+        return None
+
     def _cluster_block(self) -> str:
         assert self.cluster_name is not None and self.cluster_port is not None
         routes = ", ".join(_q(r) for r in self.routes)
@@ -124,7 +241,8 @@ class ServerConfig:
             # Bind the local APP account to whatever the remote URL's
             # credentials authenticate as (APP on our hubs), so APP<->APP
             # share subjects, including $JS.<domain>.API.>.
-            account = f", account: {APP_ACCOUNT}" if self.system_account else ""
+            leaf_account = self._leaf_account()
+            account = f", account: {leaf_account}" if leaf_account is not None else ""
             remotes = ", ".join(f"{{ url: {_q(url)}{account} }}" for url in self.leaf_remotes)
             body.append(f"remotes: [ {remotes} ]")
         return "leafnodes {\n  " + "\n  ".join(body) + "\n}"

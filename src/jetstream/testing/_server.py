@@ -7,6 +7,7 @@ import contextlib
 import json
 import secrets
 import shutil
+import ssl
 import subprocess
 import tempfile
 import weakref
@@ -15,8 +16,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._auth import Account, NkeyUser, Operator, TLSCertificates, TLSFiles, User
 from ._binary import find_nats_server
-from ._config import APP_PASSWORD, APP_USER, SYS_PASSWORD, SYS_USER, ServerConfig
+from ._config import (
+    APP_ACCOUNT,
+    APP_PASSWORD,
+    APP_USER,
+    SYS_PASSWORD,
+    SYS_USER,
+    OperatorConfig,
+    ServerConfig,
+    TLSConfig,
+)
 from ._errors import NatsServerError, PortInUseError
 from ._http import http_get_json
 from ._ports import LOOPBACK, free_ports
@@ -167,6 +178,39 @@ class NatsServer:
             :meth:`stop` for post-mortem debugging.
         base_dir: parent for the temp directory (default: system temp).
         binary: ``nats-server`` executable (default: :func:`find_nats_server`).
+
+    Authorization and TLS (all keyword options; without them the server runs
+    the default layout above):
+
+        users: users (:class:`User` with a password, :class:`NkeyUser`), each
+            with optional :class:`Permissions`, of the ``APP`` account, which
+            replace the default ``app`` user; clients must then authenticate
+            (no ``no_auth_user`` unless given).  Shortcut for
+            ``accounts=[Account("APP", users)]``.
+        accounts: :class:`Account` definitions replacing the default ``APP``
+            account (e.g. two isolated accounts).  With ``system_account``
+            the ``SYS`` account (user ``sys``/``sys``) is added unless one of
+            that name is given.
+        no_auth_user: with ``users``/``accounts``: the user that clients
+            connecting without credentials become.
+        token: token authentication; clients use ``token=...``.  The server
+            then runs the global account only (nats-server cannot combine a
+            token with accounts), so :attr:`system_url` is ``None``.
+        operator: an :class:`Operator`: operator (JWT) mode with a memory
+            resolver preloaded with the JWTs of the operator's accounts as
+            they are at start; clients use ``user_credentials=`` with a
+            ``.creds`` file of a :class:`JWTUser`.
+        tls: ``True`` (a fresh throwaway CA, see :attr:`tls_certificates`)
+            or a :class:`TLSCertificates`: the client port requires TLS.
+            :meth:`tls_context` gives a client ``ssl.SSLContext`` trusting
+            the CA.  :attr:`url` keeps the ``nats://`` scheme (nats-py
+            upgrades to TLS when the server asks for it).
+        tls_verify: mutual TLS: clients must present a certificate signed by
+            the CA (implies ``tls=True`` when ``tls`` is not given).
+
+    The readiness check needs no credentials: the server's ``INFO`` line is
+    sent before authentication (and before the TLS upgrade), and
+    ``/healthz`` is served on the plain-HTTP monitoring port.
     """
 
     def __init__(
@@ -193,9 +237,31 @@ class NatsServer:
         keep_dir: bool = False,
         base_dir: str | Path | None = None,
         binary: str | None = None,
+        users: Sequence[User | NkeyUser] | None = None,
+        accounts: Sequence[Account] | None = None,
+        no_auth_user: str | None = None,
+        token: str | None = None,
+        operator: Operator | None = None,
+        tls: bool | TLSCertificates = False,
+        tls_verify: bool = False,
     ) -> None:
         if (cluster_name is None) != (cluster_port is None):
             raise ValueError("cluster_name and cluster_port must be given together")
+        if users is not None and accounts is not None:
+            raise ValueError("give users (of the APP account) or accounts, not both")
+        if users is not None:
+            accounts = [Account(APP_ACCOUNT, users=tuple(users))]
+        self._accounts = None if accounts is None else tuple(accounts)
+        self._no_auth_user = no_auth_user
+        self._token = token
+        self._operator = operator
+        if tls_verify and tls is False:
+            tls = True
+        self._tls_certs: TLSCertificates | None = (
+            TLSCertificates() if tls is True else (tls if isinstance(tls, TLSCertificates) else None)
+        )
+        self._tls_verify = tls_verify
+        self._tls_files: TLSFiles | None = None
         self._jetstream = jetstream
         self._domain = domain
         self._system_account = system_account
@@ -225,6 +291,7 @@ class NatsServer:
         self._log_snapshot: str | None = None  # log text saved by stop()
         self._res = _Resources(keep_dir)
         self._finalizer = weakref.finalize(self, _reap, self._res)
+        self._auth_config()  # refuse impossible combinations (token + accounts ...) now
 
     # ------------------------------------------------------------------ info
 
@@ -277,10 +344,47 @@ class NatsServer:
 
     @property
     def system_url(self) -> str | None:
-        """Client URL authenticating as the system-account user, or ``None``."""
-        if not self._system_account:
+        """Client URL authenticating as the system-account user, or ``None``.
+
+        ``None`` also in token and operator mode, and when a custom ``SYS``
+        account was given (its users are the caller's).
+        """
+        if self._auth_config().system_account_name is None:
+            return None
+        if self._accounts is not None and any(a.name == "SYS" for a in self._accounts):
             return None
         return f"nats://{SYS_USER}:{SYS_PASSWORD}@{LOOPBACK}:{self.port}"
+
+    @property
+    def token(self) -> str | None:
+        """The authentication token, if the server uses one."""
+        return self._token
+
+    @property
+    def operator(self) -> Operator | None:
+        """The :class:`Operator` of an operator (JWT) mode server."""
+        return self._operator
+
+    @property
+    def accounts(self) -> tuple[Account, ...] | None:
+        """The custom accounts (from ``users`` or ``accounts``), or ``None``."""
+        return self._accounts
+
+    @property
+    def tls_certificates(self) -> TLSCertificates | None:
+        """The CA and certificates of a TLS server, or ``None``."""
+        return self._tls_certs
+
+    @property
+    def tls_verify(self) -> bool:
+        """Whether clients must present a certificate (mutual TLS)."""
+        return self._tls_verify
+
+    def tls_context(self, *, client_cert: bool = True) -> ssl.SSLContext:
+        """A client ``ssl.SSLContext`` trusting this server's CA (see :meth:`TLSCertificates.client_context`)."""
+        if self._tls_certs is None:
+            raise RuntimeError(f"{self._name} was not created with tls")
+        return self._tls_certs.client_context(client_cert=client_cert)
 
     @property
     def leafnode_url(self) -> str:
@@ -289,7 +393,7 @@ class NatsServer:
         Carries the ``app`` credentials when the accounts layout is used so
         the remote binds to this server's ``APP`` account.
         """
-        creds = f"{APP_USER}:{APP_PASSWORD}@" if self._system_account else ""
+        creds = f"{APP_USER}:{APP_PASSWORD}@" if self._auth_config().uses_default_accounts else ""
         return f"nats://{creds}{LOOPBACK}:{self.leafnode_port}"
 
     @property
@@ -436,6 +540,53 @@ class NatsServer:
             raise RuntimeError(f"{what} is not available before the server is started")
         return value
 
+    def _auth_config(self) -> ServerConfig:
+        # Only the auth-related fields matter to the callers (no ports needed).
+        return ServerConfig(
+            name=self._name,
+            port=0,
+            http_port=0,
+            store_dir="",
+            system_account=self._system_account,
+            accounts=self._accounts,
+            no_auth_user=self._no_auth_user,
+            token=self._token,
+            operator=None if self._operator is None else OperatorConfig("", ""),
+        )
+
+    def _tls_config(self) -> TLSConfig | None:
+        if self._tls_certs is None:
+            return None
+        files = self._tls_files
+        if files is None:  # rendered before start: show where the files will be
+            d = self.directory / "tls"
+            return TLSConfig(
+                str(d / "server-cert.pem"), str(d / "server-key.pem"), str(d / "ca.pem"), self._tls_verify
+            )
+        return TLSConfig(
+            cert_file=str(files.server_cert_file),
+            key_file=str(files.server_key_file),
+            ca_file=str(files.ca_file),
+            verify=self._tls_verify,
+        )
+
+    def _operator_config(self) -> OperatorConfig | None:
+        if self._operator is None:
+            return None
+        return OperatorConfig(
+            operator_jwt_file=str(self.directory / "operator.jwt"),
+            system_account=self._operator.system_account.public_key,
+            resolver_preload=self._operator.resolver_preload(),
+        )
+
+    def _write_auth_files(self) -> None:
+        # Certificates and the operator JWT live in the server's directory,
+        # written before each launch (the operator may have new accounts).
+        if self._tls_certs is not None:
+            self._tls_files = self._tls_certs.write(self.directory / "tls")
+        if self._operator is not None:
+            (self.directory / "operator.jwt").write_text(self._operator.jwt + "\n", encoding="utf-8")
+
     def _config(self) -> ServerConfig:
         return ServerConfig(
             name=self._name,
@@ -454,6 +605,11 @@ class NatsServer:
             debug=self._debug,
             trace=self._trace,
             extra_config=self._extra_config,
+            accounts=self._accounts,
+            no_auth_user=self._no_auth_user,
+            token=self._token,
+            tls=self._tls_config(),
+            operator=self._operator_config(),
         )
 
     def _create_directory(self) -> None:
@@ -470,6 +626,7 @@ class NatsServer:
             if not self._res.keep_dir:
                 shutil.rmtree(self._res.directory, ignore_errors=True)
             self._res.directory = None
+        self._tls_files = None
         # A later start() is a fresh start: pick new free ports then.
         self._port = self._fixed_port
         self._http_port = self._fixed_http_port
@@ -503,6 +660,7 @@ class NatsServer:
                 # Same ports are required (restart or fixed ports): give
                 # whoever holds the port a moment to let go.
                 await asyncio.sleep(0.2 * attempt)
+            self._write_auth_files()
             self.config_path.write_text(self.config_text(), encoding="utf-8")
             self._spawn()
             try:

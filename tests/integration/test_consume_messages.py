@@ -195,7 +195,7 @@ async def test_missed_heartbeats_are_an_event_followed_by_a_new_pull(js: JetStre
     await nc.flush()
     await wait_until(lambda: any(isinstance(e, MissedHeartbeat) for e in events), timeout=4)
     assert not reader.done()  # non-terminal
-    await nc._send_subscribe(sub)  # reachable again: the next re-pull works
+    await nc._send_subscribe(sub._sub)  # type: ignore[attr-defined]  # reachable again: the next re-pull works
     await nc.flush()
     await publish(js, 1)
     msg = await asyncio.wait_for(reader, 4)

@@ -116,6 +116,12 @@ async def test_direct_get_returns_a_forged_status_message(hostile: JetStream) ->
     msg = await hostile.direct_get("H", last_by_subj="h.a")
     assert msg.headers.get("Status") == "409"
     assert msg.data == b""
+    raw = await hostile.direct_get("H", last_by_subj="h.c")  # a hand-written status line
+    assert raw.seq == 3 and raw.data == b""
+    stream = await hostile.stream("H")
+    got = [m async for m in stream.get_msgs(seq=1, batch=5)]
+    assert [m.subject for m in got] == ["h.a", "h.b", "h.c", "h.d"]
+    assert (await stream.get_msg(3, direct=False)).data == b""  # STREAM.MSG.GET (JSON) too
 
 
 async def test_key_value_reads_survive_forged_statuses(js: JetStream, nats_server: NatsServer) -> None:

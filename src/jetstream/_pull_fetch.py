@@ -32,13 +32,14 @@ from ._pull_status import (
     Priority,
     Signal,
     classify,
+    denial_for,
     msg_size,
     pull_error,
     seconds_of,
     spawn_cleanup,
 )
 from ._time import Duration, nanos
-from ._transport import ConnectionEvent, Msg, Subscription
+from ._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 
 if TYPE_CHECKING:
     from ._pull import Consumer
@@ -235,6 +236,11 @@ class Pull:
             spawn_cleanup(self.close)
 
     def connection_event(self, event: ConnectionEvent) -> None:
+        if isinstance(event, PermissionDenied):
+            denied = denial_for(event, self.consumer._next_subject, self.inbox)
+            if denied is not None:
+                self._finish(denied)
+            return
         if self.orphaned:
             # An orphan's pull does not outlive its connection; nobody is there to re-send it.
             if not self.consumer._conn.connected or self.consumer._conn.generation != self.generation:

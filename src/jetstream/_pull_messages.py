@@ -45,6 +45,7 @@ from ._pull_status import (
     Reconnected,
     Signal,
     classify,
+    denial_for,
     emit,
     msg_size,
     pending_counts,
@@ -54,7 +55,7 @@ from ._pull_status import (
     status_of,
 )
 from ._time import Duration, nanos
-from ._transport import ConnectionEvent, Msg, Subscription
+from ._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 
 if TYPE_CHECKING:
     from ._pull import Consumer
@@ -172,6 +173,11 @@ class _Inbox:
         self.unsubscribed = False
 
     def connection_event(self, event: ConnectionEvent) -> None:
+        if isinstance(event, PermissionDenied):
+            denied = denial_for(event, self.consumer._next_subject, self.inbox)
+            if denied is not None:
+                self._terminate(denied)
+            return
         self.signal.wake()
 
     def reset_pending(self) -> None:

@@ -22,10 +22,11 @@ from ._exceptions import (
     ConsumerDeletedError,
     ConsumerIsPushBasedError,
     InvalidArgumentError,
+    PermissionDeniedError,
     PullError,
     PullRequestRejectedError,
 )
-from ._transport import Msg, description_of, parse_code
+from ._transport import Msg, PermissionDenied, description_of, parse_code
 from ._transport import status_of as _status_code
 
 if TYPE_CHECKING:
@@ -129,6 +130,16 @@ def _count(value: str | None) -> int:
     if value is None or not value.isascii() or not value.isdigit():
         return 0
     return int(value)
+
+
+def denial_for(event: PermissionDenied, pull_subject: str, inbox: str) -> PermissionDeniedError | None:
+    """The error ending a pull when the server refused its request subject or its inbox."""
+    error = event.error
+    if (error.operation == "publish" and error.subject == pull_subject) or (
+        error.operation == "subscribe" and inbox and error.subject == inbox
+    ):
+        return PermissionDeniedError(error.operation, error.subject, error.remedy)
+    return None
 
 
 def msg_size(msg: Msg) -> int:

@@ -27,6 +27,7 @@ from jetstream._transport import (
     StatusHeaders,
     status_of,
 )
+from jetstream._transport import Msg as TransportMsg
 from jetstream.testing import NatsServer
 
 
@@ -249,9 +250,9 @@ async def test_the_header_hook_tells_status_lines_from_headers(nats_server: Nats
     nc = await nats.connect(nats_server.url)
     try:
         conn = NatsConnection(nc)
-        inbox: asyncio.Queue[Msg] = asyncio.Queue()
+        inbox: asyncio.Queue[TransportMsg] = asyncio.Queue()
 
-        async def collect(msg: Msg) -> None:
+        async def collect(msg: TransportMsg) -> None:
             inbox.put_nowait(msg)
 
         await conn.subscribe("hdr.>", collect)

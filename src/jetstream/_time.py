@@ -92,12 +92,20 @@ class Timestamp(datetime):
 
     @classmethod
     def parse(cls, text: str) -> Timestamp:
-        """Parse RFC 3339 with up to nanosecond precision; the offset is required."""
-        if _FAST_ISO:
-            self = _parse_fast(cls, text)
-            if self is not None:
-                return self
-        return cls._parse_slow(text)
+        """Parse RFC 3339 with up to nanosecond precision; the offset is required. A time whose UTC
+        instant falls outside years 1-9999 (``0001-01-01T00:00:00+01:00``) is refused: it could not
+        be converted or compared later."""
+        self = _parse_fast(cls, text) if _FAST_ISO else None
+        if self is None:
+            self = cls._parse_slow(text)
+        if self.year in (1, 9999):
+            offset = self.utcoffset()
+            if offset:
+                try:
+                    _ = self - offset  # the UTC instant
+                except OverflowError:
+                    raise ValueError(f"timestamp out of range in UTC: {text!r}") from None
+        return self
 
     @classmethod
     def _parse_slow(cls, text: str) -> Timestamp:

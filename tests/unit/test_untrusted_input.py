@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
+from datetime import timezone
 from typing import Any
 
+import msgspec
 import pytest
 from unit_support import PUB_ACK, STREAM_INFO_FULL, Answer, always, dumps, mock_js
 
@@ -17,6 +19,7 @@ from jetstream._message import Message, MsgMetadata
 from jetstream._numbers import MAX_UINT64, parse_int, parse_status, parse_uint
 from jetstream._publish import counter_add, publish_headers
 from jetstream._stream import BatchEnd, StreamMessage
+from jetstream._time import Timestamp
 from jetstream._validate import check_header, check_name, check_publish_subject, check_subject
 
 DIRECT = "$JS.API.DIRECT.GET.FULL"
@@ -402,3 +405,26 @@ async def test_get_msgs_sends_a_valid_batch() -> None:
     stream, transport = await _full_stream(lambda s, p, h: [eob])
     assert await _collect(stream.get_msgs(batch=1)) == []
     assert json.loads(transport.requests[-1][1]) == {"batch": 1, "seq": 1}
+
+
+# -- times whose UTC instant datetime cannot hold ---------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59.999999999-23:59"])
+def test_a_timestamp_out_of_range_in_utc_is_an_unexpected_reply(text: str) -> None:
+    # Valid RFC 3339, but converting or hashing it would raise OverflowError later, in user code.
+    with pytest.raises(errors.UnexpectedReplyError, match="out of range"):
+        decode("s", dumps({"t": text}), _Times)
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01T00:00:00Z", "0001-01-01T02:00:00+01:00", "9999-12-31T20:00:00-01:00"]
+)
+def test_timestamps_at_the_edges_of_the_range(text: str) -> None:
+    value = decode("s", dumps({"t": text}), _Times).t
+    assert value.astimezone(timezone.utc).tzinfo is timezone.utc
+    assert isinstance(hash(value), int)
+
+
+class _Times(msgspec.Struct):
+    t: Timestamp

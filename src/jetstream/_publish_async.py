@@ -169,6 +169,7 @@ class AsyncPublisher:
         self._conn.check(subject, data, headers)
         if self._prefix is None:
             await self._start()
+        self._conn.router.check_usable()
         if self._waiters or len(self._pending) + self._granted >= self.max_pending:
             await self._reserve(subject, timeout)
             if self._closed:
@@ -281,10 +282,20 @@ class AsyncPublisher:
     def _on_event(self, event: ConnectionEvent) -> None:
         if isinstance(event, PermissionDenied):
             denied = event.error
-            if denied.operation == "publish":
+            inbox_denied = self._conn.router.denied  # the router heard of it first
+            if inbox_denied is not None:
                 for token, entry in list(self._pending.items()):
-                    if entry.subject == denied.subject:
-                        self._finish(token, entry, PermissionDeniedError("publish", denied.subject))
+                    self._finish(
+                        token,
+                        entry,
+                        PermissionDeniedError(
+                            inbox_denied.operation, inbox_denied.subject, inbox_denied.remedy
+                        ),
+                    )
+            elif denied.operation == "publish":
+                for token, entry in list(self._pending.items()):
+                    if event.refuses("publish", entry.subject):
+                        self._finish(token, entry, PermissionDeniedError("publish", entry.subject))
         elif isinstance(event, (LinkClosed, LinkDisconnected)):
             self._check_link()
 

@@ -134,11 +134,10 @@ def _count(value: str | None) -> int:
 
 def denial_for(event: PermissionDenied, pull_subject: str, inbox: str) -> PermissionDeniedError | None:
     """The error ending a pull when the server refused its request subject or its inbox."""
-    error = event.error
-    if (error.operation == "publish" and error.subject == pull_subject) or (
-        error.operation == "subscribe" and inbox and error.subject == inbox
-    ):
-        return PermissionDeniedError(error.operation, error.subject, error.remedy)
+    if event.refuses("publish", pull_subject):
+        return PermissionDeniedError("publish", pull_subject)
+    if inbox and event.refuses("subscribe", inbox):
+        return PermissionDeniedError("subscribe", inbox)
     return None
 
 

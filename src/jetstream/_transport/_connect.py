@@ -1,8 +1,10 @@
 """Opening a nats-py connection, with every failure typed and no secret in any message.
 
-The first connect fails fast by default: each server of the list is tried once, in order (shuffled
-unless ``dont_randomize``), and the first that answers is used; nats-py alone would retry each up to
-60 times, 2 s apart, logging a traceback each time. ``retry_on_failed_connect=True`` hands the
+The first connect fails fast by default: each server of the list is tried (twice at most, without
+waiting in between; shuffled unless ``dont_randomize``), and the first that answers and accepts the
+credentials is used; nats-py alone would retry each up to 60 times, 2 s apart, logging a traceback
+each time. A server that refused the TCP connection at that point leaves nats-py's server pool, as
+it does after failed reconnects (a cluster's gossip adds it back once it is up). ``retry_on_failed_connect=True`` hands the
 first connect to nats-py's retry loop instead (as nats.go's ``RetryOnFailedConnect``). Once
 connected, reconnects follow the caller's options as before.
 """
@@ -38,6 +40,13 @@ _CALLBACKS = {
     "closed_cb": "on_closed",
     "lame_duck_mode_cb": "on_lame_duck",
 }
+# nats-py's own defaults for the options the first connect overrides.
+_RECONNECT_DEFAULTS: dict[str, Any] = {
+    "allow_reconnect": True,
+    "dont_randomize": False,
+    "max_reconnect_attempts": 60,
+    "reconnect_time_wait": 2,
+}
 _AUTH_WORDS = ("authorization violation", "authentication", "authorization", "user credentials")
 _TLS_WORDS = ("tls", "ssl", "certificate", "handshake")
 
@@ -58,6 +67,8 @@ def redact(url: str) -> str:
 def _kind(exc: BaseException, tls: bool) -> tuple[type[ConnectError], str]:
     """The ConnectError class for one failed attempt, and a reason safe to show."""
     text = str(exc).lower()
+    if isinstance(exc, _PlaintextOnly):
+        return TLSError, ("TLS was asked for but the server does not offer it; nothing was sent in plaintext")
     if isinstance(exc, nats.errors.AuthorizationError) or any(w in text for w in _AUTH_WORDS):
         return AuthorizationError, "the server refused the credentials (authorization violation)"
     if isinstance(exc, ssl.SSLCertVerificationError):
@@ -142,22 +153,55 @@ async def open_connection(
         opts = dict(options)
         opts.update(_callbacks([conn], options, live, attempt_errors))
         if not retry_on_failed_connect:
-            opts["allow_reconnect"] = False
-            opts["dont_randomize"] = True
+            # nats-py's first connect honours these: a refused credential or TLS handshake raises
+            # at once (allow_reconnect), a refused TCP connection is tried once more without a pause.
+            opts.update(
+                allow_reconnect=False, dont_randomize=True, max_reconnect_attempts=1, reconnect_time_wait=0
+            )
         try:
+            if tls and not options.get("tls_handshake_first"):
+                await _refuse_plaintext(order[0], options)
             await nc.connect(order, **opts)
         except Exception as exc:  # every nats-py, ssl and OS failure is translated below
-            failures.append(
-                (redact(order[0]), exc if not attempt_errors else _best(exc, attempt_errors, tls))
-            )
+            best = exc if not attempt_errors else _best(exc, attempt_errors, tls)
+            failures.append((redact(order[0]), best))
+            if isinstance(exc, nats.errors.NoServersError):
+                break  # nats-py went through the whole list itself
             continue
         live[0] = True
         if not retry_on_failed_connect:
-            # Reconnects after this first success follow the caller's options.
-            nc.options["allow_reconnect"] = options.get("allow_reconnect", True)
-            nc.options["dont_randomize"] = options.get("dont_randomize", False)
+            # Reconnects after this first success follow the caller's options (nats-py's defaults).
+            for name, default in _RECONNECT_DEFAULTS.items():
+                nc.options[name] = options.get(name, default)
         return conn
     raise _connect_error(failures, shown, tls)
+
+
+class _PlaintextOnly(Exception):
+    """The server does not offer TLS although the client asked for it."""
+
+
+async def _refuse_plaintext(url: str, options: dict[str, Any]) -> None:
+    """Read the server's INFO before nats-py sends anything: a server that does not require TLS
+    would get the credentials in plaintext (nats-py upgrades only when the server demands it)."""
+    parts = urlsplit(url if "://" in url else f"nats://{url}")
+    if parts.scheme in ("ws", "wss") or not parts.hostname:
+        return
+    timeout = float(options.get("connect_timeout", 2))
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(parts.hostname, parts.port or 4222), timeout
+        )
+    except (OSError, asyncio.TimeoutError):
+        return  # unreachable: nats-py reports it in its own way
+    try:
+        line = await asyncio.wait_for(reader.readline(), timeout)
+    except (OSError, asyncio.TimeoutError):
+        return
+    finally:
+        writer.close()
+    if line.startswith(b"INFO ") and b'"tls_required":true' not in line.replace(b" ", b""):
+        raise _PlaintextOnly("the server does not require TLS")
 
 
 def _best(final: BaseException, attempts: list[BaseException], tls: bool) -> BaseException:
@@ -176,9 +220,10 @@ def _connect_error(
     if not kinds:
         return NoServersError("no server to connect to", servers=shown)
     classes = {cls for _, _, cls, _ in kinds}
-    if len(kinds) == 1 or len(classes) == 1:
+    if len(shown) <= 1 or (len(classes) == 1 and classes <= {AuthorizationError, TLSError}):
+        # One server, or every server refused the same credentials or TLS setup: that is the cause.
         url, exc, cls, reason = kinds[-1]
-        where = url if len(kinds) == 1 else ", ".join(shown)
+        where = url if len(shown) <= 1 else ", ".join(shown)
         err = cls(f"cannot connect to {where}: {reason}", servers=shown)
     else:
         detail = "; ".join(f"{url}: {reason}" for url, _, _, reason in kinds)

@@ -66,6 +66,12 @@ class PermissionDenied(ConnectionEvent):
 
     error: PermissionDeniedError
 
+    def refuses(self, operation: str, subject: str) -> bool:
+        """Whether this is a refusal to ``operation`` on ``subject``. nats-py hands the server's
+        text on lower-cased, so the subject is compared without case."""
+        error = self.error
+        return error.operation == operation and error.subject.lower() == subject.lower()
+
 
 class Listener(Protocol):
     def connection_event(self, event: ConnectionEvent) -> None: ...

@@ -385,11 +385,10 @@ class _private_inbox:
             if isinstance(event, LinkClosed):
                 queue.put_nowait(ConnectionClosedError(f"connection closed while requesting {subject!r}"))
             elif isinstance(event, PermissionDenied):
-                error = event.error
-                if (error.operation == "publish" and error.subject == subject) or (
-                    error.operation == "subscribe" and error.subject == inbox
-                ):
-                    queue.put_nowait(PermissionDeniedError(error.operation, error.subject, error.remedy))
+                if event.refuses("publish", subject):
+                    queue.put_nowait(PermissionDeniedError("publish", subject))
+                elif event.refuses("subscribe", inbox):
+                    queue.put_nowait(PermissionDeniedError("subscribe", inbox))
 
         self._stop_events = conn.hub.on_event(on_event)
         try:

@@ -73,6 +73,11 @@ class ReplyRouter:
 
         return prefix + tag, remove
 
+    @property
+    def denied(self) -> PermissionDeniedError | None:
+        """The server's refusal of the inbox subscription, if it refused it (until a reconnect)."""
+        return self._denied
+
     def check_usable(self) -> None:
         """Raise the inbox's permission error, if the server refused the subscription."""
         if self._denied is not None:
@@ -132,35 +137,37 @@ class ReplyRouter:
             self._denied = None
         elif isinstance(event, PermissionDenied):
             error = event.error
-            if error.operation == "subscribe" and self._subject and error.subject == self._subject:
-                self._denied = PermissionDeniedError("subscribe", error.subject, _INBOX_REMEDY)
-                self._fail(
-                    lambda _subject: True,
-                    lambda: PermissionDeniedError("subscribe", error.subject, _INBOX_REMEDY),
-                )
+            if self._subject and event.refuses("subscribe", self._subject):
+                self._denied = PermissionDeniedError("subscribe", self._subject, _INBOX_REMEDY)
+                inbox = self._subject
+                self._fail(lambda _: True, lambda _: PermissionDeniedError("subscribe", inbox, _INBOX_REMEDY))
             elif error.operation == "publish":
                 self._fail(
-                    lambda subject: subject == error.subject,
-                    lambda: PermissionDeniedError("publish", error.subject),
+                    lambda subject: event.refuses("publish", subject),
+                    lambda subject: PermissionDeniedError("publish", subject),
                 )
-            elif error.operation == "reply" and self._prefix and error.subject.startswith(self._prefix):
+            elif (
+                error.operation == "reply"
+                and self._prefix
+                and error.subject.lower().startswith(self._prefix.lower())
+            ):
                 self._fail(
-                    lambda _subject: True,
-                    lambda: PermissionDeniedError("reply", error.subject, _INBOX_REMEDY),
+                    lambda _: True, lambda _: PermissionDeniedError("reply", error.subject, _INBOX_REMEDY)
                 )
 
     def _fail_closed(self) -> None:
         self._fail(
             lambda _subject: True,
-            lambda: ConnectionClosedError("the connection closed before the reply arrived"),
+            lambda _subject: ConnectionClosedError("the connection closed before the reply arrived"),
         )
 
-    def _fail(self, which: Callable[[str], bool], error: Callable[[], BaseException]) -> None:
+    def _fail(self, which: Callable[[str], bool], error: Callable[[str], BaseException]) -> None:
+        """Fail the waiting requests whose subject ``which`` selects, each with its own error."""
         for token, (future, subject) in list(self._pending.items()):
             if which(subject):
                 del self._pending[token]
                 if not future.done():
-                    future.set_exception(error())
+                    future.set_exception(error(subject))
 
     def _on_watch(self) -> None:
         # A safety net for connections whose close is not reported (no hook into nats-py).

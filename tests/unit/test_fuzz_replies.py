@@ -494,14 +494,12 @@ def jetstream_answering(answer: Callable[[str, bytes], Reply | bytes | list[Repl
 
 
 def make_reply(subject: str, data: bytes, headers: Mapping[str, str] | None, status: str) -> Reply:
-    """A reply with a status, whichever way `Reply` carries it (its own field, or a header)."""
+    """A reply as the transport hands it over: ``status`` set only for a status line (which also
+    leaves a ``Status`` header); a ``Status`` header alone is a publisher's, not a status."""
     hdrs = dict(headers or {})
-    if "status" in Reply.__struct_fields__:
-        extra: dict[str, Any] = {"status": status}
-        return Reply(subject, data, hdrs or None, **extra)
     if status:
         hdrs["Status"] = status
-    return Reply(subject, data, hdrs or None)
+    return Reply(subject, data, hdrs or None, status=status)
 
 
 # -- 1. every response type, decoded -----------------------------------------------------------------

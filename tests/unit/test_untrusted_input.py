@@ -28,14 +28,8 @@ DIRECT = "$JS.API.DIRECT.GET.FULL"
 def status_reply(
     subject: str, status: str, headers: Mapping[str, str] | None = None, data: bytes = b""
 ) -> Reply:
-    """A status reply, in whichever way `Reply` carries the status (its own field, or the
-    ``Status`` header of earlier transports)."""
-    hdrs = dict(headers or {})
-    if "status" in Reply.__struct_fields__:
-        extra: dict[str, Any] = {"status": status}
-        return Reply(subject, data, hdrs or None, **extra)
-    hdrs["Status"] = status
-    return Reply(subject, data, hdrs)
+    """A status reply as the transport hands it over (a status line also leaves a Status header)."""
+    return Reply(subject, data, {**(headers or {}), "Status": status}, status=status)
 
 
 def direct_headers(**overrides: str) -> dict[str, str]:

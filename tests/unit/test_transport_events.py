@@ -183,3 +183,42 @@ async def test_hub_events_reach_listeners_and_callbacks() -> None:
     ]
     assert conn.hub.closed and conn.hub.generation == 1
     assert isinstance(LinkClosed(), LinkClosed)
+
+
+def test_connect_and_permission_errors_survive_pickling() -> None:
+    import pickle
+
+    for error in (
+        errors.AuthorizationError("cannot connect", servers=("nats://h:4222",)),
+        errors.TLSError("tls"),
+        errors.ServerUnreachableError("down"),
+        errors.NoServersError("none", servers=("nats://a", "nats://b")),
+        errors.PermissionDeniedError("subscribe", "_INBOX.x.*", "pass inbox_prefix="),
+    ):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error)
+        assert isinstance(copy, errors.JetStreamError)
+        if isinstance(error, errors.ConnectError):
+            assert isinstance(copy, errors.ConnectError) and copy.servers == error.servers
+        else:
+            assert isinstance(copy, errors.PermissionDeniedError)
+            assert (copy.operation, copy.subject, copy.remedy) == (
+                error.operation,
+                error.subject,
+                error.remedy,
+            )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("nats://user:s3cret@127.0.0.1:4222", "nats://127.0.0.1:4222"),
+        ("tls://tok3n@host.example:4443", "tls://host.example:4443"),
+        ("127.0.0.1:4222", "nats://127.0.0.1:4222"),
+        ("nats://[::1]:4222", "nats://[::1]:4222"),
+    ],
+)
+def test_server_urls_are_shown_without_credentials(url: str, shown: str) -> None:
+    from jetstream._transport import redact
+
+    assert redact(url) == shown

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .._build import config_token, extend, merge_config
 from .._core import DEFAULT, Core, RawMessage, Timeout
-from .._exceptions import APIError
+from .._exceptions import APIError, UnexpectedReplyError
 from .._validate import check_name, check_subject
 from .models import (
     AccountInfo,
@@ -399,6 +399,13 @@ class GeneratedAPI:
             if not page.state.subjects:
                 break
             reply.state.subjects.update(page.state.subjects)
+            if len(reply.state.subjects) == have:
+                # A page of names already held: asking again would never end.
+                raise UnexpectedReplyError(
+                    self._core.subject(f"STREAM.INFO.{stream}"),
+                    b"",
+                    "a page of `state.subjects` added nothing new",
+                )
         return reply
 
     async def stream_delete(

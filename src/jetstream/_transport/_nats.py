@@ -28,7 +28,6 @@ from typing import Any
 
 import nats.errors
 from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg as NatsMsg
 
 from .._exceptions import (
     ConnectionClosedError,
@@ -260,12 +259,9 @@ class NatsConnection:
 
     async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
         check_subject(subject)
-
-        async def deliver(msg: NatsMsg) -> None:
-            await cb(msg)
-
         try:
-            sub = await self.nc.subscribe(subject, cb=deliver)
+            # nats-py's Msg is a `Msg`: the callback is handed over as it is (no frame per message).
+            sub = await self.nc.subscribe(subject, cb=cb)
         except (nats.errors.Error, OSError) as exc:
             raise translate(exc, subject) from exc
         return _NatsSubscription(sub, subject)
@@ -275,8 +271,6 @@ class NatsConnection:
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
-        if headers:
-            self.check(subject, payload, headers)
         msg = await self._router.request(subject, payload, timeout, _as_dict(headers))
         status = status_of(msg)
         if status == "503":

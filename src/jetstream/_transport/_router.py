@@ -118,8 +118,10 @@ class ReplyRouter:
         timer = None
         try:
             conn = self._conn
-            if headers or not conn.send_nowait(subject, payload, reply, direct=True):
-                await conn.publish(subject, payload, reply, headers)
+            # The reply subject is ours: only what the caller gave is checked.
+            conn.check(subject, payload, headers)
+            if headers or not conn.send_nowait(subject, payload, reply, checked=True, direct=True):
+                await conn.publish(subject, payload, reply, headers, checked=True)
             if timeout is not None:
                 timer = loop.call_later(timeout, _expire, future, subject, timeout)
             if self._watch is None:

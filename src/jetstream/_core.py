@@ -247,7 +247,9 @@ class Core:
                     subject, reply.data, f"status {reply.status} instead of a JSON reply"
                 )
             page = decode(subject, reply.data, tp)
-            n = count(page)
+            # In a cluster, entries whose server did not answer in time are named in `missing`
+            # instead: they still take their places in the listing.
+            n = count(page) + len(getattr(page, "missing", None) or ())
             if n == 0 and offset >= page.total:
                 yield page
                 return

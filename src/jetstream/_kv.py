@@ -41,6 +41,7 @@ from ._generated.models import (
 from ._headers import Headers
 from ._kv_watch import DEFAULT_IDLE_HEARTBEAT, InitialValuesDone, KeyWatcher
 from ._message import MsgMetadata
+from ._numbers import parse_uint
 from ._stream import StreamMessage
 from ._time import Duration, Timestamp, nanos
 
@@ -330,9 +331,11 @@ class KeyValue:
         try:
             if headers.get("Nats-Subject") != subject:
                 return None
-            revision = int(headers["Nats-Sequence"])
+            revision = parse_uint(headers["Nats-Sequence"])
             created = Timestamp.parse(headers["Nats-Time-Stamp"])
         except (KeyError, ValueError):
+            return None
+        if revision is None:
             return None
         return KeyValueEntry(self.bucket, key, raw.data, revision, created, 0, operation_of(headers))
 

@@ -182,7 +182,9 @@ def test_message_ttl_type_is_exported() -> None:
 
 
 async def test_status_reply_is_not_a_pub_ack() -> None:
-    js, _ = mock_js(always(Reply("a.1", b"", {"Status": "408", "Description": "Request Timeout"}, status="408")))
+    js, _ = mock_js(
+        always(Reply("a.1", b"", {"Status": "408", "Description": "Request Timeout"}, status="408"))
+    )
     with pytest.raises(errors.UnexpectedReplyError, match="status 408"):
         await js.publish("a.1", b"x")
 

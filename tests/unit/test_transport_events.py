@@ -24,6 +24,15 @@ from jetstream._transport import (
 )
 
 
+async def pending(router: ReplyRouter, n: int = 1) -> None:
+    """Wait until ``n`` requests are registered (a condition, not a guess at scheduling)."""
+    for _ in range(1000):
+        if len(router._pending) >= n:
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("the requests never got registered")
+
+
 def silent(subject: str, payload: bytes, headers: object) -> bytes:
     raise errors.TimeoutError(subject, None)  # the fake server never answers
 
@@ -64,7 +73,7 @@ async def test_a_denied_request_fails_at_once_and_others_keep_waiting() -> None:
     loop = asyncio.get_running_loop()
     denied = asyncio.ensure_future(router.request("$JS.API.STREAM.DELETE.P", b"", 30, None))
     other = asyncio.ensure_future(router.request("$JS.API.STREAM.INFO.P", b"", 30, None))
-    await asyncio.sleep(0.01)
+    await pending(router, 2)
     started = loop.time()
     conn.deny("publish", "$JS.API.STREAM.DELETE.P")
     with pytest.raises(errors.PermissionDeniedError) as info:
@@ -79,7 +88,7 @@ async def test_a_denied_reply_inbox_fails_every_call_naming_inbox_prefix() -> No
     conn = FakeConnection(silent)
     router = ReplyRouter(conn)
     waiting = asyncio.ensure_future(router.request("$JS.API.INFO", b"", 30, None))
-    await asyncio.sleep(0.01)
+    await pending(router)
     inbox = router._subject
     conn.deny("subscribe", inbox)
     with pytest.raises(errors.PermissionDeniedError, match="inbox_prefix=") as info:
@@ -97,7 +106,7 @@ async def test_a_close_fails_waiting_requests_at_once() -> None:
     conn = FakeConnection(silent)
     router = ReplyRouter(conn)
     waiting = asyncio.ensure_future(router.request("x.y", b"", None, None))
-    await asyncio.sleep(0.01)
+    await pending(router)
     await conn.close()
     with pytest.raises(errors.ConnectionClosedError):
         await asyncio.wait_for(waiting, 1)

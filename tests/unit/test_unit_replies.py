@@ -147,7 +147,9 @@ async def test_empty_reply_is_malformed() -> None:
 
 
 async def test_status_only_reply_to_a_json_endpoint_is_unexpected() -> None:
-    js, _ = mock_js(always(Reply("_INBOX.1", b"", {"Status": "408", "Description": "Request Timeout"}, status="408")))
+    js, _ = mock_js(
+        always(Reply("_INBOX.1", b"", {"Status": "408", "Description": "Request Timeout"}, status="408"))
+    )
     with pytest.raises(errors.UnexpectedReplyError, match="408"):
         await js.stream_info("S")
 
@@ -323,7 +325,9 @@ async def test_direct_get_last_for_subject_puts_the_subject_in_the_request_subje
 
 
 async def test_direct_get_404_is_no_message_found() -> None:
-    js, _ = mock_js(always(Reply("_INBOX.abc", b"", {"Status": "404", "Description": "Message Not Found"}, status="404")))
+    js, _ = mock_js(
+        always(Reply("_INBOX.abc", b"", {"Status": "404", "Description": "Message Not Found"}, status="404"))
+    )
     with pytest.raises(errors.NoMessageFoundError) as info:
         await js.direct_get("S", seq=99)
     assert (info.value.code, info.value.err_code, info.value.description) == (404, 10037, "Message Not Found")
@@ -331,7 +335,9 @@ async def test_direct_get_404_is_no_message_found() -> None:
 
 
 async def test_direct_get_other_numeric_status_is_an_api_error() -> None:
-    js, _ = mock_js(always(Reply("_INBOX.abc", b"", {"Status": "408", "Description": "Request Timeout"}, status="408")))
+    js, _ = mock_js(
+        always(Reply("_INBOX.abc", b"", {"Status": "408", "Description": "Request Timeout"}, status="408"))
+    )
     with pytest.raises(errors.APIError) as info:
         await js.direct_get("S", seq=1)
     assert type(info.value) is errors.APIError

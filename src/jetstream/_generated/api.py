@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._build import config_token, extend, merge_config
-from .._core import DEFAULT, Core, RawMessage, Timeout
+from .._core import DEFAULT, MAX_PAGES, Core, RawMessage, Timeout
 from .._exceptions import APIError, UnexpectedReplyError
 from .._validate import check_name, check_subject
 from .models import (
@@ -390,7 +390,9 @@ class GeneratedAPI:
         )
         reply = await self._core.request(f"STREAM.INFO.{stream}", body, StreamInfoResponse, timeout)
         # The server pages `state.subjects`: unless one page was asked for, fetch the rest into it.
-        while offset is None and reply.total and reply.state.subjects is not None:
+        for _ in range(MAX_PAGES):
+            if offset is not None or not reply.total or reply.state.subjects is None:
+                break
             have = len(reply.state.subjects)
             if have >= reply.total:
                 break
@@ -406,6 +408,12 @@ class GeneratedAPI:
                     b"",
                     "a page of `state.subjects` added nothing new",
                 )
+        else:
+            raise UnexpectedReplyError(
+                self._core.subject(f"STREAM.INFO.{stream}"),
+                b"",
+                f"more than {MAX_PAGES} pages of `state.subjects`",
+            )
         return reply
 
     async def stream_delete(

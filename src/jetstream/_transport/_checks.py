@@ -41,10 +41,11 @@ def header_size(headers: Mapping[str, str]) -> int:
                 f"header names and values must be str, got {name!r}: {type(value).__name__}"
             )
         key = name.strip()
-        if not key:
-            continue
-        if ":" in key or _BLANKS.intersection(key):
+        if not key or ":" in key or _BLANKS.intersection(key):
             raise InvalidArgumentError(f"invalid header name {name!r}")
+        if "\r" in value or "\n" in value:
+            # A line break would start a header line of its own on the wire.
+            raise InvalidArgumentError(f"header {name!r} has a line break in its value")
         try:
             size += len(key.encode()) + len(value.strip().encode()) + 4
         except UnicodeEncodeError as exc:

@@ -40,8 +40,9 @@ from ._generated.errors import StreamNotFoundError
 from ._generated.models import ConsumerConfig, ConsumerGetnextRequest, ConsumerInfo
 from ._headers import Headers
 from ._message import MsgMetadata
+from ._numbers import parse_status
 from ._time import Duration, nanos
-from ._transport import Connection, Msg, Subscription, description_of, next_id, parse_code, status_of
+from ._transport import Connection, Msg, Subscription, description_of, next_id, status_of
 
 if TYPE_CHECKING:
     from ._kv import KeyValue, KeyValueEntry
@@ -454,7 +455,7 @@ class KeyWatcher:
                     raise _Reset
                 return False
             if status == "400":
-                raise BadPullRequestError(parse_code(status) or 400, description_of(headers))
+                raise BadPullRequestError(parse_status(status) or 400, description_of(headers))
             raise _Reset  # 503: the consumer is gone
         try:
             meta = MsgMetadata.parse(msg.reply)

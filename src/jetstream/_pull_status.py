@@ -26,7 +26,8 @@ from ._exceptions import (
     PullError,
     PullRequestRejectedError,
 )
-from ._transport import Msg, PermissionDenied, description_of, parse_code
+from ._numbers import parse_status
+from ._transport import Msg, PermissionDenied, description_of
 from ._transport import status_of as _status_code
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def classify(msg: Msg) -> Kind:
 
 def status_of(msg: Msg) -> tuple[int, str]:
     """(code, description) of a status message; (0, "") for data."""
-    code = parse_code(_status_code(msg))
+    code = parse_status(_status_code(msg))
     if code is None:
         return 0, ""
     return code, description_of(msg.headers)

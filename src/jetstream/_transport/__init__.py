@@ -21,7 +21,7 @@ from ._hub import (
 from ._ids import next_id
 from ._nats import NatsConnection, for_client, translate
 from ._router import ReplyRouter
-from ._status import StatusHeaders, description_of, header_status, parse_code, status_of
+from ._status import StatusHeaders, description_of, header_status, status_of
 from ._types import Connection, Msg, MsgHandler, Reply, Subscription
 
 Transport = Connection
@@ -58,7 +58,6 @@ __all__ = [
     "matches",
     "next_id",
     "open_connection",
-    "parse_code",
     "parse_permission",
     "redact",
     "status_msg",

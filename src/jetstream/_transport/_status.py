@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .._numbers import parse_status
 from ._types import Msg
 
 STATUS = "Status"
@@ -21,13 +22,6 @@ class StatusHeaders(dict[str, str]):
     `NatsConnection` returns this type for those only)."""
 
     __slots__ = ()
-
-
-def parse_code(text: str) -> int | None:
-    """The value of a three-digit ASCII status code, or None."""
-    if len(text) == 3 and text.isascii() and text.isdigit():
-        return int(text)
-    return None
 
 
 def status_of(msg: Msg) -> str:
@@ -42,7 +36,7 @@ def header_status(headers: Mapping[str, str] | None) -> str:
     if type(headers) is not StatusHeaders:
         return ""
     code = headers.get(STATUS, "")
-    return code if parse_code(code) is not None else ""
+    return code if parse_status(code) is not None else ""
 
 
 def description_of(headers: Mapping[str, str] | None) -> str:

@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-SCHEMAS ?= ../shared/schemas/jsm.go/caea3c5
-ERRORS  ?= ../shared/schemas/nats-server/1787eee/errors.json
+# Upstream inputs of codegen. Empty: the refs in schemas/lock.toml, found under $JETSTREAM_SCHEMAS or in
+# .cache/schemas (`make schemas` fetches them). Set them to generate from other folders.
+SCHEMAS ?=
+ERRORS  ?=
+CODEGEN_INPUTS = $(if $(SCHEMAS),--schemas $(SCHEMAS)) $(if $(ERRORS),--errors $(ERRORS))
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 # The official nats-jetstream client needs Python >= 3.13; every bench client then runs on it, so that
@@ -13,7 +16,7 @@ BENCH_PYTHON ?= $(shell for p in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/py
 BENCH_VENV ?= .venv-bench
 OFFICIAL_VENV ?= .venv-bench-official
 
-.PHONY: all venv demo test generate check-generated lint typecheck pytest bench diff clean
+.PHONY: all venv demo test schemas generate check-generated codegen-checks lint typecheck pytest bench diff clean
 
 all: test
 
@@ -28,15 +31,25 @@ venv: $(VENV)/.installed
 demo: venv
 	$(PY) examples/demo.py
 
-generate: venv
-	$(PY) -m codegen generate --schemas $(SCHEMAS) --errors $(ERRORS)
+# Every schema set schemas/lock.toml names, sha256-checked: found under $JETSTREAM_SCHEMAS or in
+# .cache/schemas, else downloaded from GitHub into .cache/schemas.
+schemas: venv
+	$(PY) -m codegen schemas
 
-check-generated: venv
-	$(PY) -m codegen check --schemas $(SCHEMAS) --errors $(ERRORS)
+generate: venv $(if $(SCHEMAS),,schemas)
+	$(PY) -m codegen generate $(CODEGEN_INPUTS)
 
-diff: venv
-	$(PY) -m codegen diff ../shared/schemas/jsm.go/v0.2.0 ../shared/schemas/jsm.go/v0.4.1 > docs/schema-diffs/v0.2.0..v0.4.1.md
-	$(PY) -m codegen diff ../shared/schemas/jsm.go/v0.4.1 ../shared/schemas/jsm.go/caea3c5 > docs/schema-diffs/v0.4.1..caea3c5.md
+check-generated: venv $(if $(SCHEMAS),,schemas)
+	$(PY) -m codegen check $(CODEGEN_INPUTS)
+
+# check-generated when the locked schemas are at hand; otherwise one line says it was skipped.
+codegen-checks: venv
+	@$(PY) -m codegen check --skip-if-absent $(CODEGEN_INPUTS)
+
+# `make diff OLD=v0.4.1 NEW=caea3c5` writes docs/schema-diffs/OLD..NEW.md (refs, or schema set folders);
+# without OLD and NEW it rewrites every file already there.
+diff: venv schemas
+	$(PY) -m codegen diff --write $(OLD) $(NEW)
 
 lint: venv
 	$(VENV)/bin/ruff check src codegen tests examples bench
@@ -48,7 +61,7 @@ typecheck: venv
 pytest: venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-test: check-generated lint typecheck pytest
+test: codegen-checks lint typecheck pytest
 
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(BENCH_PYTHON) -m venv $(BENCH_VENV)

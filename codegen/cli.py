@@ -1,20 +1,49 @@
-"""`python -m codegen {generate,check,lock,diff}`."""
+"""`python -m codegen {generate,check,schemas,lock,diff}`.
+
+The upstream inputs default to the refs in schemas/lock.toml, found under $JETSTREAM_SCHEMAS or in the
+cache that `python -m codegen schemas` (`make schemas`) fills; see codegen/sources.py.
+"""
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 from pathlib import Path
 
+from . import sources
 from .build import build
-from .load import ROOT, current_lock, verify_lock, write_lock
+from .load import ROOT
+from .lock import (
+    LOCK_FILE,
+    ErrorsPin,
+    Lock,
+    SchemaPin,
+    check_commit,
+    hashes,
+    read_lock,
+    sha256,
+    verify_lock,
+    write_lock,
+)
+from .lock import verify_set as verify_pinned
 from .problems import InputError
 from .render import render
 
 OUTPUT = ROOT / "src" / "jetstream" / "_generated"
-DEFAULT_SCHEMAS = ROOT.parent / "shared" / "schemas" / "jsm.go" / "caea3c5"
-DEFAULT_ERRORS = ROOT.parent / "shared" / "schemas" / "nats-server" / "1787eee" / "errors.json"
+DIFFS = ROOT / "docs" / "schema-diffs"
+
+EXIT_INPUT = 2  # bad or missing input
+EXIT_MISSING = 3  # `schemas --offline`: not at hand
+
+
+def _inputs(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The schema set and error table to generate from: as given, else the locked ones."""
+    lock = read_lock()
+    schemas: Path = args.schemas or sources.require_set(lock.schemas.ref, lock)
+    errors: Path = args.errors or sources.require_errors(lock)
+    return schemas, errors
 
 
 def _generate(schemas: Path, errors: Path) -> dict[str, str]:
@@ -26,7 +55,7 @@ def _generate(schemas: Path, errors: Path) -> dict[str, str]:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    files = _generate(args.schemas, args.errors)
+    files = _generate(*_inputs(args))
     out: Path = args.output
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob("*.py"):
@@ -38,9 +67,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def skipped_line(lock: Lock, missing: list[str]) -> str:
+    return (
+        f"codegen checks skipped (check-generated and the tests/codegen that read upstream schemas): "
+        f"{' and '.join(missing)} not at hand; to enable them, {sources.how_to_get(lock)}"
+    )
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Regenerate in memory and compare with the committed tree."""
-    files = _generate(args.schemas, args.errors)
+    if args.skip_if_absent and args.schemas is None and args.errors is None:
+        lock = read_lock()
+        missing = sources.missing_locked(lock)
+        if missing:
+            print(skipped_line(lock, missing))
+            return 0
+    files = _generate(*_inputs(args))
     out: Path = args.output
     stale = False
     present = {p.name for p in out.glob("*.py")}
@@ -66,16 +108,137 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_lock(args: argparse.Namespace) -> int:
-    write_lock(current_lock(args.schemas, args.errors))
-    print(f"locked {args.schemas} and {args.errors}")
+def cmd_schemas(args: argparse.Namespace) -> int:
+    lock = read_lock(args.lock)
+    missing = sources.obtain(lock, offline=args.offline, seed=args.seed, log=print)
+    if missing:
+        print(f"not at hand: {', '.join(missing)}; {sources.how_to_get(lock)}")
+        return EXIT_MISSING
     return 0
+
+
+class UsageError(Exception):
+    """Arguments that cannot work together; the message says what is needed."""
+
+
+def _lock_schemas(args: argparse.Namespace, old: Lock, places: sources.Places) -> tuple[SchemaPin, list[str]]:
+    ref: str = args.ref or args.schemas.resolve().name
+    known = old.pin(ref)
+    commit: str | None = args.commit or (known.commit if known else None)
+    if commit is None:
+        raise UsageError(f"--commit <full SHA> is needed to lock {ref}, which the lock does not know")
+    problem = check_commit(ref, commit)
+    if problem:
+        raise UsageError(problem)
+    dest = sources.set_folder(places.cache, ref)
+    folder: Path | None = args.schemas or sources.find_set(ref, places)
+    said: list[str] = []
+    if folder is None:
+        url = sources.download_set(SchemaPin(ref, commit), old.schemas_repo, dest, verify=False)
+        said.append(f"jsm.go {ref}: downloaded {url} to {dest} (new to the lock: trusted as fetched)")
+        folder = dest
+    pin = SchemaPin(ref, commit, hashes(folder))
+    if sources.find_set(ref, places) is None:
+        sources.copy_set(folder, pin, dest)
+        said.append(f"jsm.go {ref}: copied {folder} to {dest}")
+    return pin, said
+
+
+def _lock_errors(args: argparse.Namespace, old: Lock, places: sources.Places) -> tuple[ErrorsPin, list[str]]:
+    ref: str = args.errors_ref or args.errors.resolve().parent.name
+    commit: str | None = args.errors_commit or (old.errors.commit if ref == old.errors.ref else None)
+    if commit is None:
+        raise UsageError(f"--errors-commit <full SHA> is needed to lock nats-server {ref}")
+    problem = check_commit(ref, commit)
+    if problem:
+        raise UsageError(problem)
+    dest = sources.errors_file(places.cache, ref)
+    path: Path | None = args.errors or sources.find_errors(ref, places)
+    said: list[str] = []
+    if path is None:
+        url = sources.download_errors(old, dest, ref=ref, commit=commit, verify=False)
+        said.append(f"nats-server {ref}: downloaded {url} to {dest} (new to the lock: trusted as fetched)")
+        path = dest
+    pin = ErrorsPin(ref, commit, sha256(path))
+    if sources.find_errors(ref, places) is None:
+        sources.copy_errors(path, Lock(old.schemas, pin), dest)
+        said.append(f"nats-server {ref}: copied {path} to {dest}")
+    return pin, said
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    """Pin a jsm.go ref and/or a nats-server error table; the ref locked before stays under [previous]."""
+    if not (args.ref or args.schemas or args.errors_ref or args.errors):
+        raise UsageError(
+            "nothing to lock: give --ref (and --commit) and/or --errors-ref (and --errors-commit)"
+        )
+    old = read_lock(args.lock)
+    places = sources.Places.from_environ()
+    lines: list[str] = []
+    schemas, previous = old.schemas, old.previous
+    if args.ref or args.schemas:
+        schemas, said = _lock_schemas(args, old, places)
+        lines += said
+        if schemas.ref != old.schemas.ref:
+            previous = tuple(p for p in (*old.previous, old.schemas) if p.ref != schemas.ref)
+    errors = old.errors
+    if args.errors_ref or args.errors:
+        errors, said = _lock_errors(args, old, places)
+        lines += said
+    new = Lock(schemas, errors, previous, old.schemas_repo, old.errors_repo, old.errors_path)
+    write_lock(new, args.lock)
+    lines.append(
+        f"locked jsm.go {schemas.ref} ({schemas.commit}, {len(schemas.files)} files) and nats-server "
+        f"{errors.ref} ({errors.commit}) in {args.lock}"
+    )
+    if schemas.ref != old.schemas.ref:
+        lines.append(
+            f"next: `make diff OLD={old.schemas.ref} NEW={schemas.ref}` and read it, then `make generate`"
+        )
+    print("\n".join(lines))
+    return 0
+
+
+def _diff_side(arg: str, lock: Lock) -> Path:
+    """A schema set named by a ref (found under $JETSTREAM_SCHEMAS or in the cache) or by a folder."""
+    path = Path(arg)
+    folder = path if (os.sep in arg or path.is_dir()) else sources.require_set(arg, lock)
+    ref = folder.resolve().name
+    pin = lock.pin(ref)
+    if pin is None:
+        print(
+            f"warning: jsm.go {ref} is not in schemas/lock.toml: its files are not verified", file=sys.stderr
+        )
+    else:
+        verify_pinned(folder, pin)
+    return folder
+
+
+def _write_diff(old: Path, new: Path) -> Path:
+    from .diff import diff_sets
+
+    path = DIFFS / f"{old.resolve().name}..{new.resolve().name}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(diff_sets(old, new) + "\n", encoding="utf-8")
+    return path
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from .diff import diff_sets
 
-    print(diff_sets(args.old, args.new))
+    lock = read_lock()
+    if args.old is None and args.new is None and args.write:
+        pairs = [p.stem.split("..", 1) for p in sorted(DIFFS.glob("*..*.md"))]
+    elif args.old is None or args.new is None:
+        raise UsageError("give OLD and NEW (refs, e.g. v0.4.1 caea3c5, or schema set folders)")
+    else:
+        pairs = [[args.old, args.new]]
+    for old_arg, new_arg in pairs:
+        old, new = _diff_side(old_arg, lock), _diff_side(new_arg, lock)
+        if args.write:
+            print(f"wrote {_write_diff(old, new).relative_to(ROOT)}")
+        else:
+            print(diff_sets(old, new))
     return 0
 
 
@@ -85,21 +248,56 @@ def main(argv: list[str] | None = None) -> int:
     for name, func, helptext in (
         ("generate", cmd_generate, "write src/jetstream/_generated"),
         ("check", cmd_check, "fail if src/jetstream/_generated differs from a fresh generation"),
-        ("lock", cmd_lock, "re-lock schemas/lock.toml to the given schema set and error table"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--schemas", type=Path, default=DEFAULT_SCHEMAS, help="a jsm.go schema set folder")
-        p.add_argument("--errors", type=Path, default=DEFAULT_ERRORS, help="nats-server errors.json")
+        p.add_argument("--schemas", type=Path, help="a jsm.go schema set folder (default: the locked ref)")
+        p.add_argument("--errors", type=Path, help="nats-server errors.json (default: the locked one)")
         p.add_argument("--output", type=Path, default=OUTPUT)
         p.set_defaults(func=func)
+    p.add_argument(
+        "--skip-if-absent",
+        action="store_true",
+        help="print one line and succeed when the locked schemas are not at hand (make test)",
+    )
+
+    p = sub.add_parser("schemas", help="fetch and verify every schema set the lock names (make schemas)")
+    p.add_argument(
+        "--offline", action="store_true", help=f"never download; exit {EXIT_MISSING} if any is missing"
+    )
+    p.add_argument(
+        "--from",
+        dest="seed",
+        type=Path,
+        help="copy missing sets into the cache from this folder (laid out as $JETSTREAM_SCHEMAS)",
+    )
+    p.add_argument("--lock", type=Path, default=LOCK_FILE, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_schemas)
+
+    p = sub.add_parser("lock", help="pin another jsm.go ref and/or error table in schemas/lock.toml")
+    p.add_argument("--ref", help="jsm.go ref to lock: a tag or a short SHA (the folder name under jsm.go/)")
+    p.add_argument("--commit", help="its full commit SHA (known refs: taken from the lock)")
+    p.add_argument("--schemas", type=Path, help="a local copy of that ref (default: found, or downloaded)")
+    p.add_argument("--errors-ref", help="nats-server ref of errors.json to lock")
+    p.add_argument("--errors-commit", help="its full commit SHA")
+    p.add_argument(
+        "--errors", type=Path, help="a local copy of that errors.json (default: found, or downloaded)"
+    )
+    p.add_argument("--lock", type=Path, default=LOCK_FILE, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_lock)
+
     p = sub.add_parser("diff", help="what a schema bump changes for users, as Markdown")
-    p.add_argument("old", type=Path)
-    p.add_argument("new", type=Path)
+    p.add_argument("old", nargs="?", help="a jsm.go ref (e.g. v0.4.1) or a schema set folder")
+    p.add_argument("new", nargs="?", help="a jsm.go ref (e.g. caea3c5) or a schema set folder")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="write docs/schema-diffs/OLD..NEW.md instead of printing; without OLD NEW, rewrite every file there",
+    )
     p.set_defaults(func=cmd_diff)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)
-    except (InputError, FileNotFoundError) as exc:
+    except (InputError, FileNotFoundError, sources.SchemasError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
     return result

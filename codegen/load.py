@@ -1,29 +1,22 @@
 """Load stage: read a jsm.go schema set (and the project's own local schemas) into JSON documents.
 
-Upstream files are read in place from `<set>/schema_source/jetstream/api/v1/` and never copied into
-the repository; `schemas/lock.toml` pins their sha256 so a different set is refused.
+Upstream files are read in place from `<set>/schema_source/jetstream/api/v1/` and never committed to
+the repository (codegen/sources.py finds or fetches them); `schemas/lock.toml` pins their sha256 so a
+different set is refused (codegen/lock.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 from .problems import Problem, Problems
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_SCHEMAS = ROOT / "schemas"
 LOCAL_DIR = PROJECT_SCHEMAS / "local"
-LOCK_FILE = PROJECT_SCHEMAS / "lock.toml"
 API_DIR = Path("schema_source/jetstream/api/v1")
 
 Json = dict[str, Any]
@@ -93,13 +86,10 @@ def api_files(schema_set: Path) -> list[Path]:
     folder = schema_set / API_DIR
     if not folder.is_dir():
         raise FileNotFoundError(
-            f"{folder} does not exist: point --schemas at a jsm.go schema set (e.g. ../shared/schemas/jsm.go/caea3c5)"
+            f"{folder} does not exist: {schema_set} is not a jsm.go schema set "
+            f"(a folder holding {API_DIR.as_posix()}/*.json)"
         )
     return sorted(folder.glob("*.json"))
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def load(schema_set: Path, *, with_local: bool = True, local_dir: Path | None = None) -> SchemaSet:
@@ -135,82 +125,3 @@ def load(schema_set: Path, *, with_local: bool = True, local_dir: Path | None = 
         local=frozenset(local),
         warnings=warnings,
     )
-
-
-# --- the lock -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Lock:
-    schemas_ref: str
-    files: dict[str, str]
-    errors_ref: str
-    errors_sha256: str
-
-
-def read_lock(path: Path = LOCK_FILE) -> Lock:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return Lock(
-        schemas_ref=data["schemas"]["ref"],
-        files=dict(data["schemas"]["files"]),
-        errors_ref=data["errors"]["ref"],
-        errors_sha256=data["errors"]["sha256"],
-    )
-
-
-def current_lock(schema_set: Path, errors: Path) -> Lock:
-    files = {str(API_DIR / p.name): sha256(p) for p in api_files(schema_set)}
-    return Lock(
-        schemas_ref=schema_set.resolve().name,
-        files=files,
-        errors_ref=errors.resolve().parent.name,
-        errors_sha256=sha256(errors),
-    )
-
-
-def write_lock(lock: Lock, path: Path = LOCK_FILE) -> None:
-    lines = [
-        "# Pins the upstream inputs of codegen. Written by `python -m codegen lock`; codegen refuses",
-        "# any schema set or error table whose hashes differ from these.",
-        "",
-        "[schemas]",
-        'source = "nats-io/jsm.go schema_source/"',
-        f'ref = "{lock.schemas_ref}"',
-        "",
-        "[schemas.files]",
-    ]
-    lines += [f'"{name}" = "{digest}"' for name, digest in sorted(lock.files.items())]
-    lines += [
-        "",
-        "[errors]",
-        'source = "nats-io/nats-server server/errors.json"',
-        f'ref = "{lock.errors_ref}"',
-        f'sha256 = "{lock.errors_sha256}"',
-        "",
-    ]
-    path.write_text("\n".join(lines), encoding="utf-8")
-
-
-def verify_lock(schema_set: Path, errors: Path, path: Path = LOCK_FILE) -> None:
-    """Raise InputError listing every file that differs from the lock."""
-    locked = read_lock(path)
-    now = current_lock(schema_set, errors)
-    problems = Problems()
-    for name in sorted(set(locked.files) | set(now.files)):
-        if name not in now.files:
-            problems.add(name, "", "locked file is missing from the schema set")
-        elif name not in locked.files:
-            problems.add(name, "", "file is not in the lock")
-        elif locked.files[name] != now.files[name]:
-            problems.add(
-                name, "", f"sha256 {now.files[name][:12]}… differs from the lock ({locked.files[name][:12]}…)"
-            )
-    if locked.errors_sha256 != now.errors_sha256:
-        problems.add(str(errors), "", "sha256 differs from the lock")
-    if problems.items:
-        problems.add(
-            str(path),
-            "",
-            f"locked ref {locked.schemas_ref}; to adopt {now.schemas_ref}, run `python -m codegen lock --schemas ...`",
-        )
-    problems.raise_if_any()

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import codegen_support as support
 import pytest
 
 from codegen.cli import main
 from codegen.diff import Change, SchemaDiff, diff_apis, diff_sets, render_markdown, signature
 from codegen.model import API, Endpoint, Enum, Field, Model, Token, TypeRef
 from codegen.resolve import camel
-
-JSM = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "jsm.go"
 
 
 def fld(
@@ -252,8 +249,9 @@ def test_markdown_is_deterministic_and_marks_breaks() -> None:
     assert "\n\n\n" not in text
 
 
+@support.needs("v0.4.1", "caea3c5")
 def test_real_bump_v041_to_caea3c5(capsys: pytest.CaptureFixture[str]) -> None:
-    old, new = JSM / "v0.4.1", JSM / "caea3c5"
+    old, new = support.V041, support.CAEA3C5
     assert main(["diff", str(old), str(new)]) == 0
     text = capsys.readouterr().out
     assert text == diff_sets(old, new) + "\n"

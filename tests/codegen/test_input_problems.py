@@ -149,5 +149,8 @@ def test_missing_definitions_is_reported(tmp_path: Path) -> None:
 
 
 def test_not_a_schema_set(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=re.escape("point --schemas at a jsm.go schema set")):
+    expected = (
+        f"{tmp_path} is not a jsm.go schema set (a folder holding schema_source/jetstream/api/v1/*.json)"
+    )
+    with pytest.raises(FileNotFoundError, match=re.escape(expected)):
         load(tmp_path)

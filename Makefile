@@ -63,6 +63,15 @@ pytest: venv
 
 test: codegen-checks lint typecheck pytest
 
+# The docs site into site/: guides and the API reference (mkdocs-material + mkdocstrings), strict.
+.PHONY: docs
+docs: $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+$(VENV)/.docs-installed: $(VENV)/.installed docs/requirements.txt
+	$(PY) -m pip install --quiet -r docs/requirements.txt
+	touch $@
+
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(BENCH_PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip

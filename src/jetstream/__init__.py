@@ -5,6 +5,8 @@ await js.stream_create("ORDERS", subjects=["orders.>"])
 ack = await js.publish("orders.new", b"hello")
 """
 
+import logging as _logging
+
 from . import errors
 from ._batch import Batch, BatchMessage
 from ._client import JetStream, connect
@@ -36,6 +38,7 @@ from ._obj_types import (
 from ._obj_watch import ObjectWatcher
 from ._ordered import OrderedConsumer
 from ._ordered_streams import OrderedBatch, OrderedMessageStream
+from ._public import export as _export
 from ._publish import MessageTTL, Schedule
 from ._pull import Consumer
 from ._pull_consume import ConsumeContext
@@ -144,3 +147,9 @@ __all__ = [
     "nanos",
     *_models_all,
 ]
+
+_export(__name__, globals(), __all__)
+
+# A library logs, the application decides where to (logging's advice for libraries): without this,
+# records of the "jetstream" loggers would reach logging's last-resort stderr handler.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

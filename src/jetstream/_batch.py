@@ -93,7 +93,8 @@ class Batch:
 
     def __init__(self, core: Core, batch_id: str | None = None, *, timeout: Timeout) -> None:
         self._core = core
-        self.id = check_batch_id(batch_id) if batch_id is not None else secrets.token_urlsafe(16)
+        self.id: str = check_batch_id(batch_id) if batch_id is not None else secrets.token_urlsafe(16)
+        """The batch id (``Nats-Batch-Id``)."""
         self._timeout = timeout
         self._sent = 0
         self._last_subject = ""
@@ -102,6 +103,9 @@ class Batch:
         self._server_open = False  # the server may hold staged messages of this batch
         self.ack: PubAck | None = None
         """The PubAck of the batch, once committed."""
+
+    def __repr__(self) -> str:
+        return f"Batch(id={self.id!r}, count={self._sent}, finished={self._finished})"
 
     @property
     def count(self) -> int:

@@ -87,6 +87,7 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
 
     @property
     def domain(self) -> str | None:
+        """The JetStream domain this client targets (``domain=``), or None."""
         return self._core.domain
 
     async def publish(

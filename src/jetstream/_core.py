@@ -22,6 +22,7 @@ from ._exceptions import (
 from ._generated.errors import NoMessageFoundError, api_error
 from ._generated.models import IterableResponse
 from ._numbers import parse_status, parse_uint
+from ._reprs import struct_repr
 from ._time import Timestamp
 from ._transport import Reply, Transport
 from ._validate import check_name, check_subject
@@ -93,12 +94,18 @@ class RawMessage(msgspec.Struct, frozen=True):
     headers: Mapping[str, str]
     reply: str = ""
 
+    def __repr__(self) -> str:
+        return struct_repr(self, "data")
+
     @property
     def stream(self) -> str | None:
+        """The stream the message was read from (``Nats-Stream``), if the reply names it."""
         return self.headers.get("Nats-Stream")
 
     @property
     def seq(self) -> int | None:
+        """The stream sequence (``Nats-Sequence``), if the reply names it; a value that is not a
+        number raises `errors.InvalidReplyError`."""
         value = self.headers.get("Nats-Sequence")
         if value is None:
             return None
@@ -109,6 +116,8 @@ class RawMessage(msgspec.Struct, frozen=True):
 
     @property
     def time(self) -> Timestamp | None:
+        """The time the message was stored (``Nats-Time-Stamp``), if the reply names it; a bad
+        value raises `errors.InvalidReplyError`."""
         value = self.headers.get("Nats-Time-Stamp")
         if value is None:
             return None
@@ -135,7 +144,7 @@ class Core:
         timeout: float | timedelta = 5.0,
     ) -> None:
         self.transport = transport
-        self.prefix = resolve_prefix(domain, api_prefix)
+        self.prefix: str = resolve_prefix(domain, api_prefix)
         self.domain = domain
         default = seconds(timeout)
         if default is None:

@@ -6,7 +6,7 @@
     ├── NoRespondersError                nobody answered the request
     │   ├── JetStreamNotEnabledError     ... on the API subject: JetStream off or unreachable
     │   └── NoStreamResponseError        ... to a publish: no stream captures the subject
-    ├── TimeoutError                     no reply in time (also a builtins.TimeoutError)
+    ├── TimeoutError                     no reply in time (also builtins and asyncio.TimeoutError)
     ├── InvalidReplyError                the reply cannot be used; carries subject and raw bytes
     │   ├── MalformedReplyError          not valid JSON
     │   └── UnexpectedReplyError         valid JSON of the wrong shape
@@ -59,15 +59,34 @@ codec - and chained with ``raise ... from``.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._kv import KeyValueEntry
+    from ._kv import KeyValueEntry  # an import cycle: provided at runtime by `_kv`
 
 
 class JetStreamError(Exception):
-    """Root of every error raised by jetstream-py."""
+    """Root of every error raised by jetstream-py.
+
+    Every error pickles (process pools, task queues, pytest-xdist): a copy is rebuilt from its
+    ``args`` and attributes, without calling ``__init__`` again, so it has the same type, text and
+    attributes. As for any exception, ``__cause__``, ``__context__`` and the traceback are not
+    pickled.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args), self.__dict__ or None)
+
+
+def _rebuild(cls: type[JetStreamError], args: tuple[object, ...]) -> JetStreamError:
+    """Unpickle an error: a new instance of ``cls`` with ``args``; pickle then restores its
+    attributes (``__setstate__``). Referenced by pickles: keep its name and module."""
+    exc = cls.__new__(cls)
+    exc.args = args
+    return exc
 
 
 class APIError(JetStreamError):
@@ -111,8 +130,20 @@ class NoStreamResponseError(NoRespondersError):
         super().__init__(subject, "no stream captures this subject")
 
 
-class TimeoutError(JetStreamError, builtins.TimeoutError):
-    """No reply arrived within the timeout."""
+if sys.version_info >= (3, 11):
+    _Timeout = builtins.TimeoutError
+else:
+
+    class _Timeout(builtins.TimeoutError, asyncio.TimeoutError):
+        """Python 3.10: `asyncio.TimeoutError` is not yet `builtins.TimeoutError`; both catch ours."""
+
+
+class TimeoutError(JetStreamError, _Timeout):
+    """No reply arrived within the timeout.
+
+    Also a `builtins.TimeoutError` and an `asyncio.TimeoutError` (on every supported Python), so
+    ``except TimeoutError`` and ``except asyncio.TimeoutError`` catch it.
+    """
 
     def __init__(self, subject: str, timeout: float | None) -> None:
         self.subject = subject
@@ -163,13 +194,6 @@ class ConnectError(JetStreamError):
         super().__init__(message)
         self.servers = servers
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_connect_error, (type(self), str(self), self.servers))
-
-
-def _rebuild_connect_error(cls: type[ConnectError], message: str, servers: tuple[str, ...]) -> ConnectError:
-    return cls(message, servers=servers)
-
 
 class AuthorizationError(ConnectError):
     """The server refused the credentials (user/password, token, nkey, JWT), or none were given."""
@@ -201,9 +225,6 @@ class PermissionDeniedError(JetStreamError):
         self.operation = operation
         self.subject = subject
         self.remedy = remedy
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.operation, self.subject, self.remedy))
 
 
 class MessageError(JetStreamError):
@@ -286,8 +307,11 @@ class KeyExistsError(WrongLastRevisionError):
     """`create` found a value under the key (the latest entry is not a delete or purge marker)."""
 
     def __init__(self, bucket: str, key: str, err_code: int, description: str = "") -> None:
-        super().__init__(bucket, key, 0, err_code, description)
-        self.args = (f"key {key!r} already exists in bucket {bucket!r}",)
+        self.key = key
+        self.expected = 0
+        self.err_code = err_code
+        self.description = description
+        KeyValueError.__init__(self, f"key {key!r} already exists in bucket {bucket!r}", bucket=bucket)
 
 
 class LimitMarkersNotSupportedError(KeyValueError):

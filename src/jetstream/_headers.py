@@ -99,6 +99,7 @@ class Headers(Mapping[str, str]):
         return values[0] if values else default
 
     def get_all(self, name: str) -> list[str]:
+        """Every value of header ``name`` (case-insensitive), in order; empty when it is absent."""
         return list(self._lookup().get(name.lower(), ()))
 
     def __contains__(self, name: object) -> bool:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
+from . import _exceptions, _kv_watch
 from ._core import DEFAULT, Timeout
 from ._exceptions import (
     InvalidArgumentError,
@@ -42,11 +43,13 @@ from ._headers import Headers
 from ._kv_watch import DEFAULT_IDLE_HEARTBEAT, InitialValuesDone, KeyWatcher
 from ._message import MsgMetadata
 from ._numbers import parse_uint
+from ._public import provide
+from ._reprs import struct_repr
 from ._stream import StreamMessage
 from ._time import Duration, Timestamp, nanos
 
 if TYPE_CHECKING:
-    from ._kv_manager import KeyValueMixin
+    from ._kv_manager import KeyValueMixin  # an import cycle: provided at runtime by `_kv_manager`
 
 __all__ = [
     "InitialValuesDone",
@@ -97,6 +100,9 @@ class KeyValueEntry(msgspec.Struct, frozen=True):
     delta: int = 0
     operation: KeyValueOp = KeyValueOp.PUT
 
+    def __repr__(self) -> str:
+        return struct_repr(self, "value")
+
 
 class KeyValueConfig(msgspec.Struct, kw_only=True):
     """A bucket's configuration, as `JetStream.create_key_value` turns it into a stream (ADR-8).
@@ -140,10 +146,12 @@ class KeyValueStatus:
 
     @property
     def history(self) -> int:
+        """How many values are kept per key."""
         return self.stream_info.config.max_msgs_per_subject or 0
 
     @property
     def ttl(self) -> timedelta:
+        """How long a value is kept (the stream's ``max_age``); 0 for ever."""
         return self.stream_info.config.max_age or Duration(0)
 
     @property
@@ -153,18 +161,22 @@ class KeyValueStatus:
 
     @property
     def is_compressed(self) -> bool:
+        """Whether the bucket's stream compresses its data (S2)."""
         return self.stream_info.config.compression not in (None, "none")
 
     @property
     def backing_store(self) -> str:
+        """Always ``"JetStream"`` (the name other clients report)."""
         return "JetStream"
 
     @property
     def bytes(self) -> int:
+        """The size of the bucket's stream in bytes (values, headers and markers)."""
         return self.stream_info.state.bytes
 
     @property
     def metadata(self) -> dict[str, str]:
+        """The bucket's metadata (a copy; empty when it has none)."""
         return dict(self.stream_info.config.metadata or {})
 
     @property
@@ -275,9 +287,12 @@ class KeyValue:
 
     def __init__(self, js: KeyValueMixin, info: StreamInfo) -> None:
         self._js = js
-        self.cached_info = info
-        self.stream_name = info.config.name
-        self.bucket = self.stream_name.removeprefix(STREAM_PREFIX)
+        self.cached_info: StreamInfo = info
+        """The bucket's stream info this handle was made with, or got by the last `status()`."""
+        self.stream_name: str = info.config.name
+        """The name of the bucket's stream (``KV_<bucket>``)."""
+        self.bucket: str = self.stream_name.removeprefix(STREAM_PREFIX)
+        """The bucket's name."""
         self._read_pre, self._write_pre = prefixes(self.bucket, info, js._core.prefix)
         self._direct = bool(info.config.allow_direct)
 
@@ -597,3 +612,9 @@ class KeyValue:
 def _check_revision(key: str, revision: object) -> None:
     if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
         raise InvalidArgumentError(f"key {key!r}: a revision is an int >= 0, got {revision!r}")
+
+
+# `_exceptions` (a leaf) and `_kv_watch` name these classes in annotations but cannot import them
+# (this module imports both): they get them at runtime, for `typing.get_type_hints`.
+provide(_exceptions, KeyValueEntry)
+provide(_kv_watch, KeyValue, KeyValueEntry)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from . import _kv
 from ._build import merge_config
 from ._core import DEFAULT, Timeout
 from ._exceptions import (
@@ -31,11 +32,10 @@ from ._generated.models import (
     SubjectTransform,
 )
 from ._kv import MAX_HISTORY, STREAM_PREFIX, KeyValue, KeyValueConfig, KeyValueStatus, check_bucket
+from ._public import provide
+from ._publish import MessageTTL
 from ._time import Duration, nanos
-
-if TYPE_CHECKING:
-    from ._publish import MessageTTL
-    from ._transport import Connection
+from ._transport import Connection
 
 __all__ = ["KeyValueMixin", "stream_config"]
 
@@ -295,3 +295,7 @@ _OPTIONS = tuple(f for f in KeyValueConfig.__struct_fields__ if f != "bucket")
 def _merge(config: KeyValueConfig | str, given: Mapping[str, object]) -> KeyValueConfig:
     """`config` (or a bucket name) with the keyword options that were given."""
     return merge_config(KeyValueConfig, config, ("bucket",), {k: given[k] for k in _OPTIONS}, {})
+
+
+# `_kv` names `KeyValueMixin` in annotations but cannot import it (this module imports `_kv`).
+provide(_kv, KeyValueMixin)

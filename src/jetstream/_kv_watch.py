@@ -45,7 +45,7 @@ from ._time import Duration, nanos
 from ._transport import Connection, Msg, Subscription, description_of, next_id, status_of
 
 if TYPE_CHECKING:
-    from ._kv import KeyValue, KeyValueEntry
+    from ._kv import KeyValue, KeyValueEntry  # an import cycle: provided at runtime by `_kv`
 
 __all__ = ["InitialValuesDone", "KeyWatcher"]
 
@@ -155,6 +155,13 @@ class KeyWatcher:
         self._inbox = ""
         self._reconnects = 0
         self._resets = 0
+
+    def __repr__(self) -> str:
+        keys = [f.removeprefix(self._kv._read_pre) for f in self._filters]
+        return (
+            f"KeyWatcher(bucket={self._kv.bucket!r}, keys={keys!r}, "
+            f"revision={self._stream_seq}, closed={self._closed})"
+        )
 
     # ------------------------------------------------------------------------- public surface
 

@@ -11,11 +11,13 @@ from ._core import DEFAULT, Core, Timeout
 from ._exceptions import (
     InvalidArgumentError,
     InvalidReplyError,
+    JetStreamError,
     MessageAlreadyAckedError,
     NotJetStreamMessageError,
 )
 from ._headers import Headers
 from ._numbers import parse_uint
+from ._reprs import preview
 from ._time import Timestamp, nanos
 from ._validate import encodable
 
@@ -32,6 +34,8 @@ _V2_MIN_TOKENS = 11
 
 
 class MsgSequence(msgspec.Struct, frozen=True):
+    """The sequences of a delivered message: in the stream, and in the consumer's deliveries."""
+
     stream: int
     consumer: int
 
@@ -92,6 +96,13 @@ class Message:
 
     __slots__ = ("_acked", "_core", "_headers", "_metadata", "_raw_headers", "data", "reply", "subject")
 
+    subject: str
+    """The subject the message was published to."""
+    reply: str
+    """The JetStream ack subject (empty for a message that did not come from a consumer)."""
+    data: bytes
+    """The payload."""
+
     def __init__(
         self,
         core: Core,
@@ -111,6 +122,7 @@ class Message:
 
     @property
     def headers(self) -> Headers:
+        """The message's headers (parsed on first use; empty when it has none)."""
         h = self._headers
         if h is None:
             raw = self._raw_headers
@@ -187,4 +199,15 @@ class Message:
         await self._send(_TERM if not reason else _TERM + b" " + reason.encode())
 
     def __repr__(self) -> str:
-        return f"Message(subject={self.subject!r}, reply={self.reply!r}, data={self.data[:40]!r}...)"
+        where = ""
+        if self.reply:
+            try:
+                meta = self.metadata
+            except JetStreamError:  # a repr never raises; the reply subject says what is wrong
+                where = f", reply={self.reply!r}"
+            else:
+                where = (
+                    f", stream={meta.stream!r}, consumer={meta.consumer!r}, seq={meta.sequence.stream}"
+                    f", num_delivered={meta.num_delivered}"
+                )
+        return f"Message(subject={self.subject!r}{where}, data={preview(self.data)})"

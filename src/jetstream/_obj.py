@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
+from . import _obj_watch
 from ._core import DEFAULT, Timeout
 from ._exceptions import (
     APIError,
@@ -69,11 +70,12 @@ from ._obj_types import (
     normal_headers,
 )
 from ._obj_watch import ObjectWatcher
+from ._public import provide
 from ._stream import StreamMessage
 from ._transport import next_id
 
 if TYPE_CHECKING:
-    from ._obj_manager import ObjectStoreMixin
+    from ._obj_manager import ObjectStoreMixin  # an import cycle: provided at runtime by `_obj_manager`
 
 __all__ = ["ObjectStore"]
 
@@ -109,9 +111,12 @@ class ObjectStore:
 
     def __init__(self, js: ObjectStoreMixin, info: StreamInfo) -> None:
         self._js = js
-        self.cached_info = info
-        self.stream_name = info.config.name
-        self.bucket = self.stream_name.removeprefix(STREAM_PREFIX)
+        self.cached_info: StreamInfo = info
+        """The store's stream info this handle was made with, or got by the last `status()` / `seal()`."""
+        self.stream_name: str = info.config.name
+        """The name of the store's stream (``OBJ_<bucket>``)."""
+        self.bucket: str = self.stream_name.removeprefix(STREAM_PREFIX)
+        """The store's name."""
         self._direct = bool(info.config.allow_direct)
         prefix = js._core.prefix
         self._read_pre = f"$O.{self.bucket}."
@@ -546,3 +551,7 @@ class ObjectStore:
             raise ObjectStoreNotFoundError(self.bucket) from exc
         self.cached_info = info
         return ObjectStoreStatus(self.bucket, info)
+
+
+# `_obj_watch` names `ObjectStore` in annotations but cannot import it (this module imports it).
+provide(_obj_watch, ObjectStore)

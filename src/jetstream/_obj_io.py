@@ -15,7 +15,7 @@ import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from datetime import timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Protocol, TypeAlias, runtime_checkable
+from typing import Final, Protocol, TypeAlias, runtime_checkable
 
 from ._exceptions import (
     BadObjectMetaError,
@@ -26,13 +26,11 @@ from ._exceptions import (
     ObjectStoreNotFoundError,
     TimeoutError,
 )
+from ._generated.api import GeneratedAPI
 from ._generated.errors import StreamNotFoundError
 from ._obj_types import DEFAULT_CHUNK_SIZE, ObjectInfo, digest_bytes, digest_text
 from ._ordered import OrderedConfig, OrderedConsumer
 from ._ordered_streams import OrderedBatch
-
-if TYPE_CHECKING:
-    from ._generated.api import GeneratedAPI
 
 __all__ = ["ObjectData", "ObjectReader"]
 

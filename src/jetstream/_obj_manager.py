@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from . import _obj
 from ._build import merge_config
 from ._core import DEFAULT, Timeout
 from ._exceptions import InvalidArgumentError, ObjectStoreExistsError, ObjectStoreNotFoundError
@@ -16,10 +17,9 @@ from ._generated.errors import StreamNameExistError, StreamNotFoundError
 from ._generated.models import Placement, PubAck, StorageType, StreamConfig, StreamInfo
 from ._obj import ObjectStore
 from ._obj_types import STREAM_PREFIX, ObjectStoreConfig, ObjectStoreStatus, check_bucket
+from ._public import provide
 from ._time import Duration, nanos
-
-if TYPE_CHECKING:
-    from ._transport import Connection
+from ._transport import Connection
 
 __all__ = ["ObjectStoreMixin", "stream_config"]
 
@@ -200,3 +200,7 @@ _OPTIONS = tuple(f for f in ObjectStoreConfig.__struct_fields__ if f != "bucket"
 def _merge(config: ObjectStoreConfig | str, given: Mapping[str, object]) -> ObjectStoreConfig:
     """`config` (or a store name) with the keyword options that were given."""
     return merge_config(ObjectStoreConfig, config, ("bucket",), {k: given[k] for k in _OPTIONS}, {})
+
+
+# `_obj` names `ObjectStoreMixin` in annotations but cannot import it (this module imports `_obj`).
+provide(_obj, ObjectStoreMixin)

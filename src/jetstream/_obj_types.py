@@ -67,6 +67,7 @@ class ObjectStoreStatus:
 
     @property
     def description(self) -> str | None:
+        """The store's description, if it has one."""
         return self.stream_info.config.description
 
     @property
@@ -76,10 +77,12 @@ class ObjectStoreStatus:
 
     @property
     def storage(self) -> StorageType | str:
+        """Where the data is kept: ``"file"`` or ``"memory"``."""
         return self.stream_info.config.storage or "file"
 
     @property
     def replicas(self) -> int:
+        """How many replicas the store's stream has."""
         return self.stream_info.config.num_replicas or 1
 
     @property
@@ -94,14 +97,17 @@ class ObjectStoreStatus:
 
     @property
     def backing_store(self) -> str:
+        """Always ``"JetStream"`` (the name other clients report)."""
         return "JetStream"
 
     @property
     def is_compressed(self) -> bool:
+        """Whether the store's stream compresses its data (S2)."""
         return self.stream_info.config.compression not in (None, "none")
 
     @property
     def metadata(self) -> dict[str, str]:
+        """The store's metadata (a copy; empty when it has none)."""
         return dict(self.stream_info.config.metadata or {})
 
     @property
@@ -129,6 +135,7 @@ class ObjectLink(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True):
 
     @property
     def is_bucket_link(self) -> bool:
+        """Whether the link points at a whole store rather than at one object."""
         return not self.name
 
 
@@ -173,10 +180,12 @@ class ObjectInfo(msgspec.Struct, kw_only=True, frozen=True):
 
     @property
     def link(self) -> ObjectLink | None:
+        """Where this entry points, if it is a link; None for an object."""
         return None if self.options is None else self.options.link
 
     @property
     def is_link(self) -> bool:
+        """Whether this entry is a link (to an object or a store) rather than an object."""
         return self.link is not None
 
     @property

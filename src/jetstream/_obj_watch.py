@@ -23,7 +23,7 @@ from ._ordered import OrderedConsumer
 from ._ordered_streams import OrderedMessageStream
 
 if TYPE_CHECKING:
-    from ._obj import ObjectStore
+    from ._obj import ObjectStore  # an import cycle: provided at runtime by `_obj`
 
 __all__ = ["ObjectWatcher"]
 
@@ -58,6 +58,9 @@ class ObjectWatcher:
         self._init_done = False
         self._marker_due = False
         self._closed = False
+
+    def __repr__(self) -> str:
+        return f"ObjectWatcher(bucket={self._store.bucket!r}, closed={self._closed})"
 
     async def start(self, *, timeout: Timeout = DEFAULT) -> ObjectWatcher:
         """Create the consumer now (iterating does it too); raises `errors.ObjectStoreNotFoundError`

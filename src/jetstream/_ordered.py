@@ -17,6 +17,7 @@ from types import TracebackType
 
 import msgspec
 
+from . import _ordered_streams
 from ._core import DEFAULT, Timeout
 from ._exceptions import (
     APIError,
@@ -30,6 +31,7 @@ from ._generated.api import GeneratedAPI
 from ._generated.models import ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy
 from ._message import Message
 from ._ordered_streams import RECREATE_ON, OrderedBatch, OrderedMessageStream, reason_of
+from ._public import provide
 from ._pull import Consumer
 from ._pull_consume import ConsumeContext
 from ._pull_messages import ResetNeeded, StreamOptions
@@ -93,6 +95,7 @@ class OrderedConsumer:
 
     @property
     def stream(self) -> str:
+        """The name of the stream it reads."""
         return self._stream
 
     @property
@@ -102,6 +105,8 @@ class OrderedConsumer:
 
     @property
     def cached_info(self) -> ConsumerInfo | None:
+        """The info the server consumer in use was created with; None before the first one. No
+        request is sent."""
         return None if self._current is None else self._current.cached_info
 
     @property
@@ -353,3 +358,8 @@ class OrderedConsumer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+# `_ordered_streams` names `OrderedConsumer` in annotations but cannot import it (this module
+# imports it).
+provide(_ordered_streams, OrderedConsumer)

@@ -20,7 +20,7 @@ from ._pull_messages import MessageStream, ResetNeeded, StreamOptions
 from ._pull_status import EventHandler, Signal
 
 if TYPE_CHECKING:
-    from ._ordered import OrderedConsumer
+    from ._ordered import OrderedConsumer  # an import cycle: provided at runtime by `_ordered`
 
 # Errors after which the consumer is replaced (the server may be back, the consumer is not).
 RECREATE_ON = (ConsumerDeletedError, NoRespondersError, MissedHeartbeatError)
@@ -59,6 +59,9 @@ class OrderedBatch:
         self._deadline: float | None = None
         self._finished = False
         self._reason = "start"
+
+    def __repr__(self) -> str:
+        return f"OrderedBatch(consumer={self._oc!r}, n={self._n}, finished={self._finished})"
 
     def __aiter__(self) -> OrderedBatch:
         return self
@@ -108,6 +111,8 @@ class OrderedBatch:
         await self._oc._drop(consumer)
 
     async def aclose(self) -> None:
+        """Stop iterating; what the pull still brings is dropped (an ordered consumer redelivers
+        from the last message handed out)."""
         self._finished = True
         inner, self._inner = self._inner, None
         if inner is not None:
@@ -132,10 +137,11 @@ class OrderedMessageStream:
         self._finalizer: weakref.finalize[..., OrderedMessageStream] | None = None
 
     def __repr__(self) -> str:
-        return f"OrderedMessageStream({self._oc!r}, closed={self._closed})"
+        return f"OrderedMessageStream(consumer={self._oc!r}, closed={self._closed})"
 
     @property
     def closed(self) -> bool:
+        """Whether the stream has ended (stopped, drained, or ended by an error)."""
         return self._closed
 
     async def _start(self) -> None:
@@ -246,6 +252,7 @@ class OrderedMessageStream:
             await self._inner.drain()
 
     async def aclose(self) -> None:
+        """The same as `stop` (the async generator protocol's name, for `contextlib.aclosing`)."""
         await self.stop()
 
     async def __aenter__(self) -> OrderedMessageStream:

@@ -12,13 +12,17 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
+from . import _pull_fetch, _pull_messages
 from ._core import DEFAULT, Timeout
 from ._exceptions import InvalidArgumentError, TimeoutError
+from ._generated.api import GeneratedAPI
 from ._generated.models import ConsumerInfo
 from ._message import Message
+from ._public import provide
+from ._pull_consume import ConsumeContext
 from ._pull_fetch import MIN_PULL, MessageBatch, Pull, heartbeat_for
+from ._pull_messages import MessageStream, StreamOptions
 from ._pull_status import (
     DEFAULT_EXPIRES,
     EventHandler,
@@ -27,11 +31,6 @@ from ._pull_status import (
     seconds_of,
 )
 from ._transport import Connection, ConnectionHub, Msg
-
-if TYPE_CHECKING:
-    from ._generated.api import GeneratedAPI
-    from ._pull_consume import ConsumeContext
-    from ._pull_messages import MessageStream
 
 # next() splits a long or unlimited wait into pulls of at most this long.
 _MAX_NEXT_PULL = DEFAULT_EXPIRES
@@ -64,10 +63,12 @@ class Consumer:
 
     @property
     def name(self) -> str:
+        """The consumer's name."""
         return self._name
 
     @property
     def stream(self) -> str:
+        """The name of the consumer's stream."""
         return self._stream
 
     @property
@@ -249,8 +250,6 @@ class Consumer:
         The iteration raises only `errors.ConsumerDeletedError`, `errors.ConsumerIsPushBasedError`
         or `errors.BadPullRequestError`, which end it, or ends after `stop()` / `drain()`.
         """
-        from ._pull_messages import MessageStream, StreamOptions
-
         opts = StreamOptions.build(
             max_messages=max_messages,
             max_bytes=max_bytes,
@@ -286,8 +285,6 @@ class Consumer:
         request) goes there too and ends it. Returns a `ConsumeContext`: ``stop()``, ``drain()``,
         ``closed`` (awaitable), ``error``.
         """
-        from ._pull_consume import ConsumeContext
-
         stream = self.messages(
             max_messages=max_messages,
             max_bytes=max_bytes,
@@ -303,3 +300,9 @@ class Consumer:
         )
         await stream._start()
         return ConsumeContext(stream, handler, on_error)
+
+
+# `_pull_fetch` and `_pull_messages` name `Consumer` in annotations but cannot import it (this
+# module imports them): they get it at runtime, for `typing.get_type_hints`.
+provide(_pull_fetch, Consumer)
+provide(_pull_messages, Consumer)

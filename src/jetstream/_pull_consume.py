@@ -56,6 +56,9 @@ class ConsumeContext:
         self._closed: asyncio.Future[None] = loop.create_future()
         self._task = loop.create_task(self._run(), name="jetstream-consume")
 
+    def __repr__(self) -> str:
+        return f"ConsumeContext(source={self._source!r}, done={self.done})"
+
     @property
     def closed(self) -> Awaitable[None]:
         """``await ctx.closed`` returns once consuming has ended, whatever the reason (at once when
@@ -69,10 +72,12 @@ class ConsumeContext:
 
     @property
     def error(self) -> BaseException | None:
+        """The terminal error that ended consuming (also passed to ``on_error``); None otherwise."""
         return self._error
 
     @property
     def source(self) -> MessageSource:
+        """What the messages come from: a `MessageStream`, or an `OrderedMessageStream`."""
         return self._source
 
     def stop(self) -> Awaitable[None]:

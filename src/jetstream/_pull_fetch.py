@@ -42,7 +42,7 @@ from ._time import Duration, nanos
 from ._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 
 if TYPE_CHECKING:
-    from ._pull import Consumer
+    from ._pull import Consumer  # an import cycle: provided at runtime by `_pull`
 
 # A fetch/next pull longer than this gets idle heartbeats unless told otherwise (as nats.go).
 _HEARTBEAT_FROM = 10.0
@@ -365,6 +365,9 @@ class MessageBatch:
         self._started = False
         self._finished = False
         self._finalizer: weakref.finalize[..., MessageBatch] | None = None
+
+    def __repr__(self) -> str:
+        return f"MessageBatch(consumer={self._consumer!r}, n={self._n}, finished={self._finished})"
 
     def __aiter__(self) -> MessageBatch:
         return self

@@ -58,7 +58,7 @@ from ._time import Duration, nanos
 from ._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 
 if TYPE_CHECKING:
-    from ._pull import Consumer
+    from ._pull import Consumer  # an import cycle: provided at runtime by `_pull`
 
 _MIN_EXPIRES = 1.0
 _MIN_HEARTBEAT = 0.5
@@ -319,10 +319,12 @@ class MessageStream:
 
     @property
     def consumer(self) -> Consumer:
+        """The `Consumer` this stream pulls from."""
         return self._consumer
 
     @property
     def closed(self) -> bool:
+        """Whether the stream has ended (stopped, drained, or ended by an error)."""
         return self._inbox.state is _State.CLOSED
 
     @property
@@ -484,6 +486,7 @@ class MessageStream:
             await self._drain_now()
 
     async def aclose(self) -> None:
+        """The same as `stop` (the async generator protocol's name, for `contextlib.aclosing`)."""
         await self.stop()
 
     async def __aenter__(self) -> MessageStream:

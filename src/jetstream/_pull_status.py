@@ -13,7 +13,6 @@ import logging
 import math
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -26,12 +25,10 @@ from ._exceptions import (
     PullError,
     PullRequestRejectedError,
 )
+from ._generated.models import ConsumerInfo
 from ._numbers import parse_status
 from ._transport import Msg, PermissionDenied, description_of
 from ._transport import status_of as _status_code
-
-if TYPE_CHECKING:
-    from ._generated.models import ConsumerInfo
 
 logger = logging.getLogger("jetstream")
 
@@ -214,8 +211,10 @@ EventHandler = Callable[[ConsumeEvent], object]
 
 
 def emit(on_event: EventHandler | None, event: ConsumeEvent) -> None:
-    level = logging.WARNING if isinstance(event, (MissedHeartbeat, PullWarning)) else logging.DEBUG
-    logger.log(level, "consume event: %r", event)
+    """Hand ``event`` to ``on_event``. Missed heartbeats and warning statuses are logged at WARNING
+    when nobody handles them; everything else, and every event ``on_event`` gets, at DEBUG."""
+    warn = on_event is None and isinstance(event, (MissedHeartbeat, PullWarning))
+    logger.log(logging.WARNING if warn else logging.DEBUG, "consume event: %r", event)
     if on_event is None:
         return
     try:

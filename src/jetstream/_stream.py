@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -17,13 +16,10 @@ from ._generated.errors import NoMessageFoundError, StreamNotFoundError, api_err
 from ._generated.models import ConsumerConfig, DirectGetRequest, StoredMessage, StreamConfig, StreamInfo
 from ._headers import Headers
 from ._numbers import parse_status, parse_uint
+from ._pull import Consumer
+from ._reprs import struct_repr
 from ._time import Timestamp
 from ._validate import check_name, check_subject
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
-
-    from ._pull import Consumer
 
 # Status of the message that ends a batched direct get (ADR-31).
 _EOB = "204"
@@ -41,6 +37,7 @@ class StreamMessage(msgspec.Struct, frozen=True):
 
     @classmethod
     def from_stored(cls, stream: str, stored: StoredMessage) -> StreamMessage:
+        """A MSG.GET reply's message (``stored``) of ``stream``, its headers parsed."""
         return cls(
             stream=stream,
             subject=stored.subject,
@@ -49,6 +46,9 @@ class StreamMessage(msgspec.Struct, frozen=True):
             headers=Headers.parse(stored.hdrs or b""),
             time=stored.time,
         )
+
+    def __repr__(self) -> str:
+        return struct_repr(self, "data")
 
     @classmethod
     def from_direct(
@@ -87,8 +87,13 @@ class Stream:
 
     def __init__(self, js: GeneratedAPI, info: StreamInfo) -> None:
         self._js = js
-        self.cached_info = info
-        self.name = info.config.name
+        self.cached_info: StreamInfo = info
+        """The info this handle was made with, or got by the last `info()`; no request is sent."""
+        self.name: str = info.config.name
+        """The stream's name."""
+
+    def __repr__(self) -> str:
+        return f"Stream(name={self.name!r})"
 
     async def info(
         self,
@@ -166,12 +171,16 @@ class Stream:
     async def create_or_update_consumer(
         self, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
     ) -> Consumer:
+        """Create or update a consumer of this stream (see `JetStream.create_or_update_consumer`)."""
         return await put_consumer(self._js, self.name, config, None, timeout=timeout)
 
     async def delete_consumer(self, name: str, *, timeout: Timeout = DEFAULT) -> None:
+        """Delete a consumer of this stream (raises `errors.ConsumerNotFoundError` when there is none)."""
         await self._js.consumer_delete(self.name, name, timeout=timeout)
 
     async def get_last_msg_for_subject(self, subject: str, *, timeout: Timeout = DEFAULT) -> StreamMessage:
+        """The last message stored on ``subject`` (raises `errors.NoMessageFoundError` when there is
+        none); see `get_msg`."""
         return await self.get_msg(last_by_subj=subject, timeout=timeout)
 
     async def get_msgs(

@@ -62,6 +62,7 @@ class Duration(timedelta):
 
     @property
     def nanoseconds(self) -> int:
+        """The whole duration in nanoseconds (exact, as on the wire)."""
         return self._ns
 
     def __repr__(self) -> str:
@@ -143,7 +144,16 @@ class Timestamp(datetime):
         return getattr(self, "_extra_ns", 0)
 
     def isoformat_ns(self) -> str:
+        """RFC 3339 with every nanosecond, as the server writes it (``2024-05-01T12:00:00.123456789Z``;
+        `isoformat` stops at the microsecond)."""
         return format_time(self)
+
+    def __repr__(self) -> str:
+        # datetime's repr stops at the microsecond: two different times would look the same.
+        try:
+            return f"Timestamp.parse({format_time(self)!r})"
+        except InvalidArgumentError:  # naive (made through datetime's constructor)
+            return datetime.__repr__(self)
 
     # Equality also looks at the nanoseconds beyond the microsecond (0 for a plain datetime).
     def __eq__(self, other: object) -> bool:

@@ -56,6 +56,7 @@ from ._exceptions import (
 )
 from ._generated.errors import *  # noqa: F403
 from ._generated.errors import __all__ as _generated_all
+from ._public import export as _export
 
 __all__ = [
     "APIError",
@@ -111,3 +112,5 @@ __all__ = [
     "WrongLastRevisionError",
     *_generated_all,
 ]
+
+_export(__name__, globals(), __all__)

@@ -155,7 +155,7 @@ def test_models_are_structs_and_exported() -> None:
     for name in ("StreamConfig", "ConsumerConfig", "PubAck", "StreamInfo", "ConsumerInfo"):
         cls = getattr(jetstream, name)
         assert issubclass(cls, msgspec.Struct)
-        assert cls.__module__ == "jetstream._generated.models"
+        assert cls.__module__ == "jetstream"  # the public module (see jetstream._public)
 
 
 def test_py_typed_is_shipped() -> None:

@@ -7,7 +7,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+# Arguments take plain datetimes and timedeltas (decoded replies hold their subclasses); imported
+# at runtime, as every name of a signature, so that `typing.get_type_hints` resolves them.
+from datetime import datetime as _Time
+from datetime import timedelta as _Duration
 
 from .._build import config_token, extend, merge_config
 from .._core import DEFAULT, MAX_PAGES, Core, RawMessage, Timeout
@@ -87,11 +90,6 @@ from .models import (
     StreamUpdateResponse,
     SubjectTransform,
 )
-
-if TYPE_CHECKING:
-    from datetime import datetime as _Time
-    from datetime import timedelta as _Duration
-
 
 __all__ = ["GeneratedAPI"]
 

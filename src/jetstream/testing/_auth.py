@@ -376,7 +376,7 @@ class JWTAccount:
                 "version": _JWT_VERSION,
             },
         }
-        self.jwt = encode_jwt(claims, operator.key)
+        self.jwt: str = encode_jwt(claims, operator.key)
 
     def __repr__(self) -> str:
         return f"<JWTAccount {self.name} {self.key.public_key}>"
@@ -426,7 +426,7 @@ class Operator:
 
     def __init__(self, name: str = "OP", *, system_account_name: str = "SYS") -> None:
         self.name = name
-        self.key = NKey.generate("operator")
+        self.key: NKey = NKey.generate("operator")
         self._accounts: dict[str, JWTAccount] = {}
         # The system account's key must be known before the operator JWT names it.
         sys_key = NKey.generate("account")
@@ -439,8 +439,8 @@ class Operator:
                 "version": _JWT_VERSION,
             },
         }
-        self.jwt = encode_jwt(claims, self.key)
-        self.system_account = JWTAccount(system_account_name, sys_key, self, jetstream=False)
+        self.jwt: str = encode_jwt(claims, self.key)
+        self.system_account: JWTAccount = JWTAccount(system_account_name, sys_key, self, jetstream=False)
         self._accounts[system_account_name] = self.system_account
 
     def __repr__(self) -> str:
@@ -505,7 +505,7 @@ class TLSCertificates:
         self._ca: trustme.CA = trustme.CA()
         self._server: trustme.LeafCert = self._ca.issue_cert(*server_names)
         self._client: trustme.LeafCert = self._ca.issue_cert(client_name)
-        self.server_names = tuple(server_names)
+        self.server_names: tuple[str, ...] = tuple(server_names)
         self.client_name = client_name
 
     def __repr__(self) -> str:

@@ -94,7 +94,7 @@ class HubAndLeaf:
             "base_dir": base_dir,
             "debug": debug,
         }
-        self.hub = NatsServer(
+        self.hub: NatsServer = NatsServer(
             name=f"hub-{token}",
             domain=hub_domain,
             leafnode_listen=True,

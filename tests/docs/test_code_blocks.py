@@ -170,17 +170,17 @@ async def test_blocks_type_check(tmp_path: Path) -> None:
         stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await asyncio.wait_for(proc.communicate(), 120)
-    text = output.decode(errors="replace")
-    # Name the block (path:line) of each error instead of the temporary file.
-    for n, block in enumerate(runnable):
-        for name in (f"test_block_{n}.py", f"block_{n}.py"):
-            text = re.sub(
-                rf"^{name}:(\d+)",
-                lambda m, b=block: f"{b.path}:{b.line + int(m.group(1)) - 1}",
-                text,
-                flags=re.M,
-            )
-    assert proc.returncode == 0, text
+    assert proc.returncode == 0, _locate(output.decode(errors="replace"), runnable)
+
+
+def _locate(mypy_output: str, blocks: list[CodeBlock]) -> str:
+    """mypy's ``[test_]block_<n>.py:<line>`` as the block's ``path:line`` in its Markdown file."""
+
+    def replace(match: re.Match[str]) -> str:
+        block = blocks[int(match.group(1))]
+        return f"{block.path}:{block.line + int(match.group(2)) - 1}"
+
+    return re.sub(r"^(?:test_)?block_(\d+)\.py:(\d+)", replace, mypy_output, flags=re.MULTILINE)
 
 
 # ----------------------------------------------------------------------------- the extractor

@@ -129,6 +129,21 @@ def test_schema_diff_list_links_every_diff() -> None:
         assert f"(../schema-diffs/{path.name})" in listing
 
 
+def test_names_the_guides_mention_exist() -> None:
+    """`errors.X` and `jetstream.X` written in the guides (and README) are real public names."""
+    import jetstream
+
+    texts = [(ROOT / "README.md").read_text(encoding="utf-8")]
+    texts += [p.read_text(encoding="utf-8") for p in DOCS.rglob("*.md") if "schema-diffs" not in p.parts]
+    mentioned = {m for text in texts for m in re.findall(r"\b(errors|jetstream)\.([A-Z]\w*)", text)}
+    missing = sorted(
+        f"{module}.{name}"
+        for module, name in mentioned
+        if name not in (errors.__all__ if module == "errors" else jetstream.__all__)
+    )
+    assert missing == []
+
+
 def test_reference_pages_are_in_the_nav() -> None:
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     for path in sorted((DOCS / "reference").glob("*.md")) + sorted((DOCS / "guides").glob("*.md")):

@@ -23,6 +23,7 @@ Pytest fixtures wrapping them live in :mod:`jetstream.testing.pytest_plugin`.
 
 from __future__ import annotations
 
+from .._public import export as _export
 from ._auth import (
     Account,
     JWTAccount,
@@ -82,3 +83,5 @@ __all__ = [
     "free_ports",
     "start_hub_and_leaf",
 ]
+
+_export(__name__, globals(), __all__)

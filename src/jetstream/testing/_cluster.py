@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import sys
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,9 @@ from ._errors import NatsServerError, PortInUseError
 from ._ports import LOOPBACK, free_ports
 from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
 
-if TYPE_CHECKING:
+if sys.version_info >= (3, 11):
+    from typing import Self
+elif TYPE_CHECKING:  # Python 3.10: only type checkers resolve `-> Self`
     from typing_extensions import Self
 
 __all__ = ["NatsCluster"]

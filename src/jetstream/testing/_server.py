@@ -9,6 +9,7 @@ import secrets
 import shutil
 import ssl
 import subprocess
+import sys
 import tempfile
 import weakref
 from collections.abc import Sequence
@@ -32,7 +33,9 @@ from ._errors import NatsServerError, PortInUseError
 from ._http import http_get_json
 from ._ports import LOOPBACK, free_ports
 
-if TYPE_CHECKING:
+if sys.version_info >= (3, 11):
+    from typing import Self
+elif TYPE_CHECKING:  # Python 3.10: only type checkers resolve `-> Self`
     from typing_extensions import Self
 
 __all__ = ["DEFAULT_START_TIMEOUT", "DEFAULT_STOP_TIMEOUT", "NatsServer"]

@@ -52,8 +52,8 @@ diff: venv schemas
 	$(PY) -m codegen diff --write $(OLD) $(NEW)
 
 lint: venv
-	$(VENV)/bin/ruff check src codegen tests examples bench
-	$(VENV)/bin/ruff format --check src codegen tests examples bench
+	$(VENV)/bin/ruff check src codegen tests examples bench $(wildcard docs/*.py)
+	$(VENV)/bin/ruff format --check src codegen tests examples bench $(wildcard docs/*.py)
 
 typecheck: venv
 	$(VENV)/bin/mypy
@@ -68,9 +68,15 @@ test: codegen-checks lint typecheck pytest
 docs: $(VENV)/.docs-installed
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
-$(VENV)/.docs-installed: $(VENV)/.installed docs/requirements.txt
-	$(PY) -m pip install --quiet -r docs/requirements.txt
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet --group docs
 	touch $@
+
+# The unit, typing and real-server smoke tests on every supported Python (3.10-3.13) that this machine
+# has, each in its own venv (.venv-py3.X); the full suite runs in `make test`.
+.PHONY: pythons
+pythons:
+	.ci/pythons
 
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(BENCH_PYTHON) -m venv $(BENCH_VENV)
@@ -95,4 +101,4 @@ bench: $(BENCH_VENV)/.installed $(OFFICIAL_VENV)/.installed
 endif
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(OFFICIAL_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(OFFICIAL_VENV) .venv-py3.* site .mypy_cache .ruff_cache .pytest_cache

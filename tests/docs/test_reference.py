@@ -151,7 +151,7 @@ def test_reference_pages_are_in_the_nav() -> None:
 
 
 def test_sphinx_roles_become_markdown() -> None:
-    pytest.importorskip("griffe", reason="the docs requirements (docs/requirements.txt) are not installed")
+    pytest.importorskip("griffe", reason="the docs dependency group is not installed (make docs installs it)")
     spec = importlib.util.spec_from_file_location("jetstream_docs_griffe_roles", DOCS / "griffe_roles.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -4,10 +4,7 @@ Every exception pickles and unpickles equal; exported names report their public 
 from there); `typing.get_type_hints` resolves every public callable and class; public methods have
 docstrings; `errors.TimeoutError` is an `asyncio.TimeoutError` on every supported Python; the
 library logger has a `NullHandler`, and consume events the user handles are not logged at WARNING.
-
-Names `jetstream` re-exports from `jetstream._transport` are checked by the tests marked
-``xfail(strict=True)`` below until that package follows suit: when it does, they pass, and the
-marker must go.
+Names `jetstream` re-exports from `jetstream._transport` are held to the same rules.
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ import pytest
 
 import jetstream
 import jetstream.testing
-from jetstream import _transport, errors
+from jetstream import errors
 from jetstream._generated.errors import api_error
 from jetstream._pull_status import MissedHeartbeat, PullWarning, Reconnected, emit
 
@@ -40,10 +37,6 @@ PUBLIC_MODULES: dict[str, types.ModuleType] = {
     "jetstream.testing": jetstream.testing,
 }
 
-# Names `jetstream` re-exports from the transport package (another engineer's: see the xfail tests).
-TRANSPORT_NAMES = frozenset(
-    name for name in jetstream.__all__ if getattr(_transport, name, None) is getattr(jetstream, name)
-)
 
 # Dunder methods that are part of a class's public protocol (the rest, e.g. __eq__, are not checked).
 PROTOCOL_DUNDERS = frozenset(
@@ -343,7 +336,6 @@ def test_get_type_hints_works_on_every_public_callable() -> None:
     assert count > 400
 
 
-@pytest.mark.xfail(strict=True, reason="src/jetstream/_transport: Connection.hub/.router (asked)")
 def test_get_type_hints_works_on_every_public_transport_callable() -> None:
     _, failures = _hint_failures(include_transport=True)
     assert failures == []
@@ -385,7 +377,6 @@ def test_public_classes_and_methods_have_docstrings() -> None:
     assert _undocumented(include_transport=False) == []
 
 
-@pytest.mark.xfail(strict=True, reason="src/jetstream/_transport: 45 methods without docstrings (asked)")
 def test_public_transport_methods_have_docstrings() -> None:
     assert _undocumented(include_transport=True) == []
 

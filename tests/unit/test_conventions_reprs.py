@@ -57,7 +57,6 @@ def test_every_public_class_has_a_repr_of_its_own() -> None:
     assert missing == []
 
 
-@pytest.mark.xfail(strict=True, reason="src/jetstream/_transport: FakeConnection has no repr (asked)")
 def test_every_public_transport_class_has_a_repr_of_its_own() -> None:
     missing = [
         name

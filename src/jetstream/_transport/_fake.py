@@ -67,6 +67,7 @@ class _FakeSubscription:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def put(self, msg: Msg) -> None:
+        """Queue ``msg`` for the subscription's callback."""
         self._queue.put_nowait(msg)
 
     async def _run(self) -> None:
@@ -80,10 +81,12 @@ class _FakeSubscription:
                 continue
 
     async def unsubscribe(self) -> None:
+        """Stop delivery; a no-op when already gone."""
         self._conn._subs.discard(self)
         self._queue.put_nowait(None)
 
     async def drain(self) -> None:
+        """Let subscriptions finish, send what is queued, then close."""
         self._conn._subs.discard(self)
         self._queue.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError):
@@ -113,39 +116,51 @@ class FakeConnection:
         self._router: ReplyRouter | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "connected" if self._connected else "disconnected"
+        return f"FakeConnection({state}, requests={len(self.requests)}, published={len(self.published)})"
+
     # -- state ------------------------------------------------------------------------------------
 
     @property
     def hub(self) -> ConnectionHub:
+        """Connection-state events and the current state."""
         return self._hub
 
     @property
     def router(self) -> ReplyRouter:
+        """The one wildcard reply inbox shared by API requests and publish acks."""
         if self._router is None:
             self._router = ReplyRouter(self)
         return self._router
 
     @property
     def is_connected(self) -> bool:
+        """Connected now (not reconnecting, not closed)."""
         return self._connected
 
     @property
     def is_closed(self) -> bool:
+        """Closed for good."""
         return self._closed
 
     @property
     def reconnects(self) -> int:
+        """How many times the connection reconnected."""
         return self._reconnects
 
     @property
     def max_payload(self) -> int | None:
+        """The server's limit for headers plus payload, in bytes (None: not known)."""
         return self._max_payload
 
     def disconnect(self) -> None:
+        """Act as if the connection dropped (emits `LinkDisconnected`)."""
         self._connected = False
         self.hub.emit(LinkDisconnected())
 
     def reconnect(self) -> None:
+        """Act as if the connection came back (emits `LinkReconnected`)."""
         self._connected = True
         self._reconnects += 1
         self.hub.emit(LinkReconnected())
@@ -160,11 +175,13 @@ class FakeConnection:
     # -- the Connection protocol ----------------------------------------------------------------
 
     def new_inbox(self) -> str:
+        """A fresh inbox subject (under the connection's inbox prefix)."""
         return f"_INBOX.{next_id()}"
 
     def check(
         self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
     ) -> None:
+        """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
         check_message(subject, payload, headers, reply, self._max_payload)
 
     async def publish(
@@ -176,6 +193,7 @@ class FakeConnection:
         *,
         checked: bool = False,
     ) -> None:
+        """Send one message (checked first unless ``checked``)."""
         if self._closed:
             raise ConnectionClosedError(f"connection closed while sending to {subject!r}")
         if not checked:
@@ -186,9 +204,11 @@ class FakeConnection:
     def send_nowait(
         self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
     ) -> bool:
+        """Queue one message without headers at once; False when it must go through `publish`."""
         return False
 
     async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
+        """Deliver every message on ``subject`` to ``cb``, in order."""
         if self._closed:
             raise ConnectionClosedError(f"connection closed while subscribing to {subject!r}")
         check_subject(subject)
@@ -242,6 +262,7 @@ class FakeConnection:
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
+        """Send on the shared reply inbox and return the first reply (typed errors, see `Connection`)."""
         if self._closed:
             raise ConnectionClosedError(f"connection closed while requesting {subject!r}")
         self.requests.append((subject, payload, headers))
@@ -258,6 +279,7 @@ class FakeConnection:
     async def request_many(
         self, subject: str, payload: bytes, timeout: float | None, max_replies: int | None = None
     ) -> list[Reply]:
+        """Send once on a private inbox and collect the replies within ``timeout``."""
         return [await self.request(subject, payload, timeout)]
 
     async def stream(
@@ -273,13 +295,16 @@ class FakeConnection:
             yield item if isinstance(item, Reply) else Reply(subject, item)
 
     async def flush(self, timeout: float) -> None:
+        """Wait until the server has seen everything sent so far."""
         if self._closed:
             raise ConnectionClosedError("the connection is closed")
 
     async def drain(self) -> None:
+        """Let subscriptions finish, send what is queued, then close."""
         await self.close()
 
     async def close(self) -> None:
+        """Close now; idempotent."""
         if self._closed:
             return
         self._closed = True

@@ -91,10 +91,12 @@ class _NatsSubscription:
         self.subject = subject
 
     async def unsubscribe(self) -> None:
+        """Stop delivery; a no-op when already gone."""
         with contextlib.suppress(nats.errors.Error):
             await self._sub.unsubscribe()
 
     async def drain(self) -> None:
+        """Let subscriptions finish, send what is queued, then close."""
         with contextlib.suppress(nats.errors.Error):
             await self._sub.drain()
 
@@ -116,14 +118,11 @@ class NatsConnection:
     def __init__(self, nc: NATS, *, own_callbacks: bool = False) -> None:
         self.nc = nc
         self._hub = ConnectionHub(self)
-        self.headers_hooked = _header_hook.install(nc)
+        self.headers_hooked: bool = _header_hook.install(nc)
         send = getattr(nc, "_send_publish", None)
         self._send_publish = send if callable(send) else None
-        self.buffer_ok = all(hasattr(nc, name) for name in _BUFFER_ATTRS)
-        if own_callbacks:
-            self.callbacks_hooked = True
-        else:
-            self.callbacks_hooked = self._wrap_callbacks()
+        self.buffer_ok: bool = all(hasattr(nc, name) for name in _BUFFER_ATTRS)
+        self.callbacks_hooked: bool = True if own_callbacks else self._wrap_callbacks()
         self._router = ReplyRouter(self)
         _registry[nc] = self
 
@@ -135,44 +134,55 @@ class NatsConnection:
 
     @property
     def hub(self) -> ConnectionHub:
+        """Connection-state events and the current state."""
         return self._hub
 
     @property
     def router(self) -> ReplyRouter:
+        """The one wildcard reply inbox shared by API requests and publish acks."""
         return self._router
 
     @property
     def is_connected(self) -> bool:
+        """Connected now (not reconnecting, not closed)."""
         return self.nc.is_connected
 
     @property
     def is_closed(self) -> bool:
+        """Closed for good."""
         return self.nc.is_closed
 
     @property
     def reconnects(self) -> int:
+        """How many times the connection reconnected."""
         return int(self.nc.stats.get("reconnects", 0))
 
     @property
     def max_payload(self) -> int | None:
+        """The server's limit for headers plus payload, in bytes (None: not known)."""
         value = self.nc.max_payload
         return value if isinstance(value, int) and value > 0 else None
 
     # nats-py callbacks (passed as options by open_connection, or wrapped around a user's client)
 
     async def on_disconnected(self) -> None:
+        """nats-py's disconnected callback: tells the hub."""
         self._hub.emit(LinkDisconnected())
 
     async def on_reconnected(self) -> None:
+        """nats-py's reconnected callback: tells the hub."""
         self._hub.emit(LinkReconnected())
 
     async def on_closed(self) -> None:
+        """nats-py's closed callback: tells the hub."""
         self._hub.emit(LinkClosed())
 
     async def on_lame_duck(self) -> None:
+        """nats-py's lame-duck callback: tells the hub."""
         self._hub.emit(LameDuck())
 
     async def on_error(self, error: Exception) -> None:
+        """nats-py's error callback: tells the hub (a permission violation is its own event)."""
         self._hub.server_error(str(error) or type(error).__name__)
 
     def _wrap_callbacks(self) -> bool:
@@ -196,11 +206,13 @@ class NatsConnection:
     # -- sending ----------------------------------------------------------------------------------
 
     def new_inbox(self) -> str:
+        """A fresh inbox subject (under the connection's inbox prefix)."""
         return self.nc.new_inbox()
 
     def check(
         self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
     ) -> None:
+        """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
         check_message(subject, payload, headers, reply, self.max_payload)
 
     async def publish(
@@ -212,6 +224,7 @@ class NatsConnection:
         *,
         checked: bool = False,
     ) -> None:
+        """Send one message (checked first unless ``checked``)."""
         if not checked:
             self.check(subject, payload, headers, reply)
         nc = self.nc
@@ -227,6 +240,7 @@ class NatsConnection:
     def send_nowait(
         self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
     ) -> bool:
+        """Queue one message without headers at once; False when it must go through `publish`."""
         nc = self.nc
         if not self.buffer_ok or not nc.is_connected or nc.is_draining_pubs:
             return False
@@ -258,6 +272,7 @@ class NatsConnection:
         return True
 
     async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
+        """Deliver every message on ``subject`` to ``cb``, in order."""
         check_subject(subject)
         try:
             # nats-py's Msg is a `Msg`: the callback is handed over as it is (no frame per message).
@@ -271,6 +286,7 @@ class NatsConnection:
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
+        """Send on the shared reply inbox and return the first reply (typed errors, see `Connection`)."""
         msg = await self._router.request(subject, payload, timeout, _as_dict(headers))
         status = status_of(msg)
         if status == "503":
@@ -282,6 +298,7 @@ class NatsConnection:
     ) -> list[Reply]:
         # A private inbox: the shared one matches replies by their subject, and a pulled message
         # arrives under its stream subject.
+        """Send once on a private inbox and collect the replies within ``timeout``."""
         replies: list[Reply] = []
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -307,11 +324,13 @@ class NatsConnection:
         return replies
 
     def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
+        """Send once on a private inbox and yield the replies as they arrive."""
         return _stream_replies(self, subject, payload, timeout)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def flush(self, timeout: float) -> None:
+        """Wait until the server has seen everything sent so far."""
         try:
             await self.nc.flush(timeout)  # type: ignore[arg-type]  # nats-py says int, means seconds
         except nats.errors.TimeoutError as exc:
@@ -320,6 +339,7 @@ class NatsConnection:
             raise ConnectionClosedError("the connection closed while flushing") from exc
 
     async def drain(self) -> None:
+        """Let subscriptions finish, send what is queued, then close."""
         if self.nc.is_closed:
             return
         try:
@@ -330,6 +350,7 @@ class NatsConnection:
                 await self.nc.close()
 
     async def close(self) -> None:
+        """Close now; idempotent."""
         if not self.nc.is_closed:
             with contextlib.suppress(nats.errors.Error, OSError):
                 await self.nc.close()

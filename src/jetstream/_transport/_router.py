@@ -19,7 +19,9 @@ import string
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .. import _public
 from .._exceptions import ConnectionClosedError, PermissionDeniedError, TimeoutError
+from . import _types
 from ._hub import ConnectionEvent, LinkClosed, LinkReconnected, PermissionDenied
 from ._types import Msg
 
@@ -180,6 +182,9 @@ class ReplyRouter:
             self._fail_closed()
             return
         self._watch = asyncio.get_running_loop().call_later(_POLL, self._on_watch)
+
+
+_public.provide(_types, ReplyRouter)
 
 
 def _expire(future: asyncio.Future[Msg], subject: str, timeout: float) -> None:

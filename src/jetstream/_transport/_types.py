@@ -12,8 +12,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
+from .._reprs import struct_repr
+from ._hub import ConnectionHub
+
 if TYPE_CHECKING:
-    from ._hub import ConnectionHub
+    # The router uses this module: it provides the name at runtime (`_public.provide`).
     from ._router import ReplyRouter
 
 
@@ -57,6 +60,9 @@ class Reply(msgspec.Struct, frozen=True):
     reply: str = ""
     status: str = ""
 
+    def __repr__(self) -> str:
+        return struct_repr(self, "data")
+
 
 class Connection(Protocol):
     """Everything the SDK needs from one NATS connection.
@@ -82,7 +88,9 @@ class Connection(Protocol):
         """The server's limit for headers plus payload, in bytes (None: not known yet)."""
         ...
 
-    def new_inbox(self) -> str: ...
+    def new_inbox(self) -> str:
+        """A fresh inbox subject (under the connection's inbox prefix)."""
+        ...
 
     def check(
         self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
@@ -110,7 +118,9 @@ class Connection(Protocol):
         socket now if nothing is queued before it (a lone request)."""
         ...
 
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription: ...
+    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
+        """Deliver every message on ``subject`` (wildcards allowed) to ``cb``, in order."""
+        ...
 
     async def request(
         self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
@@ -132,11 +142,18 @@ class Connection(Protocol):
         iterating; `timeout` bounds the wait for each reply (then `TimeoutError`)."""
         ...
 
-    async def flush(self, timeout: float) -> None: ...
+    async def flush(self, timeout: float) -> None:
+        """Wait until the server has seen everything sent so far (`errors.TimeoutError` after
+        ``timeout``)."""
+        ...
 
-    async def drain(self) -> None: ...
+    async def drain(self) -> None:
+        """Let subscriptions finish what has arrived, send what is queued, then close."""
+        ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Close now; idempotent."""
+        ...
 
 
 OnClose = Callable[[], object]

@@ -63,6 +63,11 @@ pytest: venv
 
 test: codegen-checks lint typecheck pytest
 
+# pyright's type completeness of the public API: fails below 100 %.
+.PHONY: verifytypes
+verifytypes: venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pyright --verifytypes jetstream --ignoreexternal
+
 # The docs site into site/: guides and the API reference (mkdocs-material + mkdocstrings), strict.
 .PHONY: docs
 docs: $(VENV)/.docs-installed

@@ -52,10 +52,19 @@ S = TypeVar("S")
 # Per-request timeout while polling: short, so a request that lands during an election (no
 # leader to answer) costs little of the polling budget.
 _POLL_REQUEST_TIMEOUT = 1.0
-# Upper bound for anything the cluster does asynchronously (elections, moves, purges).
-_SETTLE = 15.0
+# Upper bound for anything the cluster does asynchronously (elections, moves, purges). Raft
+# election timeouts are 4-9 s, and an election can need a second round on a loaded machine.
+_SETTLE = 30.0
+# The create of a replicated stream or consumer is answered by the new group's leader, once
+# elected. When the first candidate's vote requests reach a peer that has not applied the
+# assignment yet, they are lost and the next round waits a random raft election timeout
+# (4-9 s): longer than the default 5 s request timeout, not a failure.
+_ELECTION = 20.0
 # For requests the server is known to ignore (wrong account): how long to wait for the silence.
 _IGNORED = 0.5
+# How long a broadcast (META.RESCUE) collects answers: every server answers for itself, and a
+# loaded server takes longer than _IGNORED to.
+_BROADCAST = 3.0
 # Errors a request may hit while a raft group has no leader; polling retries them.
 _TRANSIENT = (errors.TimeoutError, errors.ClusterNotAvailError, errors.JetStreamNotEnabledError)
 
@@ -154,21 +163,29 @@ async def reconfigure_idle(cancel: Callable[[], Awaitable[StreamUpdateResponse]]
     return False
 
 
-async def publish(js: JetStream, subject: str, data: bytes) -> PubAck:
-    """Publish, retrying while a new stream's subject interest is still spreading over the routes.
+async def publish(cluster: NatsCluster, js: JetStream, subject: str, data: bytes) -> PubAck:
+    """Publish once every node knows the stream's subscription.
 
-    The create reply can reach the client before the node it is connected to has learnt of the
-    stream's subscription, and `JetStream.publish` does not retry "no responders" (yet).
+    The stream's leader subscribes its subjects when elected and announces that to the other
+    nodes over the routes, while the create reply travels on another route connection: it can
+    reach the client before the node the client is connected to has learnt of the stream.
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5.0
-    while True:
-        try:
-            return await js.publish(subject, data)
-        except errors.NoStreamResponseError:
-            if loop.time() >= deadline:
-                raise
-            await asyncio.sleep(0.05)
+    await cluster.wait_for_interest(subject, timeout=_SETTLE)
+    return await js.publish(subject, data)
+
+
+async def system_client(cluster: NatsCluster, js_factory: JetStreamFactory) -> JetStream:
+    """A system-account client whose reply inbox every running node knows of.
+
+    The inbox is subscribed on the first request and announced to the other nodes over the
+    routes. A reply from a node that has not learnt of it yet is dropped, and the first request
+    may be answered by a node that heard of it from another node, not from the client's: a move
+    is answered by the stream's leader once the meta leader has assigned the move.
+    """
+    sys = await js_factory([url for url in (s.system_url for s in cluster.servers if s.running) if url])
+    inbox = await sys.connection.router.prefix()
+    await cluster.wait_for_interest(inbox + "0", timeout=_SETTLE)
+    return sys
 
 
 def names(cluster: NatsCluster) -> list[str]:
@@ -182,8 +199,8 @@ async def test_stream_leader_stepdown_elects_another_replica(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     js = await js_factory(nats_cluster.urls)
-    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
-    await publish(js, "orders.1", b"one")
+    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3, timeout=_ELECTION)
+    await publish(nats_cluster, js, "orders.1", b"one")
     before = await wait_stream_settled(js, "ORDERS", 3)
 
     result = await js.stream_leader_stepdown("ORDERS")
@@ -206,7 +223,7 @@ async def test_stream_leader_stepdown_to_preferred_server(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     js = await js_factory(nats_cluster.urls)
-    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
+    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3, timeout=_ELECTION)
     before = await wait_stream_settled(js, "ORDERS", 3)
     preferred = sorted(placement_of(before)[1])[0]
 
@@ -223,7 +240,7 @@ async def test_stream_leader_stepdown_to_preferred_server(
 
 async def test_stream_leader_stepdown_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
     js = await js_factory(nats_cluster.urls)
-    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
+    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3, timeout=_ELECTION)
     leader = (await wait_stream_settled(js, "ORDERS", 3)).leader
 
     with pytest.raises(errors.StreamNotFoundError) as missing:
@@ -243,9 +260,9 @@ async def test_consumer_leader_stepdown_elects_another_replica(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     js = await js_factory(nats_cluster.urls)
-    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
-    await publish(js, "orders.1", b"one")
-    created = await js.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"))
+    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3, timeout=_ELECTION)
+    await publish(nats_cluster, js, "orders.1", b"one")
+    created = await js.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"), timeout=_ELECTION)
     assert created.config.durable_name == "PROCESSOR"
     before = await eventually(
         lambda: consumer_cluster(js, "ORDERS", "PROCESSOR"), lambda c: settled(c, 3), "consumer R3 settled"
@@ -286,8 +303,8 @@ async def test_consumer_leader_stepdown_errors(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     js = await js_factory(nats_cluster.urls)
-    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
-    await js.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"))
+    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3, timeout=_ELECTION)
+    await js.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"), timeout=_ELECTION)
     await eventually(
         lambda: consumer_cluster(js, "ORDERS", "PROCESSOR"), lambda c: settled(c, 3), "consumer R3 settled"
     )
@@ -308,7 +325,7 @@ async def test_consumer_leader_stepdown_errors(
 async def test_meta_leader_stepdown_from_system_account(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     old = await nats_cluster.meta_leader()
     assert old is not None
 
@@ -326,7 +343,7 @@ async def test_meta_leader_stepdown_from_system_account(
 
 
 async def test_meta_leader_stepdown_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     leader = await nats_cluster.meta_leader()
     assert leader is not None
 
@@ -344,14 +361,16 @@ async def test_meta_leader_stepdown_from_app_account_is_ignored(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     # The server drops the request (only logs a warning), so the caller sees a timeout.
-    js = await js_factory(nats_cluster.urls)
+    # A long client default shows the call's own timeout is the one applied, with room for a
+    # loaded machine to fire the timer late.
+    js = await js_factory(nats_cluster.urls, timeout=60.0)
     leader = await nats_cluster.meta_leader()
 
     started = time.monotonic()
     with pytest.raises(errors.TimeoutError) as exc:
         await js.meta_leader_stepdown(timeout=_IGNORED)
     assert exc.value.subject == "$JS.API.META.LEADER.STEPDOWN"
-    assert time.monotonic() - started < 5 * _IGNORED
+    assert time.monotonic() - started < 20 * _IGNORED
     assert await nats_cluster.meta_leader() == leader
 
 
@@ -381,9 +400,9 @@ async def test_stream_peer_remove_replaces_the_peer(
     nats_cluster4: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     js = await js_factory(nats_cluster4.urls)
-    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
+    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3, timeout=_ELECTION)
     for i in range(3):
-        await publish(js, f"orders.{i}", b"x")
+        await publish(nats_cluster4, js, f"orders.{i}", b"x")
     before = await wait_stream_settled(js, "ORDERS", 3)
     leader, followers = placement_of(before)
     removed = sorted(followers)[0]
@@ -410,7 +429,7 @@ async def test_stream_peer_remove_replaces_the_peer(
 
 async def test_stream_peer_remove_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
     js = await js_factory(nats_cluster.urls)
-    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
+    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3, timeout=_ELECTION)
     before = await wait_stream_settled(js, "ORDERS", 3)
     follower = sorted(placement_of(before)[1])[0]
 
@@ -438,7 +457,7 @@ async def test_stream_peer_evacuate_moves_an_r1_stream(
     origin = placement_of(created.cluster)[0]
     assert origin is not None
     for i in range(5):
-        await publish(js, f"orders.{i}", b"x")
+        await publish(nats_cluster, js, f"orders.{i}", b"x")
 
     result = await js.stream_peer_evacuate("ORDERS", peer=origin)
 
@@ -455,7 +474,7 @@ async def test_stream_peer_evacuate_moves_an_r1_stream(
 
 async def test_stream_peer_evacuate_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
     js = await js_factory(nats_cluster.urls)
-    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
+    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3, timeout=_ELECTION)
     leader = (await wait_stream_settled(js, "ORDERS", 3)).leader
     assert leader is not None
 
@@ -473,12 +492,12 @@ async def test_account_stream_move_moves_an_r1_stream(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     js = await js_factory(nats_cluster.urls)
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     created = await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     origin = placement_of(created.cluster)[0]
     assert origin is not None
     for i in range(5):
-        await publish(js, f"orders.{i}", b"x")
+        await publish(nats_cluster, js, f"orders.{i}", b"x")
 
     # `server` names the server to move off; the meta leader picks the destination.
     result = await sys.account_stream_move(APP_ACCOUNT, "ORDERS", server=origin)
@@ -499,7 +518,7 @@ async def test_account_stream_move_moves_an_r1_stream(
 
 async def test_account_stream_move_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
     js = await js_factory(nats_cluster.urls)
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     created = await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     origin = placement_of(created.cluster)[0]
     assert origin is not None
@@ -529,11 +548,11 @@ async def test_account_stream_cancel_move_rolls_back(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     js = await js_factory(nats_cluster.urls)
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     created = await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     origin = placement_of(created.cluster)[0]
     assert origin is not None
-    await publish(js, "orders.1", b"x")
+    await publish(nats_cluster, js, "orders.1", b"x")
 
     await sys.account_stream_move(APP_ACCOUNT, "ORDERS", server=origin)
     # A move of even an empty stream takes about a second (catch-up, then leadership
@@ -561,7 +580,7 @@ async def test_account_stream_cancel_move_errors(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     js = await js_factory(nats_cluster.urls)
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
 
     with pytest.raises(errors.StreamReconfigureNotInProgressError) as idle:
@@ -606,7 +625,7 @@ async def test_stream_cancel_move_from_the_owning_account(
 
 async def test_stream_cancel_move_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
     js = await js_factory(nats_cluster.urls)
-    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
+    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3, timeout=_ELECTION)
     await wait_stream_settled(js, "ORDERS", 3)
 
     with pytest.raises(errors.StreamReconfigureNotInProgressError) as idle:
@@ -646,7 +665,7 @@ async def test_server_remove_drops_a_shut_down_peer(
 
 
 async def test_server_remove_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     js = await js_factory(nats_cluster.urls)
 
     with pytest.raises(errors.ClusterServerNotMemberError) as unknown:
@@ -667,12 +686,12 @@ async def test_server_evacuate_moves_streams_off_a_server(
     # SERVER.EVACUATE is new in 2.15: every stream with a replica on the server moves off it,
     # and the server stays in the meta group.
     js = await js_factory(nats_cluster.urls)
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     created = await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
     origin = placement_of(created.cluster)[0]
     assert origin is not None
     for i in range(5):
-        await publish(js, f"orders.{i}", b"x")
+        await publish(nats_cluster, js, f"orders.{i}", b"x")
 
     result = await sys.server_evacuate(peer=origin)
 
@@ -691,7 +710,7 @@ async def test_server_evacuate_moves_streams_off_a_server(
 
 
 async def test_server_evacuate_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     js = await js_factory(nats_cluster.urls)
 
     with pytest.raises(errors.ClusterServerNotMemberError):
@@ -709,16 +728,16 @@ async def test_meta_rescue_refused_while_a_leader_is_known(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     # META.RESCUE (2.15) is a broadcast: every server answers for itself, here all refuse.
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     leader = await nats_cluster.meta_leader()
 
-    refusals = await sys.meta_rescue(quorum_needed=1, timeout=_IGNORED)
+    refusals = await sys.meta_rescue(quorum_needed=1, timeout=_BROADCAST)
     assert len(refusals) == 3
     for known in refusals:
         assert isinstance(known, errors.ClusterRescueError)
         assert (known.code, known.err_code) == (400, 10224)
         assert "leader is known" in known.description
-    for bad in await sys.meta_rescue(quorum_needed=0, timeout=_IGNORED):
+    for bad in await sys.meta_rescue(quorum_needed=0, timeout=_BROADCAST):
         assert isinstance(bad, errors.ClusterRescueError)
         assert "between 1 and current quorum" in bad.description
     await nats_cluster.wait_ready(timeout=_SETTLE)
@@ -781,7 +800,7 @@ async def test_meta_rescue_restores_a_leader_after_losing_quorum(
 
 
 async def _rescue_or_none(sys: JetStream) -> list[MetaRescueResponse | errors.APIError] | None:
-    outcomes = await sys.meta_rescue(quorum_needed=1, timeout=_IGNORED)
+    outcomes = await sys.meta_rescue(quorum_needed=1, timeout=_BROADCAST)
     for outcome in outcomes:
         if isinstance(outcome, errors.APIError):
             if "leader is known" not in outcome.description:
@@ -797,11 +816,11 @@ async def test_account_purge_deletes_every_stream_of_the_account(
     nats_cluster: NatsCluster, js_factory: JetStreamFactory
 ) -> None:
     js = await js_factory(nats_cluster.urls)
-    sys = await js_factory(nats_cluster.system_urls)
-    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3)
+    sys = await system_client(nats_cluster, js_factory)
+    await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=3, timeout=_ELECTION)
     await js.stream_create("EVENTS", subjects=["events.>"], num_replicas=1)
-    await js.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"))
-    await publish(js, "orders.1", b"x")
+    await js.consumer_create("ORDERS", ConsumerConfig(durable_name="PROCESSOR"), timeout=_ELECTION)
+    await publish(nats_cluster, js, "orders.1", b"x")
     assert set(await js.stream_names()) == {"ORDERS", "EVENTS"}
 
     result = await sys.account_purge(APP_ACCOUNT)
@@ -824,7 +843,7 @@ async def test_account_purge_deletes_every_stream_of_the_account(
 
 async def test_account_purge_errors(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
     js = await js_factory(nats_cluster.urls)
-    sys = await js_factory(nats_cluster.system_urls)
+    sys = await system_client(nats_cluster, js_factory)
     await js.stream_create("ORDERS", subjects=["orders.>"], num_replicas=1)
 
     # Only the system account may purge: the APP account's own request is ignored.

@@ -188,18 +188,15 @@ async def test_consuming_an_r3_stream_through_leader_stepdowns(
     step down while messages flow: messages() re-pulls (409 Leadership Change / missed
     heartbeats) and every message arrives (at-least-once)."""
     js = await js_factory(nats_cluster.urls, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 15
-    while True:
-        try:
-            await js.stream_create(STREAM, subjects=["s.>"], num_replicas=3, storage="file")
-            break
-        except (errors.TimeoutError, errors.NoRespondersError, errors.ClusterNotAvailError):
-            assert loop.time() < deadline
-            await asyncio.sleep(0.1)
+    # Both creates are answered by the new R3 group's leader once elected; a first election that
+    # misses a peer is retried after a raft election timeout (4-9 s), beyond the 5 s default.
+    await js.stream_create(STREAM, subjects=["s.>"], num_replicas=3, storage="file", timeout=20)
     consumer = await js.create_consumer(
-        STREAM, ConsumerConfig(durable_name="D", ack_wait=timedelta(seconds=2))
+        STREAM, ConsumerConfig(durable_name="D", ack_wait=timedelta(seconds=2)), timeout=20
     )
+    # The stream's leader announces its subscription over the routes while the create reply
+    # travels on another route connection: publish once every node knows of it.
+    await nats_cluster.wait_for_interest("s.a", timeout=20)
     total = 60
     seen: set[int] = set()
     events: list[ConsumeEvent] = []

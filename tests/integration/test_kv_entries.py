@@ -12,6 +12,9 @@ from conftest import JetStreamFactory
 from jetstream import InitialValuesDone, JetStream, KeyValue, KeyValueOp, Timestamp, errors
 from jetstream.testing import NatsCluster
 
+# Seconds a replicated bucket may need to elect its first leader (see the R3 test).
+_ELECTION = 20.0
+
 
 async def test_put_get_and_revisions(js: JetStream) -> None:
     kv = await js.create_key_value("cfg", history=3)
@@ -208,7 +211,12 @@ async def test_replicated_bucket_maps_10164_and_10071_to_one_error(
     to the key is in flight) 10164. Both must be `WrongLastRevisionError` (`KeyExistsError` for
     create)."""
     js = await js_factory(nats_cluster.urls)
-    kv = await js.create_key_value("r3", replicas=3, history=5)
+    # Answered once the bucket's raft group has elected a leader: a first election that misses
+    # a peer is retried after a 4-9 s election timeout, beyond the default 5 s request timeout.
+    kv = await js.create_key_value("r3", replicas=3, history=5, timeout=_ELECTION)
+    # The stream leader announces its subscription over the routes while the create reply
+    # travels on another route connection: wait until every node knows it before writing.
+    await nats_cluster.wait_for_interest("$KV.r3.k", timeout=_ELECTION)
     seen: set[int] = set()
     rev = await kv.put("k", b"start")
     for _ in range(20):

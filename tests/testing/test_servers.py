@@ -46,9 +46,11 @@ async def request_json(nc: Client, subject: str, payload: Any = None, timeout: f
     return json.loads(reply.data)
 
 
-async def create_stream(nc: Client, name: str, *, replicas: int = 1, prefix: str = "$JS.API") -> Any:
+async def create_stream(
+    nc: Client, name: str, *, replicas: int = 1, prefix: str = "$JS.API", timeout: float = 5.0
+) -> Any:
     config = {"name": name, "subjects": [f"{name.lower()}.>"], "num_replicas": replicas}
-    response = await request_json(nc, f"{prefix}.STREAM.CREATE.{name}", config)
+    response = await request_json(nc, f"{prefix}.STREAM.CREATE.{name}", config, timeout=timeout)
     assert "error" not in response, response
     return response
 
@@ -222,7 +224,9 @@ async def test_cluster_meta_leader_and_r3_stream(nats_cluster: NatsCluster) -> N
     assert len({s.store_dir for s in nats_cluster.servers}) == 3
 
     async with connect(nats_cluster.urls) as nc:
-        created = await create_stream(nc, "R3", replicas=3)
+        # Answered by the group's first leader: an election that misses a peer is retried after
+        # a raft election timeout (4-9 s).
+        created = await create_stream(nc, "R3", replicas=3, timeout=20.0)
         assert created["config"]["num_replicas"] == 3
         assert len(created["cluster"]["replicas"]) == 2
 
@@ -255,6 +259,36 @@ async def test_cluster_meta_leader_and_r3_stream(nats_cluster: NatsCluster) -> N
 
 async def test_cluster_names_are_unique() -> None:
     assert NatsCluster().name != NatsCluster().name
+
+
+@pytest.mark.cluster
+async def test_cluster_ready_routes_api_replies_and_waits_for_interest(nats_cluster: NatsCluster) -> None:
+    # Ready means every node has subscribed the wildcard its JetStream API replies come back on
+    # (``_R_.<prefix>.>`` in the system account) and every other node has learnt of it.
+    wildcards: dict[str, str] = {}
+    for server in nats_cluster.servers:
+        subsz = await server.monitor("/subsz?subs=1&limit=100000&acc=SYS")
+        [wildcard] = [
+            sub["subject"] for sub in subsz["subscriptions_list"] if sub["subject"].startswith("_R_.")
+        ]
+        wildcards[server.name] = wildcard
+    for server in nats_cluster.servers:
+        routez = await server.monitor("/routez?subs=1")
+        learnt = {
+            r["remote_name"]: set(r.get("subscriptions_list") or [])
+            for r in routez["routes"]
+            if r.get("account")
+        }
+        for other, wildcard in wildcards.items():
+            if other != server.name:
+                assert wildcard in learnt[other], (server.name, other)
+
+    # A client's subscription: known on every node once wait_for_interest returns.
+    async with connect(nats_cluster.servers[0].url) as nc:
+        await nc.subscribe("interest.*")
+        await nats_cluster.wait_for_interest("interest.a", timeout=10)
+        with pytest.raises(NatsServerError, match="no interest"):
+            await nats_cluster.wait_for_interest("nobody.listens", timeout=0.3)
 
 
 # ------------------------------------------------------------------ hub/leaf

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import secrets
 import sys
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from ._config import SYS_ACCOUNT
 from ._errors import NatsServerError, PortInUseError
+from ._http import http_get
 from ._ports import LOOPBACK, free_ports
 from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
 
@@ -21,6 +26,11 @@ elif TYPE_CHECKING:  # Python 3.10: only type checkers resolve `-> Self`
 __all__ = ["NatsCluster"]
 
 _CLUSTER_ATTEMPTS = 3
+# Any JetStream API request through a node makes it subscribe its reply wildcard (see
+# `_reply_routes_problem`); account info changes nothing.
+_PRIME_SUBJECT = "$JS.API.INFO"
+# Seconds for one monitoring request or one priming exchange while polling.
+_PROBE_TIMEOUT = 2.0
 
 
 class NatsCluster:
@@ -33,8 +43,9 @@ class NatsCluster:
     cluster name is random so concurrent clusters never merge.
 
     :meth:`start` returns once :meth:`wait_ready` succeeds: a JetStream
-    meta leader is elected, every running node agrees on it, reports
-    ``/healthz`` ok and is current on the leader.
+    meta leader is elected and has taken over, every running node agrees on
+    it, reports ``/healthz`` ok and is current on the leader, and every node
+    knows where the other nodes' JetStream API replies go.
 
     Args:
         size: number of nodes.
@@ -196,12 +207,19 @@ class NatsCluster:
         await self.wait_ready(timeout=timeout)
 
     async def wait_ready(self, *, timeout: float | None = None) -> None:
-        """Wait until the JetStream meta layer is settled.
+        """Wait until the JetStream meta layer is settled and API replies route.
 
-        Considers only running nodes; each must report ``/healthz`` ok and
-        the same meta leader in ``/jsz``, and the leader must list every
-        other running node as ``current``.  (Followers do not track each
-        other, so only the leader's replica view is meaningful.)
+        Considers only running nodes:
+
+        * each reports ``/healthz`` ok and the same meta leader in ``/jsz``;
+        * the leader lists every other running node as ``current`` (followers
+          do not track each other, so only the leader's view is meaningful);
+        * the leader has finished taking over (``/jsz?leader-only=true``
+          answers): until then it ignores JetStream API requests although
+          every node already names it;
+        * every node has subscribed the wildcard its JetStream API replies
+          travel back on, and every other node has learnt of it (see
+          :meth:`_reply_routes_problem`).
 
         Raises:
             NatsServerError: not ready within ``timeout`` (default
@@ -224,6 +242,39 @@ class NatsCluster:
                 tails = "\n".join(f"--- tail of {s.name} log ---\n{s.log_tail(15)}" for s in self.servers)
                 raise NatsServerError(f"cluster {self._name} not ready after {limit:.1f}s: {last}\n{tails}")
             await asyncio.sleep(0.1)
+
+    async def wait_for_interest(self, subject: str, *, timeout: float | None = None) -> None:
+        """Wait until every running node knows of a subscription matching ``subject``.
+
+        A node knows of it when one of its own clients subscribed it or another node announced
+        it over a route.  Interest spreads over the routes asynchronously, so a reply sent by a
+        third node right after a client subscribed may find no interest and be dropped.  Pass
+        a literal subject the subscription must match (e.g. ``<inbox prefix>.1`` for a client's
+        wildcard reply inbox).
+
+        Raises:
+            NatsServerError: some node did not learn of it within ``timeout`` (default
+                ``start_timeout``).
+        """
+        self._require_started()
+        limit = self.start_timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while True:
+            running = [s for s in self.servers if s.running]
+            try:
+                known = await asyncio.gather(*(_knows_interest(s, subject) for s in running))
+                problem = None
+                unaware = [s.name for s, ok in zip(running, known, strict=True) if not ok]
+                if unaware:
+                    problem = f"no interest in {subject!r} known on {unaware}"
+            except (OSError, asyncio.TimeoutError, ValueError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            if problem is None:
+                return
+            if loop.time() >= deadline:
+                raise NatsServerError(f"cluster {self._name}: {problem} after {limit:.1f}s")
+            await asyncio.sleep(0.05)
 
     async def meta_leader(self) -> str | None:
         """Name of the current JetStream meta leader as seen by the first running node."""
@@ -296,4 +347,138 @@ class NatsCluster:
         lagging = [s.name for s in running if s.name != leader and s.name not in current]
         if lagging:
             return f"nodes not current on meta leader {leader}: {lagging}"
+        # Every node names the leader as soon as it is elected, but the leader acts on API
+        # requests only once it has applied its first entry of the new term; until then a
+        # request (a stream create...) is dropped and the client times out.  That is exactly
+        # when the leader-only /jsz stops refusing with 400.
+        leader_node = next(s for s in running if s.name == leader)
+        status, _ = await http_get(leader_node.http_port, "/jsz?leader-only=true", timeout=_PROBE_TIMEOUT)
+        if status != 200:
+            return f"meta leader {leader} has not taken over yet (/jsz?leader-only=true -> {status})"
+        return await self._reply_routes_problem(running)
+
+    @property
+    def _system_account_name(self) -> str:
+        return SYS_ACCOUNT if self._system_account else "$SYS"
+
+    async def _reply_routes_problem(self, running: list[NatsServer]) -> str | None:
+        """Whether each node's JetStream API replies can reach it from every other node.
+
+        A client's API request (``$JS.API.>``) is a service import from the system account:
+        the node the client is connected to rewrites the reply subject to
+        ``_R_.<node prefix>.<token>`` in the system account, and subscribes the wildcard
+        ``_R_.<node prefix>.>`` on the first such request it ever forwards.  That
+        subscription reaches the other nodes over the routes asynchronously, while the request
+        itself may reach the node that answers by another path: in a stream create the meta
+        leader assigns the stream, and the stream's new leader - a third node - sends the
+        reply.  When the reply gets there before the subscription does, the node drops it and
+        the client times out ("no reply on $JS.API.STREAM.CREATE...") although the stream was
+        created.  So each node gets one harmless API request here, and readiness waits until
+        every other node lists the node's reply wildcard among the route's subscriptions.
+        """
+        if len(running) < 2:
+            return None
+        account = self._system_account_name
+        wildcards: dict[str, set[str]] = {}
+        for server in running:
+            found = await _reply_wildcards(server, account)
+            if not found:
+                problem = await _prime_api_replies(server)
+                if problem is not None:
+                    return problem
+                found = await _reply_wildcards(server, account)
+                if not found:
+                    return f"{server.name} has no JetStream API reply subscription yet"
+            wildcards[server.name] = found
+        for server in running:
+            learnt = await _route_subscriptions(server)
+            for other in running:
+                if other is not server and not wildcards[other.name] & learnt.get(other.name, set()):
+                    return f"{server.name} has not learnt {other.name}'s API reply subscription yet"
         return None
+
+
+async def _reply_wildcards(server: NatsServer, account: str) -> set[str]:
+    """The node's own ``_R_.<prefix>.>`` subscriptions in ``account``."""
+    path = f"/subsz?subs=1&limit=100000&acc={quote(account, safe='')}"
+    status, body = await http_get(server.http_port, path, timeout=_PROBE_TIMEOUT)
+    document = json.loads(body) if status == 200 and body.strip() else {}
+    subs = document.get("subscriptions_list") or [] if isinstance(document, dict) else []
+    return {
+        str(sub.get("subject"))
+        for sub in subs
+        if isinstance(sub, dict) and str(sub.get("subject", "")).startswith("_R_.")
+    }
+
+
+async def _route_subscriptions(server: NatsServer) -> dict[str, set[str]]:
+    """Subjects each remote node has announced to ``server`` over the routes, by node name."""
+    status, body = await http_get(server.http_port, "/routez?subs=1", timeout=_PROBE_TIMEOUT)
+    document = json.loads(body) if status == 200 and body.strip() else {}
+    learnt: dict[str, set[str]] = {}
+    for route in document.get("routes") or [] if isinstance(document, dict) else []:
+        if isinstance(route, dict):
+            subjects = learnt.setdefault(str(route.get("remote_name")), set())
+            subjects.update(str(subject) for subject in route.get("subscriptions_list") or [])
+    return learnt
+
+
+async def _knows_interest(server: NatsServer, subject: str) -> bool:
+    """Whether ``server`` has a local or a route subscription matching the literal ``subject``."""
+    path = f"/subsz?subs=1&limit=100000&test={quote(subject, safe='')}"
+    status, body = await http_get(server.http_port, path, timeout=_PROBE_TIMEOUT)
+    document = json.loads(body) if status == 200 and body.strip() else {}
+    if isinstance(document, dict) and document.get("subscriptions_list"):
+        return True
+    learnt = await _route_subscriptions(server)
+    return any(_matches(pattern, subject) for subjects in learnt.values() for pattern in subjects)
+
+
+def _matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching of a literal ``subject`` against ``pattern`` (``*`` and ``>``)."""
+    tokens = subject.split(".")
+    parts = pattern.split(" ")[0].split(".")
+    for i, part in enumerate(parts):
+        if part == ">":
+            return len(tokens) > i
+        if i >= len(tokens) or (part != "*" and part != tokens[i]):
+            return False
+    return len(parts) == len(tokens)
+
+
+async def _prime_api_replies(server: NatsServer) -> str | None:
+    """Send one JetStream API request through ``server``'s client port, as the user a client
+    without credentials becomes; ``None`` once the server has processed it, else the problem.
+
+    Raw protocol over a socket: ``PONG`` answers the ``PING`` sent after the request, and a
+    server handles a connection's protocol in order, so by then it has subscribed its reply
+    wildcard and queued the announcement to the routes.
+    """
+    inbox = f"_INBOX.jetstream-testing.{secrets.token_hex(8)}"
+    connect = {"verbose": False, "pedantic": False, "name": "jetstream.testing readiness", "protocol": 1}
+    frames = f"CONNECT {json.dumps(connect)}\r\nPUB {_PRIME_SUBJECT} {inbox} 0\r\n\r\nPING\r\n"
+
+    async def exchange() -> str | None:
+        reader, writer = await asyncio.open_connection(LOOPBACK, server.port)
+        try:
+            info = await reader.readline()
+            if not info.startswith(b"INFO "):
+                return f"{server.name}: unexpected greeting {info[:80]!r}"
+            writer.write(frames.encode())
+            await writer.drain()
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return f"{server.name} closed the readiness connection"
+                if line.startswith(b"PONG"):
+                    return None
+                if line.startswith(b"PING"):
+                    writer.write(b"PONG\r\n")
+                elif line.startswith(b"-ERR"):
+                    return f"{server.name} refused the readiness request: {line.strip().decode(errors='replace')}"
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    return await asyncio.wait_for(exchange(), _PROBE_TIMEOUT)

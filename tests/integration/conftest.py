@@ -76,3 +76,25 @@ async def sys_js(nats_server: NatsServer, js_factory: JetStreamFactory) -> JetSt
     """A `JetStream` on ``nats_server`` as the system account (for the system-only endpoints)."""
     assert nats_server.system_url is not None
     return await js_factory(nats_server.system_url)
+
+
+async def raw_hpub(server: NatsServer, subject: str, header_block: bytes, payload: bytes = b"") -> None:
+    """Publish with a header block written by hand (a status line included), as a raw client can."""
+    host, port = "127.0.0.1", server.port
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        await reader.readline()  # INFO
+        writer.write(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"protocol":1}\r\n')
+        size = len(header_block) + len(payload)
+        writer.write(
+            b"HPUB %b %d %d\r\n%b%b\r\nPING\r\n"
+            % (subject.encode(), len(header_block), size, header_block, payload)
+        )
+        await writer.drain()
+        while True:
+            line = await asyncio.wait_for(reader.readline(), 5)
+            if line.startswith(b"PONG"):
+                return
+            assert not line.startswith(b"-ERR"), line
+    finally:
+        writer.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import JetStreamFactory
+from conftest import JetStreamFactory, raw_hpub
 
 from jetstream import InitialValuesDone, JetStream, KeyValueEntry, Message, errors
 from jetstream.testing import NatsServer
@@ -22,33 +22,11 @@ FORGED = {"Status": "409", "Description": "Consumer Deleted"}
 FORGED_HEARTBEAT = {"Status": "100", "Description": "Idle Heartbeat"}
 
 
-async def _raw_hpub(server: NatsServer, subject: str, header_block: bytes, payload: bytes = b"") -> None:
-    """Publish with a header block written by hand (a status line included), as a raw client can."""
-    host, port = "127.0.0.1", server.port
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        await reader.readline()  # INFO
-        writer.write(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"protocol":1}\r\n')
-        size = len(header_block) + len(payload)
-        writer.write(
-            b"HPUB %b %d %d\r\n%b%b\r\nPING\r\n"
-            % (subject.encode(), len(header_block), size, header_block, payload)
-        )
-        await writer.drain()
-        while True:
-            line = await asyncio.wait_for(reader.readline(), 5)
-            if line.startswith(b"PONG"):
-                return
-            assert not line.startswith(b"-ERR"), line
-    finally:
-        writer.close()
-
-
 async def _store_hostile(js: JetStream, server: NatsServer, prefix: str) -> int:
     """Three hostile messages and one plain one; returns how many were stored."""
     await js.publish(f"{prefix}.a", b"", headers=FORGED)
     await js.publish(f"{prefix}.b", b"", headers=FORGED_HEARTBEAT)
-    await _raw_hpub(server, f"{prefix}.c", b"NATS/1.0 409 Consumer Deleted\r\n\r\n")
+    await raw_hpub(server, f"{prefix}.c", b"NATS/1.0 409 Consumer Deleted\r\n\r\n")
     await js.publish(f"{prefix}.d", b"plain")
     info = await js.stream_info("H")
     assert info.state.messages == 4
@@ -129,7 +107,7 @@ async def test_key_value_reads_survive_forged_statuses(js: JetStream, nats_serve
     await kv.put("good", b"1")
     await js.publish("$KV.hostile.evil", b"", headers=FORGED)
     await js.publish("$KV.hostile.beat", b"", headers=FORGED_HEARTBEAT)
-    await _raw_hpub(nats_server, "$KV.hostile.raw", b"NATS/1.0 409 Consumer Deleted\r\n\r\n")
+    await raw_hpub(nats_server, "$KV.hostile.raw", b"NATS/1.0 409 Consumer Deleted\r\n\r\n")
 
     assert sorted(await asyncio.wait_for(kv.keys(), 10)) == ["beat", "evil", "good", "raw"]
     entry = await kv.get("evil")

@@ -18,34 +18,21 @@ import logging
 import secrets
 import time
 import traceback
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from security_support import FAST, connect_must_fail, connected, report
 
-import jetstream
 from jetstream import JetStream, errors
 from jetstream.testing import NatsServer, NkeyUser, Operator, User, free_ports
 from jetstream.testing.pytest_plugin import NatsServerFactory
 
 pytestmark = pytest.mark.asyncio
 
-#: The contract's bound on the time from connect() to the error, with default options.
-FAST = 1.0
-#: A connect() still running after this long (e.g. nats-py's reconnect loop) fails the test here
-#: instead of at the pytest timeout.
-HANG_GUARD = 15.0
-
-ConnectErrorType = type[errors.ConnectError]
-
 
 # ------------------------------------------------------------------------- helpers
-
-
-def report(case: str, elapsed: float) -> None:
-    print(f"\n[time-to-error] {case}: {elapsed * 1000:.1f} ms")
 
 
 @pytest.fixture
@@ -53,37 +40,6 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG, logger="jetstream")
     caplog.set_level(logging.DEBUG, logger="nats")
     return caplog
-
-
-@asynccontextmanager
-async def connected(servers: str | list[str], **options: Any) -> AsyncIterator[JetStream]:
-    js = await asyncio.wait_for(jetstream.connect(servers, **options), HANG_GUARD)
-    try:
-        yield js
-    finally:
-        await asyncio.wait_for(js.close(), HANG_GUARD)
-
-
-async def connect_must_fail(
-    expected: ConnectErrorType, servers: str | list[str], **options: Any
-) -> tuple[errors.ConnectError, float]:
-    """Run `jetstream.connect` with ``options`` (nothing else: the defaults are under test) and
-    return the error it raised and the seconds it took."""
-    start = time.perf_counter()
-    try:
-        js = await asyncio.wait_for(jetstream.connect(servers, **options), HANG_GUARD)
-    except Exception as exc:
-        elapsed = time.perf_counter() - start
-        if isinstance(exc, expected):
-            return exc, elapsed
-        if isinstance(exc, TimeoutError) and not isinstance(exc, errors.JetStreamError):
-            pytest.fail(f"connect() did not fail within {HANG_GUARD}s (expected {expected.__name__})")
-        raise AssertionError(
-            f"expected {expected.__name__}, got {type(exc).__module__}.{type(exc).__name__} "
-            f"after {elapsed * 1000:.0f} ms"
-        ) from exc
-    await js.close()
-    pytest.fail(f"connect() succeeded (expected {expected.__name__})")
 
 
 def exception_texts(exc: BaseException) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import nats
 import pytest
+from conftest import raw_hpub
 from nats.aio.msg import Msg
 
 from jetstream import Headers, JetStream, errors
@@ -230,22 +231,6 @@ async def test_send_nowait_stops_at_the_pending_buffer_limit(nats_server: NatsSe
         await nc.close()
 
 
-async def _raw_hpub(server: NatsServer, subject: str, block: bytes, payload: bytes = b"") -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    try:
-        await reader.readline()
-        writer.write(b'CONNECT {"verbose":false,"headers":true,"protocol":1}\r\n')
-        size = len(block) + len(payload)
-        writer.write(
-            b"HPUB %b %d %d\r\n%b%b\r\nPING\r\n" % (subject.encode(), len(block), size, block, payload)
-        )
-        await writer.drain()
-        while not (await asyncio.wait_for(reader.readline(), 5)).startswith(b"PONG"):
-            pass
-    finally:
-        writer.close()
-
-
 async def test_the_header_hook_tells_status_lines_from_headers(nats_server: NatsServer) -> None:
     nc = await nats.connect(nats_server.url)
     try:
@@ -257,10 +242,10 @@ async def test_the_header_hook_tells_status_lines_from_headers(nats_server: Nats
 
         await conn.subscribe("hdr.>", collect)
         await conn.flush(5)
-        await _raw_hpub(nats_server, "hdr.status", b"NATS/1.0 409 Consumer Deleted\r\n\r\n")
+        await raw_hpub(nats_server, "hdr.status", b"NATS/1.0 409 Consumer Deleted\r\n\r\n")
         await conn.publish("hdr.header", b"", headers={"Status": "409", "Description": "Consumer Deleted"})
         await conn.publish("hdr.multi", b"", headers=Headers([("A", "1"), ("A", "2"), ("B", "3")]).to_dict())
-        await _raw_hpub(nats_server, "hdr.broken", b"NATS/1.0\r\nX: \xff\xfe\r\nNoColon\r\n\r\n", b"p")
+        await raw_hpub(nats_server, "hdr.broken", b"NATS/1.0\r\nX: \xff\xfe\r\nNoColon\r\n\r\n", b"p")
         await conn.publish("hdr.after", b"still alive")
         msgs = {m.subject: m for m in [await asyncio.wait_for(inbox.get(), 5) for _ in range(5)]}
         assert isinstance(msgs["hdr.status"].headers, StatusHeaders)

@@ -87,11 +87,7 @@ class Permissions:
             ("publish", self.publish_allow, self.publish_deny),
             ("subscribe", self.subscribe_allow, self.subscribe_deny),
         ):
-            rule: dict[str, list[str]] = {}
-            if allow:
-                rule["allow"] = list(allow)
-            if deny:
-                rule["deny"] = list(deny)
+            rule = _rule(allow, deny)
             if rule:
                 out[key] = rule
         if self.allow_responses:
@@ -105,16 +101,21 @@ class Permissions:
             ("pub", self.publish_allow, self.publish_deny),
             ("sub", self.subscribe_allow, self.subscribe_deny),
         ):
-            rule: dict[str, list[str]] = {}
-            if allow:
-                rule["allow"] = list(allow)
-            if deny:
-                rule["deny"] = list(deny)
-            out[key] = rule
+            out[key] = _rule(allow, deny)
         if self.allow_responses:
             # max 1 reply per request, no time limit (ttl 0)
             out["resp"] = {"max": 1, "ttl": 0}
         return out
+
+
+def _rule(allow: Sequence[str], deny: Sequence[str]) -> dict[str, list[str]]:
+    """An ``allow``/``deny`` subject rule with the non-empty lists only."""
+    rule: dict[str, list[str]] = {}
+    if allow:
+        rule["allow"] = list(allow)
+    if deny:
+        rule["deny"] = list(deny)
+    return rule
 
 
 # ------------------------------------------------------------------------ nkeys

@@ -29,7 +29,7 @@ REPLY = (
 
 async def sdk(ctx: Ctx) -> None:
     from jetstream import StreamInfoResponse
-    from jetstream._codec import decode
+    from jetstream._core._codec import decode
 
     subject = "$JS.API.STREAM.INFO.ORDERS"
     decode(subject, REPLY, StreamInfoResponse)

@@ -8,43 +8,15 @@ ack = await js.publish("orders.new", b"hello")
 import logging as _logging
 
 from . import errors
-from ._batch import Batch, BatchMessage
 from ._client import JetStream, connect
-from ._core import DEFAULT, RawMessage, Timeout
-from ._generated import SCHEMA_REF
-from ._generated.models import *  # noqa: F403
-from ._generated.models import __all__ as _models_all
-from ._headers import Headers
-from ._kv import (
-    InitialValuesDone,
-    KeyValue,
-    KeyValueConfig,
-    KeyValueEntry,
-    KeyValueOp,
-    KeyValueStatus,
-    KeyWatcher,
-)
-from ._message import Message, MsgMetadata, MsgSequence
-from ._obj import ObjectStore
-from ._obj_io import ObjectData, ObjectReader
-from ._obj_types import (
-    ObjectInfo,
-    ObjectLink,
-    ObjectMeta,
-    ObjectMetaOptions,
-    ObjectStoreConfig,
-    ObjectStoreStatus,
-)
-from ._obj_watch import ObjectWatcher
-from ._ordered import OrderedConsumer
-from ._ordered_streams import OrderedBatch, OrderedMessageStream
-from ._public import export as _export
-from ._publish import MessageTTL, Schedule
-from ._pull import Consumer
-from ._pull_consume import ConsumeContext
-from ._pull_fetch import MessageBatch
-from ._pull_messages import MessageStream
-from ._pull_status import (
+from ._consume._consume import ConsumeContext
+from ._consume._fetch import MessageBatch
+from ._consume._message import Message, MsgMetadata, MsgSequence
+from ._consume._messages import MessageStream
+from ._consume._ordered import OrderedConsumer
+from ._consume._ordered_streams import OrderedBatch, OrderedMessageStream
+from ._consume._pull import Consumer
+from ._consume._status import (
     ConsumeEvent,
     ConsumerRecreated,
     Disconnected,
@@ -54,6 +26,33 @@ from ._pull_status import (
     PullWarning,
     Reconnected,
 )
+from ._core import DEFAULT, RawMessage, Timeout
+from ._generated import SCHEMA_REF
+from ._generated.models import *  # noqa: F403
+from ._generated.models import __all__ as _models_all
+from ._kv._bucket import (
+    InitialValuesDone,
+    KeyValue,
+    KeyValueConfig,
+    KeyValueEntry,
+    KeyValueOp,
+    KeyValueStatus,
+    KeyWatcher,
+)
+from ._objectstore._io import ObjectData, ObjectReader
+from ._objectstore._store import ObjectStore
+from ._objectstore._types import (
+    ObjectInfo,
+    ObjectLink,
+    ObjectMeta,
+    ObjectMetaOptions,
+    ObjectStoreConfig,
+    ObjectStoreStatus,
+)
+from ._objectstore._watch import ObjectWatcher
+from ._public import export as _export
+from ._publish._awaited import MessageTTL, Schedule
+from ._publish._batch import Batch, BatchMessage
 from ._stream import BatchEnd, Stream, StreamMessage
 from ._time import Duration, Timestamp, nanos
 from ._transport import (
@@ -72,6 +71,7 @@ from ._transport import (
     ServerError,
     Transport,
 )
+from ._transport._headers import Headers
 
 # The one place the version is written: pyproject.toml reads it (setuptools dynamic version).
 __version__ = "0.1.0"

@@ -8,15 +8,14 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
-from ._batch import Batch, BatchMessage, publish_batch
-from ._consumers import ConsumersMixin
+from ._consume._manage import ConsumersMixin
 from ._core import DEFAULT, Core, Timeout, resolve_prefix, seconds
 from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
 from ._generated.models import PubAck
-from ._kv_manager import KeyValueMixin
-from ._obj_manager import ObjectStoreMixin
-from ._publish import (
+from ._kv._manager import KeyValueMixin
+from ._objectstore._manager import ObjectStoreMixin
+from ._publish._awaited import (
     RETRY_ATTEMPTS,
     RETRY_WAIT,
     MessageTTL,
@@ -26,7 +25,8 @@ from ._publish import (
     publish,
     publish_headers,
 )
-from ._publish_async import DEFAULT_MAX_PENDING, AsyncPublisher, check_max_pending
+from ._publish._batch import Batch, BatchMessage, publish_batch
+from ._publish._window import DEFAULT_MAX_PENDING, AsyncPublisher, check_max_pending
 from ._stream import StreamsMixin
 from ._transport import Connection, NatsConnection, for_client, open_connection
 from ._validate import check_publish_subject

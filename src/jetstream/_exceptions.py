@@ -65,7 +65,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._kv import KeyValueEntry  # an import cycle: provided at runtime by `_kv`
+    from ._kv._bucket import KeyValueEntry  # an import cycle: provided at runtime by `_kv`
 
 
 class JetStreamError(Exception):

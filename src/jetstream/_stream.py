@@ -7,18 +7,18 @@ from datetime import datetime
 
 import msgspec
 
-from ._codec import encode
-from ._consumers import get_consumer, put_consumer
+from ._consume._manage import get_consumer, put_consumer
+from ._consume._pull import Consumer
 from ._core import DEFAULT, Timeout
+from ._core._codec import encode
 from ._exceptions import InvalidArgumentError, InvalidReplyError, NoRespondersError
 from ._generated.api import GeneratedAPI
 from ._generated.errors import NoMessageFoundError, StreamNotFoundError, api_error
 from ._generated.models import ConsumerConfig, DirectGetRequest, StoredMessage, StreamConfig, StreamInfo
-from ._headers import Headers
 from ._numbers import parse_status, parse_uint
-from ._pull import Consumer
 from ._reprs import struct_repr
 from ._time import Timestamp
+from ._transport._headers import Headers
 from ._validate import check_name, check_subject
 
 # Status of the message that ends a batched direct get (ADR-31).

@@ -24,8 +24,8 @@ from codegen.build import build
 from codegen.model import API
 from codegen.render import render
 from jetstream import Duration, Timestamp
-from jetstream._codec import decode, decoder, encode
 from jetstream._core import Core
+from jetstream._core._codec import decode, decoder, encode
 from jetstream._transport import MockTransport
 
 

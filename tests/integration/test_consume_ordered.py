@@ -11,8 +11,8 @@ import pytest_asyncio
 from nats.aio.msg import Msg
 
 from jetstream import ConsumeEvent, ConsumerRecreated, JetStream, Message, OrderedConsumer, errors
-from jetstream._pull_fetch import Pull
-from jetstream._pull_messages import _Inbox
+from jetstream._consume._fetch import Pull
+from jetstream._consume._messages import _Inbox
 
 STREAM = "S"
 

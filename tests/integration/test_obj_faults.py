@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-import jetstream._obj_io
+import jetstream._objectstore._io
 from jetstream import InitialValuesDone, JetStream, ObjectInfo, ObjectStore, PubAck, Timeout, errors
-from jetstream._obj_types import encode_name
+from jetstream._objectstore._types import encode_name
 from jetstream.testing import NatsServer
 
 KIB = 1024
@@ -41,7 +41,7 @@ async def test_a_missing_chunk_is_found_before_reading(js: JetStream) -> None:
 async def test_a_chunk_lost_while_reading_ends_the_read(
     js: JetStream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jetstream._obj_io, "WINDOW_BYTES", 2 * KIB)  # two chunks per pull
+    monkeypatch.setattr(jetstream._objectstore._io, "WINDOW_BYTES", 2 * KIB)  # two chunks per pull
     store = await js.create_object_store("files")
     await store.put("a", os.urandom(6 * KIB), chunk_size=KIB)
     reader = await store.get("a", timeout=1.0)
@@ -270,7 +270,7 @@ async def test_chunks_stored_out_of_order_fail_the_put(
 async def test_reads_and_watches_survive_a_server_restart(
     nats_server: NatsServer, js: JetStream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jetstream._obj_io, "WINDOW_BYTES", 4 * KIB)  # several pulls
+    monkeypatch.setattr(jetstream._objectstore._io, "WINDOW_BYTES", 4 * KIB)  # several pulls
     store = await js.create_object_store("files")
     data = os.urandom(40 * KIB)
     await store.put("a", data, chunk_size=KIB)

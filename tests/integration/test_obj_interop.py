@@ -15,7 +15,7 @@ import pytest_asyncio
 from nats.aio.client import Client as NATS
 
 from jetstream import JetStream, ObjectLink, errors
-from jetstream._obj_types import encode_name
+from jetstream._objectstore._types import encode_name
 from jetstream.testing import NatsServer
 
 KIB = 1024

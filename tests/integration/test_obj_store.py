@@ -23,7 +23,7 @@ from jetstream import (
     ObjectStoreConfig,
     errors,
 )
-from jetstream._obj_types import digest_text, encode_name
+from jetstream._objectstore._types import digest_text, encode_name
 
 KIB = 1024
 

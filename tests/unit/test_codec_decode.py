@@ -1,4 +1,4 @@
-"""jetstream._codec.decode: the error probe and the decoder cache, inlined on the success path."""
+"""jetstream._core._codec.decode: the error probe and the decoder cache, inlined on the success path."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from unit_support import STREAM_INFO_FULL
 
 from jetstream import Duration, StreamInfo, Timestamp, errors
-from jetstream._codec import _decoders, decode, decoder, error_of
+from jetstream._core._codec import _decoders, decode, decoder, error_of
 
 
 class Fresh(msgspec.Struct):

@@ -28,8 +28,8 @@ import pytest
 import jetstream
 import jetstream.testing
 from jetstream import errors
+from jetstream._consume._status import MissedHeartbeat, PullWarning, Reconnected, emit
 from jetstream._generated.errors import api_error
-from jetstream._pull_status import MissedHeartbeat, PullWarning, Reconnected, emit
 
 PUBLIC_MODULES: dict[str, types.ModuleType] = {
     "jetstream": jetstream,
@@ -292,7 +292,7 @@ def test_structs_still_decode_after_the_move() -> None:
     resolved beforehand, so decoding (and nanosecond timestamps) work from the public module."""
     from unit_support import STREAM_INFO_FULL
 
-    from jetstream._codec import decoder, encode
+    from jetstream._core._codec import decoder, encode
 
     info = decoder(jetstream.StreamInfo).decode(STREAM_INFO_FULL)
     assert isinstance(info.created, jetstream.Timestamp) and info.created.nanosecond == 913

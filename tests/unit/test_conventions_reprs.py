@@ -13,10 +13,10 @@ from unit_support import CONSUMER_CREATE_DURABLE, STREAM_INFO_FULL, always, mock
 
 import jetstream
 from jetstream import JetStream
-from jetstream._codec import decoder
-from jetstream._message import Message
-from jetstream._ordered import OrderedConfig
-from jetstream._pull_consume import ConsumeContext
+from jetstream._consume._consume import ConsumeContext
+from jetstream._consume._message import Message
+from jetstream._consume._ordered import OrderedConfig
+from jetstream._core._codec import decoder
 
 ACK = "$JS.ACK.ORDERS.worker.2.17.9.1700000000123456789.4"
 BIG = b"0123456789abcdef" * 64  # 1 KiB

@@ -40,12 +40,12 @@ from unit_support import (
 
 import jetstream._generated.models as models
 from jetstream import JetStream, MockTransport, Reply, StreamConfig, StreamState, errors
-from jetstream._codec import decode, encode
+from jetstream._consume._message import Message
 from jetstream._core import RawMessage
+from jetstream._core._codec import decode, encode
 from jetstream._generated.api import GeneratedAPI
 from jetstream._generated.models import PubAck, StreamInfo
-from jetstream._message import Message
-from jetstream._publish import counter_add, parse_ack, publish
+from jetstream._publish._awaited import counter_add, parse_ack, publish
 from jetstream._stream import BatchEnd, Stream, StreamMessage
 from jetstream._time import Duration, Timestamp
 

@@ -18,9 +18,9 @@ from jetstream import (
     SubjectTransform,
     errors,
 )
-from jetstream._codec import decoder, encode
+from jetstream._core._codec import decoder, encode
 from jetstream._generated.models import ExternalStreamSource, StreamInfo
-from jetstream._kv_manager import KeyValueMixin, stream_config
+from jetstream._kv._manager import KeyValueMixin, stream_config
 from jetstream._time import nanos
 
 MIN = 60 * 1_000_000_000

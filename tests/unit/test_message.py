@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from jetstream import MockTransport, errors
+from jetstream._consume._message import Message, MsgMetadata, MsgSequence
 from jetstream._core import Core
-from jetstream._headers import Headers
-from jetstream._message import Message, MsgMetadata, MsgSequence
+from jetstream._transport._headers import Headers
 
 V1 = "$JS.ACK.ORDERS.worker.3.1042.17.1764297219123456789.5"
 V2 = "$JS.ACK.hub.ACCHASH.ORDERS.worker.3.1042.17.1764297219123456789.5.XYZ"

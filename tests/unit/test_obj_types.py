@@ -25,11 +25,10 @@ from jetstream import (
     StreamInfo,
     errors,
 )
-from jetstream._codec import decode
-from jetstream._headers import Headers
-from jetstream._obj_io import check_chunk_size, chunks_of
-from jetstream._obj_manager import stream_config
-from jetstream._obj_types import (
+from jetstream._core._codec import decode
+from jetstream._objectstore._io import check_chunk_size, chunks_of
+from jetstream._objectstore._manager import stream_config
+from jetstream._objectstore._types import (
     check_bucket,
     check_object_name,
     digest_bytes,
@@ -40,6 +39,7 @@ from jetstream._obj_types import (
     normal_headers,
 )
 from jetstream._time import Duration
+from jetstream._transport._headers import Headers
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 

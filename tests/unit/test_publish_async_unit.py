@@ -9,7 +9,7 @@ import pytest
 from unit_support import PUB_ACK, always, mock_js
 
 from jetstream import PubAck, errors
-from jetstream._publish_async import AsyncPublisher
+from jetstream._publish._window import AsyncPublisher
 from jetstream._transport import FakeConnection, FakeMsg, MsgHandler, StatusHeaders, Subscription
 
 ACK = PUB_ACK

@@ -10,7 +10,7 @@ import pytest
 from unit_support import Answer, Responder, mock_js
 
 from jetstream import Batch, BatchMessage, Reply, errors
-from jetstream._batch import ACK_EVERY
+from jetstream._publish._batch import ACK_EVERY
 
 DISABLED = (
     b'{"error":{"code":400,"err_code":10174,"description":"atomic publish is disabled"},"stream":"S","seq":0}'

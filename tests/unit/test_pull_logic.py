@@ -14,11 +14,11 @@ from nats.aio.client import Client as NATS
 from unit_support import always, consumer_info, mock_js
 
 from jetstream import ConsumerConfig, ConsumerInfo, LeadershipChanged, PinIdMismatch, PullWarning, errors
-from jetstream._consumers import config_differences
-from jetstream._pull import Consumer
-from jetstream._pull_fetch import heartbeat_for
-from jetstream._pull_messages import ResetNeeded, StreamOptions, _Inbox, _State
-from jetstream._pull_status import (
+from jetstream._consume._fetch import heartbeat_for
+from jetstream._consume._manage import config_differences
+from jetstream._consume._messages import ResetNeeded, StreamOptions, _Inbox, _State
+from jetstream._consume._pull import Consumer
+from jetstream._consume._status import (
     BYTES_ONLY_BATCH,
     ConsumeEvent,
     Kind,

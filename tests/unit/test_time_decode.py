@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from jetstream import Duration, Timestamp, errors
-from jetstream._codec import decode
+from jetstream._core._codec import decode
 from jetstream._time import _FAST_ISO, format_time
 
 

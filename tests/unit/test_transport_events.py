@@ -11,7 +11,7 @@ import pytest
 from unit_support import CONSUMER_CREATE_DURABLE
 
 from jetstream import ConsumerInfo, JetStream, errors
-from jetstream._pull import Consumer
+from jetstream._consume._pull import Consumer
 from jetstream._time import dec_hook
 from jetstream._transport import (
     FakeConnection,
@@ -154,7 +154,7 @@ async def test_messages_whose_pull_is_denied_ends_with_the_permission_error() ->
 
 async def test_a_stored_status_header_is_data_but_a_status_line_is_a_status() -> None:
     """The fake delivers what a real connection's parser does: `status_msg` carries a status line."""
-    from jetstream._pull_status import Kind, classify
+    from jetstream._consume._status import Kind, classify
     from jetstream._transport import FakeMsg
 
     assert classify(status_msg("_INBOX.x", 409, "Consumer Deleted")) is Kind.DELETED

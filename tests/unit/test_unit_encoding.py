@@ -16,7 +16,7 @@ from unit_support import (
 
 import jetstream
 from jetstream import ConsumerConfig, Duration, StreamConfig, StreamConsumerLimits, Timestamp
-from jetstream._codec import decode, encode
+from jetstream._core._codec import decode, encode
 from jetstream._validate import check_name
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from unit_support import Answer, Responder, consumer_info, dumps, mock_js, stream_info
 
-import jetstream._core
+import jetstream._core._request
 from jetstream import ConsumerInfo, JetStream, StreamInfo, errors
 
 NAMES = ["A", "B", "C", "D", "E"]
@@ -152,7 +152,7 @@ async def test_empty_pages_with_a_huge_total_stop() -> None:
 
 async def test_pages_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     # One new item per page, at the right offset, and a total never reached.
-    monkeypatch.setattr(jetstream._core, "MAX_PAGES", 50)
+    monkeypatch.setattr(jetstream._core._request, "MAX_PAGES", 50)
 
     def answer(subject: str, payload: bytes, headers: Mapping[str, str] | None) -> Answer:
         offset = json.loads(payload).get("offset", 0)

@@ -13,7 +13,7 @@ import pytest
 from unit_support import STREAM_CREATE_MINIMAL, STREAM_INFO_FULL, always, mock_js
 
 from jetstream import Duration, StreamConfig, StreamInfo, Timestamp, errors, nanos
-from jetstream._codec import decode, encode
+from jetstream._core._codec import decode, encode
 from jetstream._time import format_time
 
 Parser = Callable[[str], Timestamp]

@@ -14,10 +14,10 @@ import pytest
 from unit_support import PUB_ACK, STREAM_INFO_FULL, Answer, always, dumps, mock_js
 
 from jetstream import BatchMessage, Reply, StreamInfoResponse, errors
-from jetstream._codec import decode
-from jetstream._message import Message, MsgMetadata
+from jetstream._consume._message import Message, MsgMetadata
+from jetstream._core._codec import decode
 from jetstream._numbers import MAX_UINT64, parse_int, parse_status, parse_uint
-from jetstream._publish import counter_add, publish_headers
+from jetstream._publish._awaited import counter_add, publish_headers
 from jetstream._stream import BatchEnd, StreamMessage
 from jetstream._time import Timestamp
 from jetstream._validate import check_header, check_name, check_publish_subject, check_subject

@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import datetime as _Time
 from datetime import timedelta as _Duration
 
-from .._build import config_token, extend, merge_config
-from .._core import DEFAULT, MAX_PAGES, Core, RawMessage, Timeout
+from .._core import DEFAULT, MAX_PAGES, Core, RawMessage, Timeout, config_token, extend, merge_config
 from .._exceptions import APIError, UnexpectedReplyError
 from .._validate import check_name, check_subject
 from .models import (

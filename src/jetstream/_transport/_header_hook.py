@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from .._headers import MultiValueDict
+from ._headers import MultiValueDict
 from ._status import DESCRIPTION, STATUS, StatusHeaders
 
 Parser = Callable[[bytes | None], Awaitable["dict[str, str] | None"]]

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import msgspec
 
-from ._codec import encode
-from ._core import DEFAULT, Timeout
-from ._exceptions import (
+from .._consume._message import MsgMetadata
+from .._core import DEFAULT, Timeout
+from .._core._codec import encode
+from .._exceptions import (
     BadPullRequestError,
     BucketNotFoundError,
     ConnectionClosedError,
@@ -33,19 +34,18 @@ from ._exceptions import (
     InvalidReplyError,
     JetStreamError,
 )
-from ._exceptions import (
+from .._exceptions import (
     TimeoutError as RequestTimeoutError,
 )
-from ._generated.errors import StreamNotFoundError
-from ._generated.models import ConsumerConfig, ConsumerGetnextRequest, ConsumerInfo
-from ._headers import Headers
-from ._message import MsgMetadata
-from ._numbers import parse_status
-from ._time import Duration, nanos
-from ._transport import Connection, Msg, Subscription, description_of, next_id, status_of
+from .._generated.errors import StreamNotFoundError
+from .._generated.models import ConsumerConfig, ConsumerGetnextRequest, ConsumerInfo
+from .._numbers import parse_status
+from .._time import Duration, nanos
+from .._transport import Connection, Msg, Subscription, description_of, next_id, status_of
+from .._transport._headers import Headers
 
 if TYPE_CHECKING:
-    from ._kv import KeyValue, KeyValueEntry  # an import cycle: provided at runtime by `_kv`
+    from ._bucket import KeyValue, KeyValueEntry  # an import cycle: provided at runtime by `_kv`
 
 __all__ = ["InitialValuesDone", "KeyWatcher"]
 

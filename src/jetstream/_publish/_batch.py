@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
 
-from ._codec import error_of
-from ._core import Core, Timeout
-from ._exceptions import (
+from .._core import Core, Timeout
+from .._core._codec import error_of
+from .._exceptions import (
     APIError,
     InvalidArgumentError,
     JetStreamError,
@@ -27,9 +27,9 @@ from ._exceptions import (
     NoStreamResponseError,
     UnexpectedReplyError,
 )
-from ._generated.models import PubAck
-from ._publish import MessageTTL, parse_ack, publish_headers
-from ._validate import check_publish_subject
+from .._generated.models import PubAck
+from .._validate import check_publish_subject
+from ._awaited import MessageTTL, parse_ack, publish_headers
 
 BATCH_ID = "Nats-Batch-Id"
 BATCH_SEQUENCE = "Nats-Batch-Sequence"

@@ -13,20 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, TypeAlias
 
-from ._codec import decode, encode
-from ._core import Core, Timeout
-from ._exceptions import (
+from .._core import Core, Timeout
+from .._core._codec import decode, encode
+from .._exceptions import (
     InvalidArgumentError,
     NoRespondersError,
     NoStreamResponseError,
     UnexpectedReplyError,
 )
-from ._generated.models import PubAck
-from ._headers import Headers, MultiValueDict
-from ._numbers import parse_int
-from ._time import format_time, nanos
-from ._transport import Reply
-from ._validate import check_header, check_publish_subject, check_subject
+from .._generated.models import PubAck
+from .._numbers import parse_int
+from .._time import format_time, nanos
+from .._transport import Reply
+from .._transport._headers import Headers, MultiValueDict
+from .._validate import check_header, check_publish_subject, check_subject
 
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_STREAM = "Nats-Expected-Stream"

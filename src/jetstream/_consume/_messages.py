@@ -26,11 +26,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from ._codec import encode
-from ._exceptions import ConnectionClosedError, InvalidArgumentError, JetStreamError
-from ._generated.models import ConsumerGetnextRequest
+from .._core._codec import encode
+from .._exceptions import ConnectionClosedError, InvalidArgumentError, JetStreamError
+from .._generated.models import ConsumerGetnextRequest
+from .._time import Duration, nanos
+from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 from ._message import Message
-from ._pull_status import (
+from ._status import (
     BYTES_ONLY_BATCH,
     DEFAULT_MAX_MESSAGES,
     PIN_ID,
@@ -54,8 +56,6 @@ from ._pull_status import (
     spawn_cleanup,
     status_of,
 )
-from ._time import Duration, nanos
-from ._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 
 if TYPE_CHECKING:
     from ._pull import Consumer  # an import cycle: provided at runtime by `_pull`

@@ -14,16 +14,16 @@ from collections.abc import Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ._core import DEFAULT, Timeout
-from ._exceptions import BadObjectMetaError
-from ._kv_watch import InitialValuesDone
-from ._obj_io import start_ordered
-from ._obj_types import ObjectInfo, info_of
-from ._ordered import OrderedConsumer
-from ._ordered_streams import OrderedMessageStream
+from .._consume._ordered import OrderedConsumer
+from .._consume._ordered_streams import OrderedMessageStream
+from .._core import DEFAULT, Timeout
+from .._exceptions import BadObjectMetaError
+from .._kv._watch import InitialValuesDone
+from ._io import start_ordered
+from ._types import ObjectInfo, info_of
 
 if TYPE_CHECKING:
-    from ._obj import ObjectStore  # an import cycle: provided at runtime by `_obj`
+    from ._store import ObjectStore  # an import cycle: provided at runtime by `_obj`
 
 __all__ = ["ObjectWatcher"]
 

@@ -9,19 +9,17 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from . import _kv
-from ._build import merge_config
-from ._core import DEFAULT, Timeout
-from ._exceptions import (
+from .._core import DEFAULT, Timeout, merge_config
+from .._exceptions import (
     BucketExistsError,
     BucketNotFoundError,
     HistoryTooLargeError,
     InvalidArgumentError,
     LimitMarkersNotSupportedError,
 )
-from ._generated.api import GeneratedAPI
-from ._generated.errors import StreamNameExistError, StreamNotFoundError
-from ._generated.models import (
+from .._generated.api import GeneratedAPI
+from .._generated.errors import StreamNameExistError, StreamNotFoundError
+from .._generated.models import (
     Placement,
     PubAck,
     Republish,
@@ -31,11 +29,12 @@ from ._generated.models import (
     StreamSource,
     SubjectTransform,
 )
-from ._kv import MAX_HISTORY, STREAM_PREFIX, KeyValue, KeyValueConfig, KeyValueStatus, check_bucket
-from ._public import provide
-from ._publish import MessageTTL
-from ._time import Duration, nanos
-from ._transport import Connection
+from .._public import provide
+from .._publish._awaited import MessageTTL
+from .._time import Duration, nanos
+from .._transport import Connection
+from . import _bucket
+from ._bucket import MAX_HISTORY, STREAM_PREFIX, KeyValue, KeyValueConfig, KeyValueStatus, check_bucket
 
 __all__ = ["KeyValueMixin", "stream_config"]
 
@@ -297,5 +296,5 @@ def _merge(config: KeyValueConfig | str, given: Mapping[str, object]) -> KeyValu
     return merge_config(KeyValueConfig, config, ("bucket",), {k: given[k] for k in _OPTIONS}, {})
 
 
-# `_kv` names `KeyValueMixin` in annotations but cannot import it (this module imports `_kv`).
-provide(_kv, KeyValueMixin)
+# `_bucket` names `KeyValueMixin` in annotations but cannot import it (this module imports `_bucket`).
+provide(_bucket, KeyValueMixin)

@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
-from . import _obj_watch
-from ._core import DEFAULT, Timeout
-from ._exceptions import (
+from .._core import DEFAULT, Timeout
+from .._exceptions import (
     APIError,
     BadObjectMetaError,
     InvalidArgumentError,
@@ -41,9 +40,13 @@ from ._exceptions import (
     ObjectStoreSealedError,
     TimeoutError,
 )
-from ._generated.errors import NoMessageFoundError, StreamNotFoundError, StreamSealedError
-from ._generated.models import PubAck, StreamInfo
-from ._obj_io import (
+from .._generated.errors import NoMessageFoundError, StreamNotFoundError, StreamSealedError
+from .._generated.models import PubAck, StreamInfo
+from .._public import provide
+from .._stream import StreamMessage
+from .._transport import next_id
+from . import _watch
+from ._io import (
     WINDOW_BYTES,
     ObjectData,
     ObjectReader,
@@ -51,7 +54,7 @@ from ._obj_io import (
     chunks_of,
     start_ordered,
 )
-from ._obj_types import (
+from ._types import (
     DEFAULT_CHUNK_SIZE,
     ROLLUP,
     STREAM_PREFIX,
@@ -69,13 +72,10 @@ from ._obj_types import (
     info_of,
     normal_headers,
 )
-from ._obj_watch import ObjectWatcher
-from ._public import provide
-from ._stream import StreamMessage
-from ._transport import next_id
+from ._watch import ObjectWatcher
 
 if TYPE_CHECKING:
-    from ._obj_manager import ObjectStoreMixin  # an import cycle: provided at runtime by `_obj_manager`
+    from ._manager import ObjectStoreMixin  # an import cycle: provided at runtime by `_obj_manager`
 
 __all__ = ["ObjectStore"]
 
@@ -553,5 +553,5 @@ class ObjectStore:
         return ObjectStoreStatus(self.bucket, info)
 
 
-# `_obj_watch` names `ObjectStore` in annotations but cannot import it (this module imports it).
-provide(_obj_watch, ObjectStore)
+# `_watch` names `ObjectStore` in annotations but cannot import it (this module imports it).
+provide(_watch, ObjectStore)

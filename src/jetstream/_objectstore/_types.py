@@ -17,10 +17,10 @@ from typing import Final, TypeAlias
 
 import msgspec
 
-from ._exceptions import BadObjectMetaError, InvalidNameError, InvalidObjectNameError
-from ._generated.models import Placement, StorageType, StreamInfo
-from ._headers import Headers
-from ._time import Duration
+from .._exceptions import BadObjectMetaError, InvalidNameError, InvalidObjectNameError
+from .._generated.models import Placement, StorageType, StreamInfo
+from .._time import Duration
+from .._transport._headers import Headers
 
 __all__ = [
     "ObjectInfo",

@@ -1,7 +1,7 @@
 """`Consumer`: a handle on a pull consumer - `next`, `fetch`, `messages`, `consume` (ADR-37).
 
-`next()` and `fetch()` are one-shot pulls (`_pull_fetch`); `messages()` and `consume()` pull
-continuously (`_pull_messages`, `_pull_consume`). `next()` waits on a pull an earlier, cancelled
+`next()` and `fetch()` are one-shot pulls (`_fetch`); `messages()` and `consume()` pull
+continuously (`_messages`, `_consume`). `next()` waits on a pull an earlier, cancelled
 call left behind instead of stacking a new one on top of it, so cancelled calls never pile up pull
 requests (or steal each other's messages).
 """
@@ -13,24 +13,24 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from . import _pull_fetch, _pull_messages
-from ._core import DEFAULT, Timeout
-from ._exceptions import InvalidArgumentError, TimeoutError
-from ._generated.api import GeneratedAPI
-from ._generated.models import ConsumerInfo
+from .._core import DEFAULT, Timeout
+from .._exceptions import InvalidArgumentError, TimeoutError
+from .._generated.api import GeneratedAPI
+from .._generated.models import ConsumerInfo
+from .._public import provide
+from .._transport import Connection, ConnectionHub, Msg
+from . import _fetch, _messages
+from ._consume import ConsumeContext
+from ._fetch import MIN_PULL, MessageBatch, Pull, heartbeat_for
 from ._message import Message
-from ._public import provide
-from ._pull_consume import ConsumeContext
-from ._pull_fetch import MIN_PULL, MessageBatch, Pull, heartbeat_for
-from ._pull_messages import MessageStream, StreamOptions
-from ._pull_status import (
+from ._messages import MessageStream, StreamOptions
+from ._status import (
     DEFAULT_EXPIRES,
     EventHandler,
     Priority,
     Signal,
     seconds_of,
 )
-from ._transport import Connection, ConnectionHub, Msg
 
 # next() splits a long or unlimited wait into pulls of at most this long.
 _MAX_NEXT_PULL = DEFAULT_EXPIRES
@@ -221,7 +221,7 @@ class Consumer:
             self, n, max_bytes=max_bytes, expires=wait, no_wait=no_wait, heartbeat=hb, priority=prio
         )
 
-    # --- continuous pulls (ADR-37), in _pull_messages
+    # --- continuous pulls (ADR-37), in _messages
 
     def messages(
         self,
@@ -302,7 +302,7 @@ class Consumer:
         return ConsumeContext(stream, handler, on_error)
 
 
-# `_pull_fetch` and `_pull_messages` name `Consumer` in annotations but cannot import it (this
+# `_fetch` and `_messages` name `Consumer` in annotations but cannot import it (this
 # module imports them): they get it at runtime, for `typing.get_type_hints`.
-provide(_pull_fetch, Consumer)
-provide(_pull_messages, Consumer)
+provide(_fetch, Consumer)
+provide(_messages, Consumer)

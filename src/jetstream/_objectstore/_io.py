@@ -17,7 +17,9 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
-from ._exceptions import (
+from .._consume._ordered import OrderedConfig, OrderedConsumer
+from .._consume._ordered_streams import OrderedBatch
+from .._exceptions import (
     BadObjectMetaError,
     DigestMismatchError,
     IncompleteObjectError,
@@ -26,11 +28,9 @@ from ._exceptions import (
     ObjectStoreNotFoundError,
     TimeoutError,
 )
-from ._generated.api import GeneratedAPI
-from ._generated.errors import StreamNotFoundError
-from ._obj_types import DEFAULT_CHUNK_SIZE, ObjectInfo, digest_bytes, digest_text
-from ._ordered import OrderedConfig, OrderedConsumer
-from ._ordered_streams import OrderedBatch
+from .._generated.api import GeneratedAPI
+from .._generated.errors import StreamNotFoundError
+from ._types import DEFAULT_CHUNK_SIZE, ObjectInfo, digest_bytes, digest_text
 
 __all__ = ["ObjectData", "ObjectReader"]
 

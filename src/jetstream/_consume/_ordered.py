@@ -17,9 +17,8 @@ from types import TracebackType
 
 import msgspec
 
-from . import _ordered_streams
-from ._core import DEFAULT, Timeout
-from ._exceptions import (
+from .._core import DEFAULT, Timeout
+from .._exceptions import (
     APIError,
     InvalidArgumentError,
     JetStreamError,
@@ -27,15 +26,17 @@ from ._exceptions import (
     OrderedConsumerBusyError,
     TimeoutError,
 )
-from ._generated.api import GeneratedAPI
-from ._generated.models import ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy
+from .._generated.api import GeneratedAPI
+from .._generated.models import ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy
+from .._public import provide
+from .._transport import next_id
+from . import _ordered_streams
+from ._consume import ConsumeContext
 from ._message import Message
+from ._messages import ResetNeeded, StreamOptions
 from ._ordered_streams import RECREATE_ON, OrderedBatch, OrderedMessageStream, reason_of
-from ._public import provide
 from ._pull import Consumer
-from ._pull_consume import ConsumeContext
-from ._pull_messages import ResetNeeded, StreamOptions
-from ._pull_status import (
+from ._status import (
     DEFAULT_EXPIRES,
     ConsumerRecreated,
     EventHandler,
@@ -45,7 +46,6 @@ from ._pull_status import (
     logger,
     seconds_of,
 )
-from ._transport import next_id
 
 _DEFAULT_INACTIVE = timedelta(minutes=5)
 _BACKOFF_FIRST = 0.1

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any, Protocol
 
-from ._exceptions import JetStreamError
+from .._exceptions import JetStreamError
 from ._message import Message
-from ._pull_status import logger
+from ._status import logger
 
 
 class MessageSource(Protocol):

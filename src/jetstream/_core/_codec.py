@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ._exceptions import APIError, MalformedReplyError, UnexpectedReplyError
-from ._generated.errors import api_error
-from ._generated.models import ApiErrorBody
-from ._time import dec_hook, enc_hook, prepare
+from .._exceptions import APIError, MalformedReplyError, UnexpectedReplyError
+from .._generated.errors import api_error
+from .._generated.models import ApiErrorBody
+from .._time import dec_hook, enc_hook, prepare
 
 T = TypeVar("T")
 

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ._core import DEFAULT, Timeout
-from ._exceptions import ConsumerConfigMismatchError, InvalidArgumentError
-from ._generated.errors import ConsumerAlreadyExistsError
-from ._generated.models import ConsumerConfig, DeliverPolicy, ReplayPolicy
+from .._core import DEFAULT, Timeout
+from .._exceptions import ConsumerConfigMismatchError, InvalidArgumentError
+from .._generated.errors import ConsumerAlreadyExistsError
+from .._generated.models import ConsumerConfig, DeliverPolicy, ReplayPolicy
+from .._validate import check_name, check_subject
 from ._ordered import OrderedConfig, OrderedConsumer
 from ._pull import Consumer
-from ._pull_status import seconds_of
-from ._validate import check_name, check_subject
+from ._status import seconds_of
 
 if TYPE_CHECKING:
-    from ._generated.api import GeneratedAPI
+    from .._generated.api import GeneratedAPI
 
     _Base = GeneratedAPI
 else:

@@ -8,8 +8,7 @@ from typing import Final, TypeVar
 
 import msgspec
 
-from ._codec import decode, encode, error_of
-from ._exceptions import (
+from .._exceptions import (
     APIError,
     InvalidArgumentError,
     InvalidNameError,
@@ -19,13 +18,14 @@ from ._exceptions import (
     TimeoutError,
     UnexpectedReplyError,
 )
-from ._generated.errors import NoMessageFoundError, api_error
-from ._generated.models import IterableResponse
-from ._numbers import parse_status, parse_uint
-from ._reprs import struct_repr
-from ._time import Timestamp
-from ._transport import Reply, Transport
-from ._validate import check_name, check_subject
+from .._generated.errors import NoMessageFoundError, api_error
+from .._generated.models import IterableResponse
+from .._numbers import parse_status, parse_uint
+from .._reprs import struct_repr
+from .._time import Timestamp
+from .._transport import Reply, Transport
+from .._validate import check_name, check_subject
+from ._codec import decode, encode, error_of
 
 T = TypeVar("T")
 P = TypeVar("P", bound=IterableResponse)

@@ -7,19 +7,19 @@ from datetime import timedelta
 
 import msgspec
 
-from ._core import DEFAULT, Core, Timeout
-from ._exceptions import (
+from .._core import DEFAULT, Core, Timeout
+from .._exceptions import (
     InvalidArgumentError,
     InvalidReplyError,
     JetStreamError,
     MessageAlreadyAckedError,
     NotJetStreamMessageError,
 )
-from ._headers import Headers
-from ._numbers import parse_uint
-from ._reprs import preview
-from ._time import Timestamp, nanos
-from ._validate import encodable
+from .._numbers import parse_uint
+from .._reprs import preview
+from .._time import Timestamp, nanos
+from .._transport._headers import Headers
+from .._validate import encodable
 
 _ACK = b"+ACK"
 _NAK = b"-NAK"

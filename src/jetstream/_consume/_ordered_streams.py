@@ -12,12 +12,12 @@ from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ._exceptions import ConsumerDeletedError, JetStreamError, MissedHeartbeatError, NoRespondersError
+from .._exceptions import ConsumerDeletedError, JetStreamError, MissedHeartbeatError, NoRespondersError
+from ._fetch import MessageBatch
 from ._message import Message
+from ._messages import MessageStream, ResetNeeded, StreamOptions
 from ._pull import Consumer
-from ._pull_fetch import MessageBatch
-from ._pull_messages import MessageStream, ResetNeeded, StreamOptions
-from ._pull_status import EventHandler, Signal
+from ._status import EventHandler, Signal
 
 if TYPE_CHECKING:
     from ._ordered import OrderedConsumer  # an import cycle: provided at runtime by `_ordered`

@@ -16,17 +16,19 @@ from collections import deque
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from ._codec import encode
-from ._exceptions import (
+from .._core._codec import encode
+from .._exceptions import (
     ConnectionClosedError,
     InvalidArgumentError,
     JetStreamError,
     MissedHeartbeatError,
     NoRespondersError,
 )
-from ._generated.models import ConsumerGetnextRequest
+from .._generated.models import ConsumerGetnextRequest
+from .._time import Duration, nanos
+from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 from ._message import Message
-from ._pull_status import (
+from ._status import (
     PIN_ID,
     Kind,
     Priority,
@@ -38,8 +40,6 @@ from ._pull_status import (
     seconds_of,
     spawn_cleanup,
 )
-from ._time import Duration, nanos
-from ._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 
 if TYPE_CHECKING:
     from ._pull import Consumer  # an import cycle: provided at runtime by `_pull`

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
-from . import _exceptions, _kv_watch
-from ._core import DEFAULT, Timeout
-from ._exceptions import (
+from .. import _exceptions
+from .._consume._message import MsgMetadata
+from .._core import DEFAULT, Timeout
+from .._exceptions import (
     InvalidArgumentError,
     InvalidKeyError,
     InvalidNameError,
@@ -26,12 +27,12 @@ from ._exceptions import (
     KeyNotFoundError,
     WrongLastRevisionError,
 )
-from ._generated.errors import (
+from .._generated.errors import (
     NoMessageFoundError,
     StreamWrongLastSequenceConstantError,
     StreamWrongLastSequenceError,
 )
-from ._generated.models import (
+from .._generated.models import (
     Placement,
     PubAck,
     Republish,
@@ -39,17 +40,17 @@ from ._generated.models import (
     StreamInfo,
     StreamSource,
 )
-from ._headers import Headers
-from ._kv_watch import DEFAULT_IDLE_HEARTBEAT, InitialValuesDone, KeyWatcher
-from ._message import MsgMetadata
-from ._numbers import parse_uint
-from ._public import provide
-from ._reprs import struct_repr
-from ._stream import StreamMessage
-from ._time import Duration, Timestamp, nanos
+from .._numbers import parse_uint
+from .._public import provide
+from .._reprs import struct_repr
+from .._stream import StreamMessage
+from .._time import Duration, Timestamp, nanos
+from .._transport._headers import Headers
+from . import _watch
+from ._watch import DEFAULT_IDLE_HEARTBEAT, InitialValuesDone, KeyWatcher
 
 if TYPE_CHECKING:
-    from ._kv_manager import KeyValueMixin  # an import cycle: provided at runtime by `_kv_manager`
+    from ._manager import KeyValueMixin  # an import cycle: provided at runtime by `_kv_manager`
 
 __all__ = [
     "InitialValuesDone",
@@ -614,7 +615,7 @@ def _check_revision(key: str, revision: object) -> None:
         raise InvalidArgumentError(f"key {key!r}: a revision is an int >= 0, got {revision!r}")
 
 
-# `_exceptions` (a leaf) and `_kv_watch` name these classes in annotations but cannot import them
+# `_exceptions` (a leaf) and `_watch` name these classes in annotations but cannot import them
 # (this module imports both): they get them at runtime, for `typing.get_type_hints`.
 provide(_exceptions, KeyValueEntry)
-provide(_kv_watch, KeyValue, KeyValueEntry)
+provide(_watch, KeyValue, KeyValueEntry)

@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ._exceptions import InvalidNameError
-from ._transport import next_id
-from ._validate import check_name
+from .._exceptions import InvalidNameError
+from .._transport import next_id
+from .._validate import check_name
 
 C = TypeVar("C", bound=msgspec.Struct)
 R = TypeVar("R", bound=msgspec.Struct)

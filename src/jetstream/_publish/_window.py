@@ -29,7 +29,7 @@ import contextlib
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from ._exceptions import (
+from .._exceptions import (
     ConnectionClosedError,
     InvalidArgumentError,
     JetStreamError,
@@ -37,9 +37,8 @@ from ._exceptions import (
     PermissionDeniedError,
     TimeoutError,
 )
-from ._generated.models import PubAck
-from ._publish import RETRY_ATTEMPTS, RETRY_WAIT, parse_ack
-from ._transport import (
+from .._generated.models import PubAck
+from .._transport import (
     Connection,
     ConnectionEvent,
     LinkClosed,
@@ -48,6 +47,7 @@ from ._transport import (
     PermissionDenied,
     status_of,
 )
+from ._awaited import RETRY_ATTEMPTS, RETRY_WAIT, parse_ack
 
 DEFAULT_MAX_PENDING = 4000
 """The default window of `publish_async`: acks awaited at once (as nats.go)."""

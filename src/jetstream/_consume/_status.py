@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import msgspec
 
-from ._exceptions import (
+from .._exceptions import (
     BadPullRequestError,
     ConsumerDeletedError,
     ConsumerIsPushBasedError,
@@ -25,10 +25,10 @@ from ._exceptions import (
     PullError,
     PullRequestRejectedError,
 )
-from ._generated.models import ConsumerInfo
-from ._numbers import parse_status
-from ._transport import Msg, PermissionDenied, description_of
-from ._transport import status_of as _status_code
+from .._generated.models import ConsumerInfo
+from .._numbers import parse_status
+from .._transport import Msg, PermissionDenied, description_of
+from .._transport import status_of as _status_code
 
 logger = logging.getLogger("jetstream")
 

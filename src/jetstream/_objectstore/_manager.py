@@ -8,18 +8,17 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from . import _obj
-from ._build import merge_config
-from ._core import DEFAULT, Timeout
-from ._exceptions import InvalidArgumentError, ObjectStoreExistsError, ObjectStoreNotFoundError
-from ._generated.api import GeneratedAPI
-from ._generated.errors import StreamNameExistError, StreamNotFoundError
-from ._generated.models import Placement, PubAck, StorageType, StreamConfig, StreamInfo
-from ._obj import ObjectStore
-from ._obj_types import STREAM_PREFIX, ObjectStoreConfig, ObjectStoreStatus, check_bucket
-from ._public import provide
-from ._time import Duration, nanos
-from ._transport import Connection
+from .._core import DEFAULT, Timeout, merge_config
+from .._exceptions import InvalidArgumentError, ObjectStoreExistsError, ObjectStoreNotFoundError
+from .._generated.api import GeneratedAPI
+from .._generated.errors import StreamNameExistError, StreamNotFoundError
+from .._generated.models import Placement, PubAck, StorageType, StreamConfig, StreamInfo
+from .._public import provide
+from .._time import Duration, nanos
+from .._transport import Connection
+from . import _store
+from ._store import ObjectStore
+from ._types import STREAM_PREFIX, ObjectStoreConfig, ObjectStoreStatus, check_bucket
 
 __all__ = ["ObjectStoreMixin", "stream_config"]
 
@@ -202,5 +201,5 @@ def _merge(config: ObjectStoreConfig | str, given: Mapping[str, object]) -> Obje
     return merge_config(ObjectStoreConfig, config, ("bucket",), {k: given[k] for k in _OPTIONS}, {})
 
 
-# `_obj` names `ObjectStoreMixin` in annotations but cannot import it (this module imports `_obj`).
-provide(_obj, ObjectStoreMixin)
+# `_store` names `ObjectStoreMixin` in annotations but cannot import it (this module imports `_store`).
+provide(_store, ObjectStoreMixin)

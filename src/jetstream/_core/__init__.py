@@ -1,0 +1,17 @@
+"""What every feature and the generated API share: the subject prefix, requests, paging, the codec."""
+
+from ._build import config_token, extend, merge_config
+from ._request import DEFAULT, MAX_PAGES, Core, RawMessage, Timeout, resolve_prefix, seconds
+
+__all__ = [
+    "DEFAULT",
+    "MAX_PAGES",
+    "Core",
+    "RawMessage",
+    "Timeout",
+    "config_token",
+    "extend",
+    "merge_config",
+    "resolve_prefix",
+    "seconds",
+]

@@ -1,0 +1,1 @@
+"""Key/Value buckets (ADR-8): entries, the bucket manager, watches."""

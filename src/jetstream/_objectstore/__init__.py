@@ -1,0 +1,1 @@
+"""Object Store (ADR-20): stores, chunked reads and writes, watches."""

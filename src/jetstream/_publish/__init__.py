@@ -1,0 +1,1 @@
+"""Publishing: awaited publish, the windowed publish_async, atomic batches."""

@@ -19,10 +19,11 @@ from ._hub import (
     parse_permission,
 )
 from ._ids import next_id
+from ._msg import Msg, MsgHandler, Reply, Subscription
 from ._nats import NatsConnection, for_client, translate
 from ._router import ReplyRouter
 from ._status import StatusHeaders, description_of, header_status, status_of
-from ._types import Connection, Msg, MsgHandler, Reply, Subscription
+from ._types import Connection
 
 Transport = Connection
 NatsTransport = NatsConnection

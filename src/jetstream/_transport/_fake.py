@@ -19,9 +19,9 @@ from .._exceptions import ConnectionClosedError, NoRespondersError, PermissionDe
 from ._checks import check_message, check_subject
 from ._hub import ConnectionHub, LinkClosed, LinkDisconnected, LinkReconnected, PermissionDenied
 from ._ids import next_id
+from ._msg import Msg, MsgHandler, Reply, Subscription
 from ._router import ReplyRouter
 from ._status import StatusHeaders
-from ._types import Msg, MsgHandler, Reply, Subscription
 
 Answer = Reply | bytes | list[Reply | bytes]
 Handler = Callable[[str, bytes, "Mapping[str, str] | None"], "Awaitable[Answer] | Answer"]

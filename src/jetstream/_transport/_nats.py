@@ -49,9 +49,9 @@ from ._hub import (
     LinkReconnected,
     PermissionDenied,
 )
+from ._msg import Msg, MsgHandler, Reply, Subscription
 from ._router import ReplyRouter
 from ._status import status_of
-from ._types import Msg, MsgHandler, Reply, Subscription
 
 logger = logging.getLogger("jetstream")
 

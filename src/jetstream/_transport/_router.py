@@ -16,17 +16,38 @@ from __future__ import annotations
 
 import asyncio
 import string
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
-from .. import _public
 from .._exceptions import ConnectionClosedError, PermissionDeniedError, TimeoutError
-from . import _types
-from ._hub import ConnectionEvent, LinkClosed, LinkReconnected, PermissionDenied
-from ._types import Msg
+from ._hub import ConnectionEvent, ConnectionHub, LinkClosed, LinkReconnected, PermissionDenied
+from ._msg import Msg, MsgHandler, Subscription
 
-if TYPE_CHECKING:
-    from ._types import Connection
+
+class RouterLink(Protocol):
+    """What the router needs of its connection: a part of `Connection`, named here so that the
+    connection protocol can expose its router without the two modules importing each other."""
+
+    @property
+    def hub(self) -> ConnectionHub: ...
+    def new_inbox(self) -> str: ...
+    def check(
+        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
+    ) -> None: ...
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes,
+        reply: str = "",
+        headers: Mapping[str, str] | None = None,
+        *,
+        checked: bool = False,
+    ) -> None: ...
+    def send_nowait(
+        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
+    ) -> bool: ...
+    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription: ...
+
 
 _INBOX_REMEDY = (
     "the API replies arrive on the reply inbox: allow this user to subscribe to it, or pass"
@@ -38,7 +59,7 @@ _POLL = 0.1
 
 
 class ReplyRouter:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: RouterLink) -> None:
         self._conn = conn
         self._prefix: str | None = None
         self._subject = ""
@@ -182,9 +203,6 @@ class ReplyRouter:
             self._fail_closed()
             return
         self._watch = asyncio.get_running_loop().call_later(_POLL, self._on_watch)
-
-
-_public.provide(_types, ReplyRouter)
 
 
 def _expire(future: asyncio.Future[Msg], subject: str, timeout: float) -> None:

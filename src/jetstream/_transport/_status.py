@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._numbers import parse_status
-from ._types import Msg
+from ._msg import Msg
 
 STATUS = "Status"
 DESCRIPTION = "Description"

@@ -19,7 +19,7 @@ from .._exceptions import (
 )
 from .._generated.models import PubAck
 from .._numbers import parse_int
-from .._time import nanos
+from .._time import seconds
 from .._transport import Reply
 from .._validate import check_publish_subject
 from ._options import PublishOptions
@@ -27,9 +27,6 @@ from ._options import PublishOptions
 # ADR-22 defaults (as nats.go): 2 retries, 250 ms apart, when nobody answers a publish.
 RETRY_ATTEMPTS = 2
 RETRY_WAIT = 0.25
-
-_NS = 1_000_000_000
-
 
 def parse_ack(subject: str, data: bytes, status: str = "") -> PubAck:
     """The PubAck in a reply to a publish; anything else (a status, a core NATS responder's answer,
@@ -46,10 +43,7 @@ def check_retries(retry_attempts: int, retry_wait: timedelta | float) -> float:
     """Validated ADR-22 retry options; the wait in seconds."""
     if isinstance(retry_attempts, bool) or not isinstance(retry_attempts, int) or retry_attempts < 0:
         raise InvalidArgumentError(f"retry_attempts must be a non-negative int, got {retry_attempts!r}")
-    wait = nanos(retry_wait) / _NS
-    if not wait > 0:
-        raise InvalidArgumentError(f"retry_wait must be positive, got {retry_wait!r}")
-    return wait
+    return seconds(retry_wait, "retry_wait")
 
 
 async def publish_request(

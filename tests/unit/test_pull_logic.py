@@ -159,6 +159,27 @@ def test_stream_options_refused(options: dict[str, Any]) -> None:
         ConsumeOptions.build(**args)
 
 
+@pytest.mark.parametrize("value", [0, -1, True, float("nan"), "5", timedelta(0), None])
+async def test_one_duration_check_for_timeouts_expiries_and_heartbeats(value: Any) -> None:
+    """Every duration a call takes is checked the same way, and the error names the argument."""
+    js, _ = mock_js(always(b"{}"))
+    consumer = Consumer(js, info_with_groups(None))
+    calls: list[tuple[str, Any]] = [
+        ("expires", lambda: consumer.messages(expires=value)),
+        ("expires", lambda: consumer.fetch(1, expires=value)),
+        ("heartbeat", lambda: consumer.fetch(1, heartbeat=value or 0)),
+        ("heartbeat", lambda: consumer.messages(heartbeat=value or 0)),
+    ]
+    if value is not None:  # None is "no timeout" for a call
+        calls.append(("timeout", lambda: consumer.next(timeout=value)))
+        calls.append(("timeout", lambda: js.account_info(timeout=value)))
+    for name, call in calls:
+        with pytest.raises(errors.InvalidArgumentError, match=name):
+            result = call()
+            if asyncio.iscoroutine(result):
+                await result
+
+
 def test_fetch_heartbeat_defaults() -> None:
     assert heartbeat_for(5, None, explicit=False) is None
     assert heartbeat_for(30, None, explicit=False) == 5.0

@@ -28,6 +28,7 @@ from ._options import PublishOptions
 RETRY_ATTEMPTS = 2
 RETRY_WAIT = 0.25
 
+
 def parse_ack(subject: str, data: bytes, status: str = "") -> PubAck:
     """The PubAck in a reply to a publish; anything else (a status, a core NATS responder's answer,
     an ack without a stream) is an `InvalidReplyError`, an error ack its `APIError`."""

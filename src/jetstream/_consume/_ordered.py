@@ -329,16 +329,15 @@ class OrderedConsumer:
     ) -> ConsumeContext:
         """Call ``handler(msg)`` for every message, in order, in one background task (see
         `Consumer.consume`)."""
-        self._check_idle()
-        opts = ConsumeOptions.build(
+        stream = self.messages(
             max_messages=max_messages,
             max_bytes=max_bytes,
             expires=expires,
             heartbeat=heartbeat,
             threshold_messages=threshold_messages,
             threshold_bytes=threshold_bytes,
+            on_event=on_event,
         )
-        stream = OrderedMessageStream(self, opts, on_event)
         await stream._start()
         return ConsumeContext(stream, handler, on_error)
 

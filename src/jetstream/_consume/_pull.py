@@ -281,16 +281,19 @@ class Consumer:
         request) goes there too and ends it. Returns a `ConsumeContext`: ``stop()``, ``drain()``,
         ``closed`` (awaitable), ``error``.
         """
-        opts = ConsumeOptions.build(
+        stream = self.messages(
             max_messages=max_messages,
             max_bytes=max_bytes,
             expires=expires,
             heartbeat=heartbeat,
             threshold_messages=threshold_messages,
             threshold_bytes=threshold_bytes,
-            priority=self._priority(group, min_pending, min_ack_pending, priority),
+            group=group,
+            min_pending=min_pending,
+            min_ack_pending=min_ack_pending,
+            priority=priority,
+            on_event=on_event,
         )
-        stream = MessageStream(self, opts, on_event)
         await stream._start()
         return ConsumeContext(stream, handler, on_error)
 

@@ -10,11 +10,11 @@ import logging as _logging
 from . import errors
 from ._client import JetStream, connect
 from ._consume._consume import ConsumeContext
-from ._consume._fetch import MessageBatch
+from ._consume._fetch import FetchResult
 from ._consume._message import Message, MsgMetadata, MsgSequence
 from ._consume._messages import MessageStream
 from ._consume._ordered import OrderedConsumer
-from ._consume._ordered_streams import OrderedBatch, OrderedMessageStream
+from ._consume._ordered_streams import OrderedFetchResult, OrderedMessageStream
 from ._consume._pull import Consumer
 from ._consume._status import (
     ConsumeEvent,
@@ -51,9 +51,9 @@ from ._objectstore._types import (
 )
 from ._objectstore._watch import ObjectWatcher
 from ._public import export as _export
-from ._publish._awaited import MessageTTL, Schedule
 from ._publish._batch import Batch, BatchMessage
-from ._stream import BatchEnd, Stream, StreamMessage
+from ._publish._options import MessageTTL, Schedule
+from ._stream import DirectGetEnd, Stream, StreamMessage
 from ._time import Duration, Timestamp, nanos
 from ._transport import (
     Connection,
@@ -90,14 +90,15 @@ __all__ = [
     "DEFAULT",
     "SCHEMA_REF",
     "Batch",
-    "BatchEnd",
     "BatchMessage",
     "ConsumeContext",
     "ConsumeEvent",
     "Consumer",
     "ConsumerRecreated",
+    "DirectGetEnd",
     "Disconnected",
     "Duration",
+    "FetchResult",
     "Headers",
     "InitialValuesDone",
     "JetStream",
@@ -109,7 +110,6 @@ __all__ = [
     "KeyWatcher",
     "LeadershipChanged",
     "Message",
-    "MessageBatch",
     "MessageStream",
     "MessageTTL",
     "MissedHeartbeat",
@@ -127,8 +127,8 @@ __all__ = [
     "ObjectStoreConfig",
     "ObjectStoreStatus",
     "ObjectWatcher",
-    "OrderedBatch",
     "OrderedConsumer",
+    "OrderedFetchResult",
     "OrderedMessageStream",
     "PinIdMismatch",
     "PullWarning",

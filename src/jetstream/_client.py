@@ -9,25 +9,18 @@ from types import TracebackType
 from typing import Any
 
 from ._consume._manage import ConsumersMixin
-from ._core import DEFAULT, Core, Timeout, resolve_prefix, seconds
+from ._core import DEFAULT, Core, Timeout, resolve_prefix
 from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
 from ._generated.models import PubAck
 from ._kv._manager import KeyValueMixin
 from ._objectstore._manager import ObjectStoreMixin
-from ._publish._awaited import (
-    RETRY_ATTEMPTS,
-    RETRY_WAIT,
-    MessageTTL,
-    Schedule,
-    check_retries,
-    counter_add,
-    publish,
-    publish_headers,
-)
+from ._publish._awaited import RETRY_ATTEMPTS, RETRY_WAIT, check_retries, counter_add, publish_request
 from ._publish._batch import Batch, BatchMessage, publish_batch
+from ._publish._options import MessageTTL, PublishOptions, Schedule
 from ._publish._window import DEFAULT_MAX_PENDING, AsyncPublisher, check_max_pending
 from ._stream import StreamsMixin
+from ._time import seconds
 from ._transport import Connection, NatsConnection, for_client, open_connection
 from ._validate import check_publish_subject
 
@@ -126,9 +119,7 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
         (a core NATS subscriber answered) raises an `errors.InvalidReplyError`; no ack within
         ``timeout``, `errors.TimeoutError`.
         """
-        wait = check_retries(retry_attempts, retry_wait)
-        hdrs = publish_headers(
-            headers,
+        options = PublishOptions(
             msg_id=msg_id,
             expected_stream=expected_stream,
             expected_last_seq=expected_last_seq,
@@ -139,8 +130,10 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
             incr=incr,
             schedule=schedule,
         )
+        wait = check_retries(retry_attempts, retry_wait)
+        hdrs = options.headers(headers)
         if not self._uses_window:
-            return await publish(
+            return await publish_request(
                 self._core,
                 subject,
                 data,
@@ -150,10 +143,10 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
                 retry_wait=wait,
             )
         # An awaited publish is an async one whose ack is awaited: the shared reply inbox and
-        # deadline sweep cost less than a request each (about 15 % less client CPU per publish
-        # here), and it shares the window with `publish_async`.
+        # deadline sweep cost less client CPU than a request each, and it shares the window with
+        # `publish_async`.
         check_publish_subject(subject)
-        future = await self._publisher().publish(
+        future = await self._publisher().send(
             subject, data, hdrs, self._core.timeout(timeout), retry_attempts=retry_attempts, retry_wait=wait
         )
         return await future
@@ -192,8 +185,7 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
 
         Wait for every pending ack with `publish_async_complete`.
         """
-        hdrs = publish_headers(
-            headers,
+        options = PublishOptions(
             msg_id=msg_id,
             expected_stream=expected_stream,
             expected_last_seq=expected_last_seq,
@@ -204,8 +196,9 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
             incr=incr,
             schedule=schedule,
         )
+        hdrs = options.headers(headers)
         check_publish_subject(subject)
-        return await self._publisher().publish(subject, data, hdrs, self._core.timeout(timeout))
+        return await self._publisher().send(subject, data, hdrs, self._core.timeout(timeout))
 
     async def publish_async_complete(self, *, timeout: Timeout = DEFAULT) -> None:
         """Wait until every `publish_async` ack has arrived or failed; `errors.TimeoutError` if

@@ -72,8 +72,9 @@ class StreamMessage(msgspec.Struct, frozen=True):
             raise InvalidReplyError(request_subject, data, f"bad direct get headers: {exc!r}") from exc
 
 
-class BatchEnd(msgspec.Struct, frozen=True):
-    """How a batched direct get ended (the ``204 EOB`` status): what is left after it."""
+class DirectGetEnd(msgspec.Struct, frozen=True):
+    """How a batched direct get (`Stream.get_msgs`) ended, from the server's ``204 EOB`` status:
+    what is left after it."""
 
     num_pending: int | None
     last_sequence: int | None
@@ -196,12 +197,12 @@ class Stream:
         up_to_time: datetime | None = None,
         no_headers: bool | None = None,
         timeout: Timeout = DEFAULT,
-        end: list[BatchEnd] | None = None,
+        end: list[DirectGetEnd] | None = None,
     ) -> AsyncIterator[StreamMessage]:
         """Many messages in one direct-get request (ADR-31), as they arrive: a `batch` from `seq` /
         `start_time` (optionally only `next_by_subj`), or the last message of each `multi_last`
         subject (optionally as of `up_to_seq` / `up_to_time`). Ends at the server's end-of-batch
-        status; `end`, if given, receives a `BatchEnd`. Needs `allow_direct` on the stream.
+        status; `end`, if given, receives a `DirectGetEnd`. Needs `allow_direct` on the stream.
         `timeout` bounds the wait for each message."""
         check_name("stream", self.name)
         if next_by_subj is not None:
@@ -241,7 +242,7 @@ class Stream:
                 if status == _EOB:
                     if end is not None:
                         end.append(
-                            BatchEnd(
+                            DirectGetEnd(
                                 _optional_count(subject, reply.data, headers, "Nats-Num-Pending"),
                                 _optional_count(subject, reply.data, headers, "Nats-Last-Sequence"),
                             )

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from jetstream import ConsumerConfig, JetStream, StreamConfig, Timestamp, errors
-from jetstream._stream import BatchEnd, StreamMessage
+from jetstream._stream import DirectGetEnd, StreamMessage
 
 
 async def _filled(js: JetStream, *, allow_direct: bool = True) -> None:
@@ -63,11 +63,11 @@ async def test_direct_and_leader_reads_agree(js: JetStream) -> None:
 async def test_batched_direct_get_ends_on_end_of_batch(js: JetStream) -> None:
     await _filled(js)
     stream = await js.stream("S")
-    end: list[BatchEnd] = []
+    end: list[DirectGetEnd] = []
     got = [m async for m in stream.get_msgs(batch=4, seq=3, end=end)]
     assert [m.seq for m in got] == [3, 4, 5, 6]
     assert [m.data for m in got] == [b"m2", b"m3", b"m4", b"m5"]
-    assert end == [BatchEnd(num_pending=4, last_sequence=6)]
+    assert end == [DirectGetEnd(num_pending=4, last_sequence=6)]
     # Only one subject, from the start.
     assert [m.seq async for m in stream.get_msgs(batch=10, next_by_subj="a.1")] == [2, 5, 8]
     # A batch larger than what is left stops at the end of the stream.

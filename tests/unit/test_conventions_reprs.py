@@ -108,7 +108,7 @@ async def test_handles_say_what_they_are(js: JetStream) -> None:
     assert repr(consumer) == "Consumer(stream='MIN', name='D2')"
     assert (
         repr(consumer.fetch(10))
-        == "MessageBatch(consumer=Consumer(stream='MIN', name='D2'), n=10, finished=False)"
+        == "FetchResult(consumer=Consumer(stream='MIN', name='D2'), n=10, finished=False)"
     )
     assert repr(consumer.messages()).startswith("MessageStream(consumer=Consumer(stream='MIN', name='D2')")
     kv = jetstream.KeyValue(js, _stream_info("KV_cfg"))
@@ -122,7 +122,7 @@ async def test_handles_say_what_they_are(js: JetStream) -> None:
     assert repr(oc) == "OrderedConsumer(stream='ORDERS', consumer=None)"
     assert (
         repr(oc.fetch(5))
-        == "OrderedBatch(consumer=OrderedConsumer(stream='ORDERS', consumer=None), n=5, finished=False)"
+        == "OrderedFetchResult(consumer=OrderedConsumer(stream='ORDERS', consumer=None), n=5, finished=False)"
     )
     assert repr(oc.messages()) == (
         "OrderedMessageStream(consumer=OrderedConsumer(stream='ORDERS', consumer=None), closed=False)"

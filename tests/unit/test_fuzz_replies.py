@@ -45,8 +45,8 @@ from jetstream._core import RawMessage
 from jetstream._core._codec import decode, encode
 from jetstream._generated.api import GeneratedAPI
 from jetstream._generated.models import PubAck, StreamInfo
-from jetstream._publish._awaited import counter_add, parse_ack, publish
-from jetstream._stream import BatchEnd, Stream, StreamMessage
+from jetstream._publish._awaited import counter_add, parse_ack, publish_request
+from jetstream._stream import DirectGetEnd, Stream, StreamMessage
 from jetstream._time import Duration, Timestamp
 
 T = TypeVar("T")
@@ -752,7 +752,9 @@ def test_publish_and_counters_over_any_ack(ack: Any, status: str, no_responders:
         outcome(
             "publish:publish",
             lambda: run(
-                publish(js._core, "orders.a", b"x", None, timeout=1.0, retry_attempts=2, retry_wait=0.001)
+                publish_request(
+                    js._core, "orders.a", b"x", None, timeout=1.0, retry_attempts=2, retry_wait=0.001
+                )
             ),
             lambda ack: _assert(isinstance(ack, PubAck)),
         )
@@ -847,7 +849,7 @@ def test_batched_direct_gets_with_any_replies(messages: list[Reply], eob: dict[s
     if eob is not None:
         batch.append(make_reply("_INBOX.fuzz", b"", eob, "204"))
     js = jetstream_answering(lambda subject, payload: list(batch))
-    end: list[BatchEnd] = []
+    end: list[DirectGetEnd] = []
 
     async def call() -> list[StreamMessage]:
         return [m async for m in _stream(js).get_msgs(batch=5, end=end)]

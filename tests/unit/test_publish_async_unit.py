@@ -71,7 +71,7 @@ def publisher(link: FakeLink, **options: float) -> AsyncPublisher:
 async def test_one_wildcard_subscription_and_a_reply_subject_per_message() -> None:
     link = FakeLink()
     pub = publisher(link)
-    futures = [await pub.publish("a.1", b"x", {"H": "v"}, 1.0) for _ in range(3)]
+    futures = [await pub.send("a.1", b"x", {"H": "v"}, 1.0) for _ in range(3)]
     assert link.subscribed == ["_INBOX.t0.*"]  # the connection's one reply inbox
     replies = [reply for _, _, reply, _ in link.sent]
     assert len(set(replies)) == 3
@@ -90,8 +90,8 @@ async def test_one_wildcard_subscription_and_a_reply_subject_per_message() -> No
 async def test_full_window_waits_for_an_ack_and_never_exceeds_it() -> None:
     link = FakeLink()
     pub = publisher(link, max_pending=3)
-    futures = [await pub.publish("a", b"", None, 5.0) for _ in range(3)]
-    fourth = asyncio.ensure_future(pub.publish("a", b"", None, 5.0))
+    futures = [await pub.send("a", b"", None, 5.0) for _ in range(3)]
+    fourth = asyncio.ensure_future(pub.send("a", b"", None, 5.0))
     await asyncio.sleep(0.01)
     assert not fourth.done()
     assert len(link.sent) == 3
@@ -110,8 +110,8 @@ async def test_full_window_waits_for_an_ack_and_never_exceeds_it() -> None:
 async def test_waiting_publishers_get_room_in_order() -> None:
     link = FakeLink()
     pub = publisher(link, max_pending=1)
-    first = await pub.publish("a.0", b"", None, 5.0)
-    waiting = [asyncio.ensure_future(pub.publish(f"a.{i}", b"", None, 5.0)) for i in (1, 2, 3)]
+    first = await pub.send("a.0", b"", None, 5.0)
+    waiting = [asyncio.ensure_future(pub.send(f"a.{i}", b"", None, 5.0)) for i in (1, 2, 3)]
     await asyncio.sleep(0)
     futures = [first]
     for i in range(3):
@@ -126,17 +126,17 @@ async def test_waiting_publishers_get_room_in_order() -> None:
 async def test_full_window_times_out_with_a_typed_error_and_leaves_no_stale_waiter() -> None:
     link = FakeLink()
     pub = publisher(link, max_pending=1)
-    first = await pub.publish("a", b"", None, 5.0)
+    first = await pub.send("a", b"", None, 5.0)
     loop = asyncio.get_running_loop()
     start = loop.time()
     with pytest.raises(errors.TimeoutError, match="window"):
-        await pub.publish("b", b"", None, 0.05)
+        await pub.send("b", b"", None, 0.05)
     assert 0.04 <= loop.time() - start < 1
     assert len(link.sent) == 1
     link.reply(0)
     await first
     # The expired waiter must not hold the (now free) window.
-    second = await asyncio.wait_for(pub.publish("c", b"", None, 5.0), 0.5)
+    second = await asyncio.wait_for(pub.send("c", b"", None, 5.0), 0.5)
     link.reply(1)
     await second
 
@@ -144,9 +144,9 @@ async def test_full_window_times_out_with_a_typed_error_and_leaves_no_stale_wait
 async def test_a_cancelled_waiter_passes_its_slot_on() -> None:
     link = FakeLink()
     pub = publisher(link, max_pending=1)
-    first = await pub.publish("a", b"", None, 5.0)
-    cancelled = asyncio.ensure_future(pub.publish("b", b"", None, 5.0))
-    later = asyncio.ensure_future(pub.publish("c", b"", None, 5.0))
+    first = await pub.send("a", b"", None, 5.0)
+    cancelled = asyncio.ensure_future(pub.send("b", b"", None, 5.0))
+    later = asyncio.ensure_future(pub.send("c", b"", None, 5.0))
     await asyncio.sleep(0)
     link.reply(0)  # grants the slot to "b" ...
     cancelled.cancel()  # ... which is cancelled before it runs
@@ -161,7 +161,7 @@ async def test_a_cancelled_waiter_passes_its_slot_on() -> None:
 async def test_ack_timeout_fails_the_future_and_a_late_ack_is_ignored() -> None:
     link = FakeLink()
     pub = publisher(link)
-    fut = await pub.publish("a.1", b"", None, 0.05)
+    fut = await pub.send("a.1", b"", None, 0.05)
     with pytest.raises(errors.TimeoutError) as info:
         await asyncio.wait_for(fut, 1)
     assert isinstance(info.value, TimeoutError)
@@ -175,7 +175,7 @@ async def test_ack_timeout_fails_the_future_and_a_late_ack_is_ignored() -> None:
 async def test_no_timeout_waits_for_the_ack() -> None:
     link = FakeLink()
     pub = publisher(link)
-    fut = await pub.publish("a.1", b"", None, None)
+    fut = await pub.send("a.1", b"", None, None)
     await asyncio.sleep(0.05)
     assert not fut.done()
     link.reply(0)
@@ -201,7 +201,7 @@ async def test_a_reply_that_is_not_a_pub_ack_fails_the_future(
 ) -> None:
     link = FakeLink()
     pub = publisher(link)
-    fut = await pub.publish("a.1", b"", None, 1.0)
+    fut = await pub.send("a.1", b"", None, 1.0)
     link.reply(0, data, headers)
     with pytest.raises(error):
         await fut
@@ -211,7 +211,7 @@ async def test_a_reply_that_is_not_a_pub_ack_fails_the_future(
 async def test_no_responders_is_retried_then_no_stream_response() -> None:
     link = FakeLink()
     pub = publisher(link, retry_wait=0.02)
-    fut = await pub.publish("a.1", b"x", {"Nats-Msg-Id": "m"}, 5.0)
+    fut = await pub.send("a.1", b"x", {"Nats-Msg-Id": "m"}, 5.0)
     for attempt in (1, 2):
         link.reply(len(link.sent) - 1, b"", {"Status": "503"})
         for _ in range(50):
@@ -230,7 +230,7 @@ async def test_no_responders_is_retried_then_no_stream_response() -> None:
 async def test_a_retry_can_succeed() -> None:
     link = FakeLink()
     pub = publisher(link, retry_wait=0.01)
-    fut = await pub.publish("a.1", b"x", None, 5.0)
+    fut = await pub.send("a.1", b"x", None, 5.0)
     link.reply(0, b"", {"Status": "503"})
     for _ in range(100):
         if len(link.sent) == 2:
@@ -243,7 +243,7 @@ async def test_a_retry_can_succeed() -> None:
 async def test_no_retry_past_the_deadline() -> None:
     link = FakeLink()
     pub = publisher(link, retry_wait=0.5)
-    fut = await pub.publish("a.1", b"x", None, 0.2)
+    fut = await pub.send("a.1", b"x", None, 0.2)
     link.reply(0, b"", {"Status": "503"})
     with pytest.raises(errors.NoStreamResponseError):
         await asyncio.wait_for(fut, 1)
@@ -253,18 +253,18 @@ async def test_no_retry_past_the_deadline() -> None:
 async def test_connection_drop_fails_what_was_sent_before_it() -> None:
     link = FakeLink()
     pub = publisher(link, poll=0.01)
-    before = [await pub.publish("a", b"", None, None) for _ in range(3)]
+    before = [await pub.send("a", b"", None, None) for _ in range(3)]
     link.connected = False
     await asyncio.sleep(0.05)
     for fut in before:
         with pytest.raises(errors.ConnectionClosedError, match="may or may not"):
             await fut
     # Published while reconnecting: nats-py buffers it and sends it on the next connection.
-    during = await pub.publish("b", b"", None, None)
+    during = await pub.send("b", b"", None, None)
     link.connected, link.reconnects_ = True, 1
     await asyncio.sleep(0.05)
     assert not during.done()
-    after = await pub.publish("c", b"", None, None)
+    after = await pub.send("c", b"", None, None)
     link.reply(3)
     link.reply(4)
     await asyncio.gather(during, after)
@@ -274,7 +274,7 @@ async def test_connection_drop_fails_what_was_sent_before_it() -> None:
 async def test_a_reconnect_between_two_looks_is_seen() -> None:
     link = FakeLink()
     pub = publisher(link, poll=0.01)
-    fut = await pub.publish("a", b"", None, None)
+    fut = await pub.send("a", b"", None, None)
     link.reconnects_ = 1  # dropped and reconnected while nobody looked
     with pytest.raises(errors.ConnectionClosedError):
         await asyncio.wait_for(fut, 1)
@@ -283,21 +283,21 @@ async def test_a_reconnect_between_two_looks_is_seen() -> None:
 async def test_closed_connection_fails_pending_and_new_publishes() -> None:
     link = FakeLink()
     pub = publisher(link, poll=0.01)
-    fut = await pub.publish("a", b"", None, None)
+    fut = await pub.send("a", b"", None, None)
     link.closed = True
     with pytest.raises(errors.ConnectionClosedError):
         await asyncio.wait_for(fut, 1)
     link.refuse = errors.ConnectionClosedError("closed")
     with pytest.raises(errors.ConnectionClosedError):
-        await pub.publish("a", b"", None, None)
+        await pub.send("a", b"", None, None)
     assert pub.pending == 0
 
 
 async def test_close_fails_pending_acks_and_waiting_publishers() -> None:
     link = FakeLink()
     pub = publisher(link, max_pending=1)
-    fut = await pub.publish("a", b"", None, None)
-    waiting = asyncio.ensure_future(pub.publish("b", b"", None, None))
+    fut = await pub.send("a", b"", None, None)
+    waiting = asyncio.ensure_future(pub.send("b", b"", None, None))
     await asyncio.sleep(0)
     await pub.close()
     await pub.close()
@@ -306,7 +306,7 @@ async def test_close_fails_pending_acks_and_waiting_publishers() -> None:
     with pytest.raises(errors.ConnectionClosedError):
         await waiting
     with pytest.raises(errors.ConnectionClosedError):
-        await pub.publish("c", b"", None, None)
+        await pub.send("c", b"", None, None)
     assert not link.router._channels  # its ack channel is given back
 
 
@@ -315,10 +315,10 @@ async def test_a_refused_publish_raises_and_frees_its_slot() -> None:
     pub = publisher(link, max_pending=1)
     link.refuse = errors.InvalidArgumentError("too big")
     with pytest.raises(errors.InvalidArgumentError):
-        await pub.publish("a", b"", None, 1.0)
+        await pub.send("a", b"", None, 1.0)
     assert pub.pending == 0
     link.refuse = None
-    fut = await asyncio.wait_for(pub.publish("a", b"", None, 1.0), 0.5)
+    fut = await asyncio.wait_for(pub.send("a", b"", None, 1.0), 0.5)
     link.reply(0)
     await fut
 
@@ -327,7 +327,7 @@ async def test_complete_waits_for_every_ack() -> None:
     link = FakeLink()
     pub = publisher(link)
     await pub.complete(0.01)  # nothing pending: returns at once
-    futures = [await pub.publish("a", b"", None, None) for _ in range(5)]
+    futures = [await pub.send("a", b"", None, None) for _ in range(5)]
     waiter = asyncio.ensure_future(pub.complete(1.0))
     for i in range(4):
         link.reply(i)
@@ -341,7 +341,7 @@ async def test_complete_waits_for_every_ack() -> None:
 async def test_complete_times_out_with_a_typed_error() -> None:
     link = FakeLink()
     pub = publisher(link)
-    fut = await pub.publish("a", b"", None, None)
+    fut = await pub.send("a", b"", None, None)
     with pytest.raises(errors.TimeoutError, match="1 publish acks still pending"):
         await pub.complete(0.05)
     link.reply(0)
@@ -351,11 +351,11 @@ async def test_complete_times_out_with_a_typed_error() -> None:
 async def test_a_future_cancelled_by_the_caller_still_frees_its_slot() -> None:
     link = FakeLink()
     pub = publisher(link, max_pending=1)
-    fut = await pub.publish("a", b"", None, None)
+    fut = await pub.send("a", b"", None, None)
     fut.cancel()
     link.reply(0)
     assert pub.pending == 0
-    nxt = await asyncio.wait_for(pub.publish("b", b"", None, None), 0.5)
+    nxt = await asyncio.wait_for(pub.send("b", b"", None, None), 0.5)
     link.reply(1)
     await nxt
 
@@ -391,9 +391,9 @@ async def test_a_message_that_cannot_be_sent_takes_no_window_slot() -> None:
     for _ in range(3):
         for subject, data, headers in bad:
             with pytest.raises(errors.InvalidArgumentError):
-                await pub.publish(subject, data, headers, 1.0)  # type: ignore[arg-type]
+                await pub.send(subject, data, headers, 1.0)  # type: ignore[arg-type]
     assert pub.pending == 0
-    fut = await asyncio.wait_for(pub.publish("a", b"", None, 1.0), 0.5)
+    fut = await asyncio.wait_for(pub.send("a", b"", None, 1.0), 0.5)
     link.reply(0)
     await fut
 
@@ -401,8 +401,8 @@ async def test_a_message_that_cannot_be_sent_takes_no_window_slot() -> None:
 async def test_a_denied_publish_fails_its_future_at_once() -> None:
     link = FakeLink()
     pub = publisher(link)
-    denied = await pub.publish("secret.x", b"", None, 30.0)
-    other = await pub.publish("open.x", b"", None, 30.0)
+    denied = await pub.send("secret.x", b"", None, 30.0)
+    other = await pub.send("open.x", b"", None, 30.0)
     link.deny("publish", "secret.x")
     with pytest.raises(errors.PermissionDeniedError) as info:
         await asyncio.wait_for(denied, 1)

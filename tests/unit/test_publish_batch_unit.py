@@ -190,6 +190,16 @@ async def test_client_side_checks() -> None:
         await b.add("b.2", b"x", expected_last_seq=1)
     with pytest.raises(errors.InvalidArgumentError, match="give a subject"):
         await b.commit(data=b"x")
+    for option in (
+        {"msg_id": "m"},
+        {"expected_stream": "S"},
+        {"expected_last_seq": 0},
+        {"expected_last_subject_seq": 0},
+        {"expected_last_subject_seq_subject": "b.1"},
+        {"ttl": 5},
+    ):
+        with pytest.raises(errors.InvalidArgumentError, match="give a subject"):
+            await b.commit(**option)
     with pytest.raises(errors.InvalidNameError):
         await b.add("b.*", b"x")
     # none of the refusals broke the batch

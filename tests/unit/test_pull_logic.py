@@ -16,13 +16,13 @@ from unit_support import always, consumer_info, mock_js
 from jetstream import ConsumerConfig, ConsumerInfo, LeadershipChanged, PinIdMismatch, PullWarning, errors
 from jetstream._consume._fetch import heartbeat_for
 from jetstream._consume._manage import config_differences
-from jetstream._consume._messages import ResetNeeded, StreamOptions, _Inbox, _State
+from jetstream._consume._messages import ResetNeeded, _Inbox, _State
+from jetstream._consume._options import ConsumeOptions, Priority
 from jetstream._consume._pull import Consumer
 from jetstream._consume._status import (
     BYTES_ONLY_BATCH,
     ConsumeEvent,
     Kind,
-    Priority,
     Signal,
     classify,
     msg_size,
@@ -98,7 +98,7 @@ def test_msg_size_counts_subject_reply_headers_data() -> None:
 
 
 def test_stream_option_defaults_follow_adr_37() -> None:
-    opts = StreamOptions.build(
+    opts = ConsumeOptions.build(
         max_messages=None,
         max_bytes=None,
         expires=30,
@@ -108,7 +108,7 @@ def test_stream_option_defaults_follow_adr_37() -> None:
         priority=Priority(),
     )
     assert (opts.max_messages, opts.threshold_messages, opts.heartbeat) == (500, 250, 15.0)
-    long = StreamOptions.build(
+    long = ConsumeOptions.build(
         max_messages=1,
         max_bytes=None,
         expires=timedelta(minutes=5),
@@ -118,7 +118,7 @@ def test_stream_option_defaults_follow_adr_37() -> None:
         priority=Priority(),
     )
     assert (long.threshold_messages, long.heartbeat) == (1, 30.0)  # max_messages=1 still pulls; hb capped
-    short = StreamOptions.build(
+    short = ConsumeOptions.build(
         max_messages=None,
         max_bytes=4096,
         expires=1,
@@ -156,7 +156,28 @@ def test_stream_options_refused(options: dict[str, Any]) -> None:
     }
     args.update(options)
     with pytest.raises(errors.InvalidArgumentError):
-        StreamOptions.build(**args)
+        ConsumeOptions.build(**args)
+
+
+@pytest.mark.parametrize("value", [0, -1, True, float("nan"), "5", timedelta(0), None])
+async def test_one_duration_check_for_timeouts_expiries_and_heartbeats(value: Any) -> None:
+    """Every duration a call takes is checked the same way, and the error names the argument."""
+    js, _ = mock_js(always(b"{}"))
+    consumer = Consumer(js, info_with_groups(None))
+    calls: list[tuple[str, Any]] = [
+        ("expires", lambda: consumer.messages(expires=value)),
+        ("expires", lambda: consumer.fetch(1, expires=value)),
+        ("heartbeat", lambda: consumer.fetch(1, heartbeat=value or 0)),
+        ("heartbeat", lambda: consumer.messages(heartbeat=value or 0)),
+    ]
+    if value is not None:  # None is "no timeout" for a call
+        calls.append(("timeout", lambda: consumer.next(timeout=value)))
+        calls.append(("timeout", lambda: js.account_info(timeout=value)))
+    for name, call in calls:
+        with pytest.raises(errors.InvalidArgumentError, match=name):
+            result = call()
+            if asyncio.iscoroutine(result):
+                await result
 
 
 def test_fetch_heartbeat_defaults() -> None:
@@ -238,7 +259,7 @@ def inbox_for(
 ) -> tuple[_Inbox, list[ConsumeEvent]]:
     js, _ = mock_js(always(b"{}"))
     consumer = Consumer(js, info_with_groups(None))
-    opts = StreamOptions.build(
+    opts = ConsumeOptions.build(
         max_messages=max_messages,
         max_bytes=max_bytes,
         expires=2,

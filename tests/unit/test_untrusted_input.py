@@ -17,8 +17,9 @@ from jetstream import BatchMessage, Reply, StreamInfoResponse, errors
 from jetstream._consume._message import Message, MsgMetadata
 from jetstream._core._codec import decode
 from jetstream._numbers import MAX_UINT64, parse_int, parse_status, parse_uint
-from jetstream._publish._awaited import counter_add, publish_headers
-from jetstream._stream import BatchEnd, StreamMessage
+from jetstream._publish._awaited import counter_add
+from jetstream._publish._options import PublishOptions
+from jetstream._stream import DirectGetEnd, StreamMessage
 from jetstream._time import Timestamp
 from jetstream._validate import check_header, check_name, check_publish_subject, check_subject
 
@@ -222,7 +223,7 @@ async def _collect(messages: AsyncIterator[StreamMessage]) -> list[StreamMessage
 async def test_a_non_numeric_count_at_the_end_of_a_batch_is_an_invalid_reply(header: str, value: str) -> None:
     eob = status_reply("_INBOX.x", "204", {"Description": "EOB", header: value})
     stream, _ = await _full_stream(lambda s, p, h: [Reply("_INBOX.x", b"m", direct_headers()), eob])
-    end: list[BatchEnd] = []
+    end: list[DirectGetEnd] = []
     with pytest.raises(errors.InvalidReplyError, match=header):
         await _collect(stream.get_msgs(batch=5, end=end))
 
@@ -230,10 +231,10 @@ async def test_a_non_numeric_count_at_the_end_of_a_batch_is_an_invalid_reply(hea
 async def test_the_end_of_a_batch_without_counts() -> None:
     eob = status_reply("_INBOX.x", "204", {"Description": "EOB", "Nats-Num-Pending": "3"})
     stream, _ = await _full_stream(lambda s, p, h: [Reply("_INBOX.x", b"m", direct_headers()), eob])
-    end: list[BatchEnd] = []
+    end: list[DirectGetEnd] = []
     got = await _collect(stream.get_msgs(batch=5, end=end))
     assert [m.seq for m in got] == [7]
-    assert end == [BatchEnd(3, None)]
+    assert end == [DirectGetEnd(3, None)]
 
 
 @pytest.mark.parametrize("status", ["²04", "abc", "40"])
@@ -309,7 +310,7 @@ BAD_HEADERS: list[Any] = [
 @pytest.mark.parametrize("headers", BAD_HEADERS, ids=repr)
 async def test_bad_headers_are_refused_before_publishing(headers: Any) -> None:
     with pytest.raises(errors.InvalidArgumentError):
-        publish_headers(headers)
+        PublishOptions().headers(headers)
     js, transport = mock_js(always(PUB_ACK))
     with pytest.raises(errors.InvalidArgumentError):
         await js.publish("orders.a", b"x", headers=headers)
@@ -320,16 +321,16 @@ async def test_bad_headers_are_refused_before_publishing(headers: Any) -> None:
 @pytest.mark.parametrize("value", [5, "a\r\nb", "\udcff"])
 def test_bad_option_values_are_refused(option: str, value: Any) -> None:
     with pytest.raises(errors.InvalidArgumentError):
-        publish_headers(None, **{option: value})
+        PublishOptions(**{option: value}).headers(None)
 
 
 def test_headers_that_are_not_a_mapping_are_refused() -> None:
     with pytest.raises(errors.InvalidArgumentError, match="mapping"):
-        publish_headers([("X", "1")])  # type: ignore[arg-type]
+        PublishOptions().headers([("X", "1")])  # type: ignore[arg-type]
 
 
 def test_good_headers_pass() -> None:
-    assert publish_headers({"X-Name": "välue with: colon", "Y": ""}, msg_id="m1") == {
+    assert PublishOptions(msg_id="m1").headers({"X-Name": "välue with: colon", "Y": ""}) == {
         "X-Name": "välue with: colon",
         "Y": "",
         "Nats-Msg-Id": "m1",

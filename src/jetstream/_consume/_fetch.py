@@ -25,19 +25,18 @@ from .._exceptions import (
     NoRespondersError,
 )
 from .._generated.models import ConsumerGetnextRequest
-from .._time import Duration, nanos
+from .._time import Duration, nanos, seconds
 from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 from ._message import Message
+from ._options import Priority
 from ._status import (
     PIN_ID,
     Kind,
-    Priority,
     Signal,
     classify,
     denial_for,
     msg_size,
     pull_error,
-    seconds_of,
     spawn_cleanup,
 )
 
@@ -61,7 +60,7 @@ def heartbeat_for(expires: float, heartbeat: float | timedelta | None, *, explic
     """The idle heartbeat of a fetch/next pull: as given (checked against the expiry), else 5 s for
     pulls of 10 s or more and none below (as nats.go)."""
     if heartbeat is not None:
-        hb = seconds_of(heartbeat, "heartbeat")
+        hb = seconds(heartbeat, "heartbeat")
         if 2 * hb > expires:
             if explicit:
                 raise InvalidArgumentError(
@@ -328,7 +327,7 @@ class Pull:
                 consumer._stash_waiters.discard(self.signal)
 
 
-class MessageBatch:
+class FetchResult:
     """The messages of one `Consumer.fetch`: an async iterator that ends when the pull is over.
 
     The pull request is sent on the first iteration. The iteration ends when ``n`` messages came,
@@ -364,12 +363,12 @@ class MessageBatch:
         self._pull: Pull | None = None
         self._started = False
         self._finished = False
-        self._finalizer: weakref.finalize[..., MessageBatch] | None = None
+        self._finalizer: weakref.finalize[..., FetchResult] | None = None
 
     def __repr__(self) -> str:
-        return f"MessageBatch(consumer={self._consumer!r}, n={self._n}, finished={self._finished})"
+        return f"FetchResult(consumer={self._consumer!r}, n={self._n}, finished={self._finished})"
 
-    def __aiter__(self) -> MessageBatch:
+    def __aiter__(self) -> FetchResult:
         return self
 
     async def __anext__(self) -> Message:
@@ -417,7 +416,7 @@ class MessageBatch:
             priority=self._priority,
             wait_no_wait=consumer._core.default_timeout,
         )
-        self._finalizer = weakref.finalize(self, _abandon_batch, pull, self._ready)
+        self._finalizer = weakref.finalize(self, _abandon_fetch, pull, self._ready)
         try:
             await pull.start()
         except BaseException:
@@ -440,15 +439,15 @@ class MessageBatch:
         if not self._finished:
             await self._finish()
 
-    async def __aenter__(self) -> MessageBatch:
+    async def __aenter__(self) -> FetchResult:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
 
-def _abandon_batch(pull: Pull, ready: deque[Message]) -> None:
-    """A batch was dropped mid-iteration without aclose(): keep what it had and what comes."""
+def _abandon_fetch(pull: Pull, ready: deque[Message]) -> None:
+    """A fetch was dropped mid-iteration without aclose(): keep what it had and what comes."""
     consumer = pull.consumer
     while ready:
         consumer._stash_put(ready.pop(), front=True)

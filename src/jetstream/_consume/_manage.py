@@ -17,10 +17,10 @@ from .._core import DEFAULT, Timeout
 from .._exceptions import ConsumerConfigMismatchError, InvalidArgumentError
 from .._generated.errors import ConsumerAlreadyExistsError
 from .._generated.models import ConsumerConfig, DeliverPolicy, ReplayPolicy
+from .._time import seconds
 from .._validate import check_name, check_subject
 from ._ordered import OrderedConfig, OrderedConsumer
 from ._pull import Consumer
-from ._status import seconds_of
 
 if TYPE_CHECKING:
     from .._generated.api import GeneratedAPI
@@ -178,7 +178,7 @@ class ConsumersMixin(_Base):
         inactive = (
             inactive_threshold
             if isinstance(inactive_threshold, timedelta)
-            else timedelta(seconds=seconds_of(inactive_threshold, "inactive_threshold"))
+            else timedelta(seconds=seconds(inactive_threshold, "inactive_threshold"))
         )
         if inactive <= timedelta(0):
             raise InvalidArgumentError(f"inactive_threshold must be positive, got {inactive_threshold!r}")

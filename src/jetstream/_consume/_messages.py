@@ -1,5 +1,5 @@
 """Continuous pulls (ADR-37): `MessageStream`, what ``consumer.messages()`` returns and what
-``consumer.consume(handler)`` runs (`_pull_consume`).
+``consumer.consume(handler)`` runs (`_consume`).
 
 One subscription receives the answers to every pull. The count of messages (or bytes) buffered or
 still owed by outstanding pulls is kept; when it falls below the threshold a pull for the
@@ -17,24 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import math
 import weakref
 from collections import deque
-from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-import msgspec
-
 from .._core._codec import encode
-from .._exceptions import ConnectionClosedError, InvalidArgumentError, JetStreamError
+from .._exceptions import ConnectionClosedError, JetStreamError
 from .._generated.models import ConsumerGetnextRequest
 from .._time import Duration, nanos
 from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 from ._message import Message
+from ._options import ConsumeOptions
 from ._status import (
     BYTES_ONLY_BATCH,
-    DEFAULT_MAX_MESSAGES,
     PIN_ID,
     Disconnected,
     EventHandler,
@@ -42,7 +38,6 @@ from ._status import (
     LeadershipChanged,
     MissedHeartbeat,
     PinIdMismatch,
-    Priority,
     PullWarning,
     Reconnected,
     Signal,
@@ -52,7 +47,6 @@ from ._status import (
     msg_size,
     pending_counts,
     pull_error,
-    seconds_of,
     spawn_cleanup,
     status_of,
 )
@@ -60,73 +54,10 @@ from ._status import (
 if TYPE_CHECKING:
     from ._pull import Consumer  # an import cycle: provided at runtime by `_pull`
 
-_MIN_EXPIRES = 1.0
-_MIN_HEARTBEAT = 0.5
-_MAX_HEARTBEAT = 30.0
 # Pause before pulling again after a pull was refused (409 Exceeded ..., 503), capped by the heartbeat.
 _RETRY_PAUSE = 1.0
 # While disconnected, look at the connection at least this often (in case a notification is missed).
 _DISCONNECTED_POLL = 1.0
-
-
-class StreamOptions(msgspec.Struct, frozen=True):
-    max_messages: int
-    max_bytes: int | None
-    expires: float
-    heartbeat: float
-    threshold_messages: int
-    threshold_bytes: int
-    priority: Priority
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        max_messages: int | None,
-        max_bytes: int | None,
-        expires: float | timedelta,
-        heartbeat: float | timedelta | None,
-        threshold_messages: int | None,
-        threshold_bytes: int | None,
-        priority: Priority,
-    ) -> StreamOptions:
-        if max_messages is not None and max_bytes is not None:
-            raise InvalidArgumentError("give max_messages or max_bytes, not both (ADR-37)")
-        for name, value in (("max_messages", max_messages), ("max_bytes", max_bytes)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
-        exp = seconds_of(expires, "expires")
-        if exp < _MIN_EXPIRES:
-            raise InvalidArgumentError(f"expires must be at least {_MIN_EXPIRES:g}s, got {exp:g}s")
-        if heartbeat is None:
-            hb = min(_MAX_HEARTBEAT, max(_MIN_HEARTBEAT, exp / 2))
-        else:
-            hb = seconds_of(heartbeat, "heartbeat")
-            if hb < _MIN_HEARTBEAT - 1e-9 or 2 * hb > exp:
-                raise InvalidArgumentError(
-                    f"heartbeat must be between {_MIN_HEARTBEAT:g}s and half of expires, got {hb:g}s"
-                )
-        if max_bytes is not None:
-            msgs = BYTES_ONLY_BATCH
-            t_bytes = _threshold(threshold_bytes, max_bytes, "threshold_bytes")
-            t_msgs = 0
-            if threshold_messages is not None:
-                raise InvalidArgumentError("threshold_messages goes with max_messages, not max_bytes")
-        else:
-            msgs = DEFAULT_MAX_MESSAGES if max_messages is None else max_messages
-            t_msgs = _threshold(threshold_messages, msgs, "threshold_messages")
-            t_bytes = 0
-            if threshold_bytes is not None:
-                raise InvalidArgumentError("threshold_bytes goes with max_bytes, not max_messages")
-        return cls(msgs, max_bytes, exp, hb, t_msgs, t_bytes, priority)
-
-
-def _threshold(value: int | None, limit: int, name: str) -> int:
-    if value is None:
-        return math.ceil(limit / 2)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
-        raise InvalidArgumentError(f"{name} must be between 1 and {limit}, got {value!r}")
-    return value
 
 
 class _State(enum.Enum):
@@ -150,7 +81,9 @@ class _Inbox:
     It holds no reference to its `MessageStream`, so a stream dropped mid-iteration is collected and
     its subscription removed."""
 
-    def __init__(self, consumer: Consumer, opts: StreamOptions, on_event: EventHandler | None, ordered: bool):
+    def __init__(
+        self, consumer: Consumer, opts: ConsumeOptions, on_event: EventHandler | None, ordered: bool
+    ):
         self.consumer = consumer
         self.opts = opts
         self.on_event = on_event
@@ -307,7 +240,12 @@ class MessageStream:
     """
 
     def __init__(
-        self, consumer: Consumer, opts: StreamOptions, on_event: EventHandler | None, *, ordered: bool = False
+        self,
+        consumer: Consumer,
+        opts: ConsumeOptions,
+        on_event: EventHandler | None,
+        *,
+        ordered: bool = False,
     ) -> None:
         self._consumer = consumer
         self._inbox = _Inbox(consumer, opts, on_event, ordered)

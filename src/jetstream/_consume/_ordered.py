@@ -29,29 +29,28 @@ from .._exceptions import (
 from .._generated.api import GeneratedAPI
 from .._generated.models import ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy
 from .._public import provide
+from .._time import seconds
 from .._transport import next_id
 from . import _ordered_streams
 from ._consume import ConsumeContext
 from ._message import Message
-from ._messages import ResetNeeded, StreamOptions
-from ._ordered_streams import RECREATE_ON, OrderedBatch, OrderedMessageStream, reason_of
+from ._messages import ResetNeeded
+from ._options import ConsumeOptions
+from ._ordered_streams import RECREATE_ON, OrderedFetchResult, OrderedMessageStream, reason_of
 from ._pull import Consumer
 from ._status import (
     DEFAULT_EXPIRES,
     ConsumerRecreated,
     EventHandler,
-    Priority,
     Signal,
     emit,
     logger,
-    seconds_of,
 )
 
 _DEFAULT_INACTIVE = timedelta(minutes=5)
 _BACKOFF_FIRST = 0.1
 _BACKOFF_MAX = 2.0
 _DELETE_TIMEOUT = 2.0
-_NO_PRIORITY = Priority()
 
 
 class OrderedConfig(msgspec.Struct, frozen=True):
@@ -244,7 +243,7 @@ class OrderedConsumer:
         """The next message in order, waiting up to ``timeout`` seconds (None: until one comes);
         raises `errors.TimeoutError` when none came. Cancelling loses nothing."""
         self._check_idle()
-        wait = None if timeout is None else seconds_of(timeout, "timeout")
+        wait = None if timeout is None else seconds(timeout, "timeout")
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else loop.time() + wait
         reason = "start"
@@ -274,17 +273,17 @@ class OrderedConsumer:
         expires: float | timedelta = DEFAULT_EXPIRES,
         no_wait: bool = False,
         heartbeat: float | timedelta | None = None,
-    ) -> OrderedBatch:
+    ) -> OrderedFetchResult:
         """Up to ``n`` messages in order, as an async iterator that ends when the pull is over
         (an empty iteration near ``expires`` when there is nothing)."""
         self._check_idle()
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InvalidArgumentError(f"n must be a positive integer, got {n!r}")
-        return OrderedBatch(
+        return OrderedFetchResult(
             self,
             n,
             max_bytes=max_bytes,
-            expires=seconds_of(expires, "expires"),
+            expires=seconds(expires, "expires"),
             no_wait=no_wait,
             heartbeat=heartbeat,
         )
@@ -305,14 +304,13 @@ class OrderedConsumer:
         """Every message in order for as long as you iterate (see `Consumer.messages`). Faults
         never end it: the consumer is recreated (a `ConsumerRecreated` event)."""
         self._check_idle()
-        opts = StreamOptions.build(
+        opts = ConsumeOptions.build(
             max_messages=max_messages,
             max_bytes=max_bytes,
             expires=expires,
             heartbeat=heartbeat,
             threshold_messages=threshold_messages,
             threshold_bytes=threshold_bytes,
-            priority=_NO_PRIORITY,
         )
         return OrderedMessageStream(self, opts, on_event)
 

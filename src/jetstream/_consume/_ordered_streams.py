@@ -1,4 +1,4 @@
-"""The iterators of an `OrderedConsumer`: `OrderedBatch` (``fetch``) and `OrderedMessageStream`
+"""The iterators of an `OrderedConsumer`: `OrderedFetchResult` (``fetch``) and `OrderedMessageStream`
 (``messages`` / ``consume``). Both hand out a message only if it continues the consumer sequence,
 and replace the server consumer (from the last stream sequence handed out + 1) when it does not or
 when the consumer is lost.
@@ -13,9 +13,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .._exceptions import ConsumerDeletedError, JetStreamError, MissedHeartbeatError, NoRespondersError
-from ._fetch import MessageBatch
+from ._fetch import FetchResult
 from ._message import Message
-from ._messages import MessageStream, ResetNeeded, StreamOptions
+from ._messages import MessageStream, ResetNeeded
+from ._options import ConsumeOptions
 from ._pull import Consumer
 from ._status import EventHandler, Signal
 
@@ -34,8 +35,8 @@ def reason_of(exc: BaseException) -> str:
     return "unavailable"
 
 
-class OrderedBatch:
-    """The messages of one `OrderedConsumer.fetch`, in order; see `MessageBatch`."""
+class OrderedFetchResult:
+    """The messages of one `OrderedConsumer.fetch`, in order; see `FetchResult`."""
 
     def __init__(
         self,
@@ -53,7 +54,7 @@ class OrderedBatch:
         self._expires = expires
         self._no_wait = no_wait
         self._heartbeat = heartbeat
-        self._inner: MessageBatch | None = None
+        self._inner: FetchResult | None = None
         self._consumer: Consumer | None = None
         self._got = 0
         self._deadline: float | None = None
@@ -61,9 +62,9 @@ class OrderedBatch:
         self._reason = "start"
 
     def __repr__(self) -> str:
-        return f"OrderedBatch(consumer={self._oc!r}, n={self._n}, finished={self._finished})"
+        return f"OrderedFetchResult(consumer={self._oc!r}, n={self._n}, finished={self._finished})"
 
-    def __aiter__(self) -> OrderedBatch:
+    def __aiter__(self) -> OrderedFetchResult:
         return self
 
     async def __anext__(self) -> Message:
@@ -123,7 +124,7 @@ class OrderedMessageStream:
     """`OrderedConsumer.messages()`: like `MessageStream`, but never ends on faults; each
     replacement of the consumer is a `ConsumerRecreated` event."""
 
-    def __init__(self, oc: OrderedConsumer, opts: StreamOptions, on_event: EventHandler | None) -> None:
+    def __init__(self, oc: OrderedConsumer, opts: ConsumeOptions, on_event: EventHandler | None) -> None:
         self._oc = oc
         self._opts = opts
         self._on_event = on_event

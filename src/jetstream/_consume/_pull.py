@@ -18,19 +18,15 @@ from .._exceptions import InvalidArgumentError, TimeoutError
 from .._generated.api import GeneratedAPI
 from .._generated.models import ConsumerInfo
 from .._public import provide
+from .._time import seconds
 from .._transport import Connection, ConnectionHub, Msg
 from . import _fetch, _messages
 from ._consume import ConsumeContext
-from ._fetch import MIN_PULL, MessageBatch, Pull, heartbeat_for
+from ._fetch import MIN_PULL, FetchResult, Pull, heartbeat_for
 from ._message import Message
-from ._messages import MessageStream, StreamOptions
-from ._status import (
-    DEFAULT_EXPIRES,
-    EventHandler,
-    Priority,
-    Signal,
-    seconds_of,
-)
+from ._messages import MessageStream
+from ._options import ConsumeOptions, Priority
+from ._status import DEFAULT_EXPIRES, EventHandler, Signal
 
 # next() splits a long or unlimited wait into pulls of at most this long.
 _MAX_NEXT_PULL = DEFAULT_EXPIRES
@@ -140,9 +136,9 @@ class Consumer:
         Also raises `errors.ConsumerDeletedError`, `errors.NoRespondersError` (no such consumer),
         `errors.MissedHeartbeatError`, `errors.PullError` subclasses, `errors.ConnectionClosedError`.
         """
-        wait = None if timeout is None else seconds_of(timeout, "timeout")
+        wait = None if timeout is None else seconds(timeout, "timeout")
         prio = self._priority(group, min_pending, min_ack_pending, priority)
-        hb_given = None if heartbeat is None else seconds_of(heartbeat, "heartbeat")
+        hb_given = None if heartbeat is None else seconds(heartbeat, "heartbeat")
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else loop.time() + wait
         waiting = Signal()
@@ -200,7 +196,7 @@ class Consumer:
         min_pending: int | None = None,
         min_ack_pending: int | None = None,
         priority: int | None = None,
-    ) -> MessageBatch:
+    ) -> FetchResult:
         """Up to ``n`` messages (and up to ``max_bytes``) from one pull request, as an async iterator.
 
         ``async for msg in consumer.fetch(10, expires=5): ...`` - the iteration ends when the pull
@@ -208,16 +204,16 @@ class Consumer:
         seconds, or at once with ``no_wait`` when nothing is pending. An empty stream is an empty
         iteration, not an error. ``heartbeat`` asks for idle heartbeats (default: 5 s for
         ``expires`` >= 10 s, none below); missing two raises `errors.MissedHeartbeatError`.
-        See `MessageBatch` for errors and early exits.
+        See `FetchResult` for errors and early exits.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InvalidArgumentError(f"n must be a positive integer, got {n!r}")
         if max_bytes is not None and (isinstance(max_bytes, bool) or max_bytes < 1):
             raise InvalidArgumentError(f"max_bytes must be a positive integer, got {max_bytes!r}")
-        wait = seconds_of(expires, "expires")
+        wait = seconds(expires, "expires")
         prio = self._priority(group, min_pending, min_ack_pending, priority)
         hb = None if no_wait else heartbeat_for(wait, heartbeat, explicit=heartbeat is not None)
-        return MessageBatch(
+        return FetchResult(
             self, n, max_bytes=max_bytes, expires=wait, no_wait=no_wait, heartbeat=hb, priority=prio
         )
 
@@ -250,7 +246,7 @@ class Consumer:
         The iteration raises only `errors.ConsumerDeletedError`, `errors.ConsumerIsPushBasedError`
         or `errors.BadPullRequestError`, which end it, or ends after `stop()` / `drain()`.
         """
-        opts = StreamOptions.build(
+        opts = ConsumeOptions.build(
             max_messages=max_messages,
             max_bytes=max_bytes,
             expires=expires,

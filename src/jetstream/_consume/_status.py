@@ -1,4 +1,5 @@
-"""What every way of pulling shares: status messages, events, pull options, connection state.
+"""What every way of pulling shares: status messages, events, connection state (the pull options
+are in `_options`).
 
 A pull request (ADR-13) is answered on its reply inbox by user messages and by status messages: 100
 idle heartbeat, 404/408 "the pull is over", 409/423/400/503 for the rest. `classify` sorts them once;
@@ -10,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import math
 from collections.abc import Callable
-from datetime import timedelta
 
 import msgspec
 
@@ -20,12 +19,10 @@ from .._exceptions import (
     BadPullRequestError,
     ConsumerDeletedError,
     ConsumerIsPushBasedError,
-    InvalidArgumentError,
     PermissionDeniedError,
     PullError,
     PullRequestRejectedError,
 )
-from .._generated.models import ConsumerInfo
 from .._numbers import parse_status
 from .._transport import Msg, PermissionDenied, description_of
 from .._transport import status_of as _status_code
@@ -149,15 +146,6 @@ def msg_size(msg: Msg) -> int:
     return size
 
 
-def seconds_of(value: float | timedelta, what: str, *, minimum: float = 0.0) -> float:
-    result = value.total_seconds() if isinstance(value, timedelta) else value
-    if isinstance(result, bool) or not isinstance(result, (int, float)) or math.isnan(result):
-        raise InvalidArgumentError(f"{what} must be seconds or a timedelta, got {value!r}")
-    if not result > minimum:
-        raise InvalidArgumentError(f"{what} must be more than {minimum:g}s, got {value!r}")
-    return float(result)
-
-
 # ----------------------------------------------------------------------------------------- events
 
 
@@ -221,37 +209,6 @@ def emit(on_event: EventHandler | None, event: ConsumeEvent) -> None:
         on_event(event)
     except Exception:
         logger.exception("on_event raised while handling %r", event)
-
-
-# ------------------------------------------------------------------------------- pull options
-
-
-class Priority(msgspec.Struct, frozen=True):
-    """ADR-42 fields of a pull request."""
-
-    group: str | None = None
-    min_pending: int | None = None
-    min_ack_pending: int | None = None
-    priority: int | None = None
-
-    def check(self, info: ConsumerInfo | None) -> None:
-        """Refuse what the server would answer with 400, before anything is sent."""
-        for name, value in (("min_pending", self.min_pending), ("min_ack_pending", self.min_ack_pending)):
-            if value is not None and (isinstance(value, bool) or value < 0):
-                raise InvalidArgumentError(f"{name} must be a non-negative integer, got {value!r}")
-        if self.priority is not None and not 0 <= self.priority <= 9:
-            raise InvalidArgumentError(f"priority must be between 0 and 9, got {self.priority!r}")
-        if info is None:
-            return
-        groups = info.config.priority_groups or []
-        if groups and self.group is None:
-            raise InvalidArgumentError(
-                f"consumer {info.name!r} has priority groups {groups}: pass group= to pull from it"
-            )
-        if self.group is not None and self.group not in groups:
-            raise InvalidArgumentError(
-                f"consumer {info.name!r} has no priority group {self.group!r} (it has {groups or 'none'})"
-            )
 
 
 # --------------------------------------------------------------------------- waiting and waking

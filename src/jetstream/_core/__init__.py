@@ -1,7 +1,7 @@
 """What every feature and the generated API share: the subject prefix, requests, paging, the codec."""
 
 from ._build import config_token, extend, merge_config
-from ._request import DEFAULT, MAX_PAGES, Core, RawMessage, Timeout, resolve_prefix, seconds
+from ._request import DEFAULT, MAX_PAGES, Core, RawMessage, Timeout, resolve_prefix
 
 __all__ = [
     "DEFAULT",
@@ -13,5 +13,4 @@ __all__ = [
     "extend",
     "merge_config",
     "resolve_prefix",
-    "seconds",
 ]

@@ -22,7 +22,7 @@ from .._generated.errors import NoMessageFoundError, api_error
 from .._generated.models import IterableResponse
 from .._numbers import parse_status, parse_uint
 from .._reprs import struct_repr
-from .._time import Timestamp
+from .._time import Timestamp, seconds
 from .._transport import Reply, Transport
 from .._validate import check_name, check_subject
 from ._codec import decode, encode, error_of
@@ -72,18 +72,6 @@ def resolve_prefix(domain: str | None, prefix: str | None) -> str:
             raise InvalidArgumentError(str(exc)) from exc
         return bare + "."
     return "$JS.API."
-
-
-def seconds(timeout: float | timedelta | None) -> float | None:
-    """A timeout in seconds; None stays None (no timeout). Zero or negative is refused."""
-    if timeout is None:
-        return None
-    value = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise InvalidArgumentError(
-            f"a timeout must be a positive number of seconds, a timedelta or None, got {timeout!r}"
-        )
-    return float(value)
 
 
 class RawMessage(msgspec.Struct, frozen=True):
@@ -146,16 +134,15 @@ class Core:
         self.transport = transport
         self.prefix: str = resolve_prefix(domain, api_prefix)
         self.domain = domain
-        default = seconds(timeout)
-        if default is None:
-            raise InvalidArgumentError("the default timeout must be a positive number of seconds")
-        self.default_timeout: float = default
+        self.default_timeout: float = seconds(timeout)
 
     def subject(self, suffix: str) -> str:
         return self.prefix + suffix
 
     def timeout(self, timeout: Timeout) -> float | None:
-        return self.default_timeout if isinstance(timeout, _Default) else seconds(timeout)
+        if isinstance(timeout, _Default):
+            return self.default_timeout
+        return None if timeout is None else seconds(timeout)
 
     async def _send(self, suffix: str, body: msgspec.Struct | None, timeout: Timeout) -> tuple[str, Reply]:
         subject = self.subject(suffix)

@@ -30,7 +30,7 @@ from .._generated.models import (
     SubjectTransform,
 )
 from .._public import provide
-from .._publish._awaited import MessageTTL
+from .._publish._options import MessageTTL
 from .._time import Duration, nanos
 from .._transport import Connection
 from . import _bucket

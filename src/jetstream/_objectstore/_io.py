@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
 from .._consume._ordered import OrderedConfig, OrderedConsumer
-from .._consume._ordered_streams import OrderedBatch
+from .._consume._ordered_streams import OrderedFetchResult
 from .._exceptions import (
     BadObjectMetaError,
     DigestMismatchError,
@@ -202,7 +202,7 @@ class ObjectReader:
         self._received = 0
         self._size = 0
         self._oc: OrderedConsumer | None = None
-        self._batch: OrderedBatch | None = None
+        self._batch: OrderedFetchResult | None = None
         self._batch_got = 0
         self._verified = False
         self._failed: IncompleteObjectError | None = None

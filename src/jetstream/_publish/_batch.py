@@ -29,7 +29,8 @@ from .._exceptions import (
 )
 from .._generated.models import PubAck
 from .._validate import check_publish_subject
-from ._awaited import MessageTTL, parse_ack, publish_headers
+from ._awaited import parse_ack
+from ._options import NO_OPTIONS, MessageTTL, PublishOptions
 
 BATCH_ID = "Nats-Batch-Id"
 BATCH_SEQUENCE = "Nats-Batch-Sequence"
@@ -64,6 +65,16 @@ class BatchMessage:
     expected_last_subject_seq: int | None = None
     expected_last_subject_seq_subject: str | None = None
     ttl: MessageTTL | None = None
+
+    def _options(self) -> PublishOptions:
+        return PublishOptions(
+            msg_id=self.msg_id,
+            expected_stream=self.expected_stream,
+            expected_last_seq=self.expected_last_seq,
+            expected_last_subject_seq=self.expected_last_subject_seq,
+            expected_last_subject_seq_subject=self.expected_last_subject_seq_subject,
+            ttl=self.ttl,
+        )
 
 
 def check_batch_id(batch_id: str) -> str:
@@ -128,9 +139,7 @@ class Batch:
         """Stage one message. Raises the server's `APIError` when the first message is refused
         (and every `ACK_EVERY`-th one), `errors.NoStreamResponseError` when no stream captures
         ``subject``."""
-        hdrs = self._headers(
-            subject,
-            headers,
+        options = PublishOptions(
             msg_id=msg_id,
             expected_stream=expected_stream,
             expected_last_seq=expected_last_seq,
@@ -138,6 +147,9 @@ class Batch:
             expected_last_subject_seq_subject=expected_last_subject_seq_subject,
             ttl=ttl,
         )
+        await self._stage(subject, data, self._headers(subject, headers, options, first=not self._sent))
+
+    async def _stage(self, subject: str, data: bytes, hdrs: dict[str, str]) -> None:
         async with self._lock:
             self._check_open()
             seq = self._sent + 1
@@ -160,31 +172,23 @@ class Batch:
     ) -> PubAck:
         """Publish the last message and commit; the PubAck of the batch. Without ``subject``, close
         the batch with an end-of-batch marker that is not stored (needs one `add` before)."""
+        options = PublishOptions(
+            msg_id=msg_id,
+            expected_stream=expected_stream,
+            expected_last_seq=expected_last_seq,
+            expected_last_subject_seq=expected_last_subject_seq,
+            expected_last_subject_seq_subject=expected_last_subject_seq_subject,
+            ttl=ttl,
+        )
         if subject is None:
-            if (
-                data
-                or headers
-                or msg_id
-                or expected_stream
-                or expected_last_seq is not None
-                or ttl is not None
-            ):
+            if data or headers or options != NO_OPTIONS:
                 raise InvalidArgumentError("an end-of-batch commit carries no message: give a subject")
-            if expected_last_subject_seq is not None or expected_last_subject_seq_subject is not None:
-                raise InvalidArgumentError("an end-of-batch commit carries no message: give a subject")
-            hdrs: dict[str, str] = {BATCH_ID: self.id, BATCH_COMMIT: "eob"}
-        else:
-            hdrs = self._headers(
-                subject,
-                headers,
-                msg_id=msg_id,
-                expected_stream=expected_stream,
-                expected_last_seq=expected_last_seq,
-                expected_last_subject_seq=expected_last_subject_seq,
-                expected_last_subject_seq_subject=expected_last_subject_seq_subject,
-                ttl=ttl,
-            )
-            hdrs[BATCH_COMMIT] = "1"
+            return await self._commit(None, b"", {BATCH_ID: self.id, BATCH_COMMIT: "eob"})
+        hdrs = self._headers(subject, headers, options, first=not self._sent)
+        hdrs[BATCH_COMMIT] = "1"
+        return await self._commit(subject, data, hdrs)
+
+    async def _commit(self, subject: str | None, data: bytes, hdrs: dict[str, str]) -> PubAck:
         async with self._lock:
             self._check_open()
             if subject is None:
@@ -236,29 +240,13 @@ class Batch:
             raise InvalidArgumentError(f"batch {self.id!r} is already {state}")
 
     def _headers(
-        self,
-        subject: str,
-        headers: Mapping[str, str] | None,
-        *,
-        msg_id: str | None,
-        expected_stream: str | None,
-        expected_last_seq: int | None,
-        expected_last_subject_seq: int | None,
-        expected_last_subject_seq_subject: str | None,
-        ttl: MessageTTL | None,
+        self, subject: str, headers: Mapping[str, str] | None, options: PublishOptions, *, first: bool
     ) -> dict[str, str]:
+        """The headers of one message of the batch; a bad message is refused here, before it is sent."""
         check_publish_subject(subject)
-        if expected_last_seq is not None and self._sent:
+        if options.expected_last_seq is not None and not first:
             raise InvalidArgumentError("only the first message of a batch may carry expected_last_seq")
-        hdrs = publish_headers(
-            headers,
-            msg_id=msg_id,
-            expected_stream=expected_stream,
-            expected_last_seq=expected_last_seq,
-            expected_last_subject_seq=expected_last_subject_seq,
-            expected_last_subject_seq_subject=expected_last_subject_seq_subject,
-            ttl=ttl,
-        )
+        hdrs = options.headers(headers)
         out = dict(hdrs) if hdrs else {}
         out[BATCH_ID] = self.id
         return out
@@ -303,59 +291,27 @@ class Batch:
             raise
 
 
-def _check_message(m: BatchMessage, *, first: bool) -> None:
-    """Refuse a bad message of a batch before any of it is sent (subject, headers and options, as
-    `Batch.add` would), rather than after the messages before it were staged."""
-    check_publish_subject(m.subject)
-    if m.expected_last_seq is not None and not first:
-        raise InvalidArgumentError("only the first message of a batch may carry expected_last_seq")
-    publish_headers(
-        m.headers,
-        msg_id=m.msg_id,
-        expected_stream=m.expected_stream,
-        expected_last_seq=m.expected_last_seq,
-        expected_last_subject_seq=m.expected_last_subject_seq,
-        expected_last_subject_seq_subject=m.expected_last_subject_seq_subject,
-        ttl=m.ttl,
-    )
-
-
 async def publish_batch(
     core: Core, messages: Iterable[BatchMessage], *, batch_id: str | None, timeout: Timeout
 ) -> PubAck:
     items = list(messages)
     if not items:
         raise InvalidArgumentError("a batch needs at least one message")
-    for i, item in enumerate(items):
+    for item in items:
         if not isinstance(item, BatchMessage):
             raise InvalidArgumentError(f"batch messages must be BatchMessage, got {item!r}")
-        _check_message(item, first=i == 0)
     batch = Batch(core, batch_id, timeout=timeout)
+    # Every message is checked before the first one is sent.
+    staged = [
+        (m.subject, m.data, batch._headers(m.subject, m.headers, m._options(), first=i == 0))
+        for i, m in enumerate(items)
+    ]
     try:
-        for m in items[:-1]:
-            await batch.add(
-                m.subject,
-                m.data,
-                headers=m.headers,
-                msg_id=m.msg_id,
-                expected_stream=m.expected_stream,
-                expected_last_seq=m.expected_last_seq,
-                expected_last_subject_seq=m.expected_last_subject_seq,
-                expected_last_subject_seq_subject=m.expected_last_subject_seq_subject,
-                ttl=m.ttl,
-            )
-        last = items[-1]
-        return await batch.commit(
-            last.subject,
-            last.data,
-            headers=last.headers,
-            msg_id=last.msg_id,
-            expected_stream=last.expected_stream,
-            expected_last_seq=last.expected_last_seq,
-            expected_last_subject_seq=last.expected_last_subject_seq,
-            expected_last_subject_seq_subject=last.expected_last_subject_seq_subject,
-            ttl=last.ttl,
-        )
+        for subject, data, hdrs in staged[:-1]:
+            await batch._stage(subject, data, hdrs)
+        subject, data, hdrs = staged[-1]
+        hdrs[BATCH_COMMIT] = "1"
+        return await batch._commit(subject, data, hdrs)
     except BaseException:
         await batch.abandon()
         raise

@@ -151,7 +151,7 @@ class AsyncPublisher:
     def pending(self) -> int:
         return len(self._pending)
 
-    async def publish(
+    async def send(
         self,
         subject: str,
         data: bytes,

@@ -65,6 +65,20 @@ async def test_ordered_consumer_config_and_delivery(js: JetStream, stream: str) 
     assert await js.consumer_names(STREAM) == []
 
 
+async def test_every_closable_is_an_async_context_manager(js: JetStream, stream: str) -> None:
+    """One close vocabulary: ``async with`` ends a fetch batch, a messages() stream and the ordered
+    consumer itself, each through its aclose()."""
+    await publish(js, 3)
+    async with await js.ordered_consumer(STREAM) as oc:
+        async with oc.fetch(1, expires=0.5) as batch:
+            assert [int(m.data) async for m in batch] == [0]
+        async with oc.messages() as msgs:
+            assert int((await msgs.__anext__()).data) == 1
+        assert msgs.closed
+    assert oc.name is None
+    assert await js.consumer_names(STREAM) == []
+
+
 async def test_ordered_start_options(js: JetStream, stream: str) -> None:
     await publish(js, 5)
     from_seq = await js.ordered_consumer(STREAM, opt_start_seq=3)

@@ -118,6 +118,12 @@ class OrderedBatch:
         if inner is not None:
             await inner.aclose()
 
+    async def __aenter__(self) -> OrderedBatch:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
 
 class OrderedMessageStream:
     """`OrderedConsumer.messages()`: like `MessageStream`, but never ends on faults; each

@@ -158,7 +158,7 @@ class GeneratedAPI:
         pedantic: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamCreateResponse:
-        """Create a stream; with the same configuration as an existing stream this succeeds without change.
+        """Create a stream and return the API's reply, a `StreamInfo` (`create_stream` returns a `Stream` handle instead); with the same configuration as an existing stream this succeeds without change.
 
         Subject ``$JS.API.STREAM.CREATE.{stream}`` (server ``JSApiStreamCreate``, since 2.2).
         ``config`` is a `StreamConfig` or a name (name); keyword arguments override its fields.
@@ -260,7 +260,7 @@ class GeneratedAPI:
         allow_batched: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamUpdateResponse:
-        """Update a stream's configuration (send the whole configuration, e.g. a modified `StreamInfo.config`).
+        """Update a stream's configuration (send the whole configuration, e.g. a modified `StreamInfo.config`) and return the API's reply, a `StreamInfo` (`update_stream` returns a `Stream` handle instead).
 
         Subject ``$JS.API.STREAM.UPDATE.{stream}`` (server ``JSApiStreamUpdate``, since 2.2).
         ``config`` is a `StreamConfig` or a name (name); keyword arguments override its fields.
@@ -372,7 +372,7 @@ class GeneratedAPI:
         offset: int | None = None,
         timeout: Timeout = DEFAULT,
     ) -> StreamInfoResponse:
-        """A stream's configuration and state; `subjects_filter` adds per-subject message counts.
+        """A stream's configuration and state, the API's reply (`stream` returns a `Stream` handle instead); `subjects_filter` adds per-subject message counts.
 
         Subject ``$JS.API.STREAM.INFO.{stream}`` (server ``JSApiStreamInfo``, since 2.2).
 
@@ -776,7 +776,7 @@ class GeneratedAPI:
         pedantic: bool | None = None,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerCreateResponse:
-        """Create (or, without `action`, update) a consumer; a plain name makes a durable pull consumer with explicit ack.
+        """Create (or, without `action`, update) a consumer and return the API's reply, a `ConsumerInfo` (`create_consumer` returns a `Consumer` handle instead); a plain name makes a durable pull consumer with explicit ack.
 
         Subject ``$JS.API.CONSUMER.CREATE.{stream}.{consumer}.{filter...}`` (server ``JSApiConsumerCreateEx``, since 2.9).
         ``config`` is a `ConsumerConfig` or a name (name, durable_name); keyword arguments override its fields.
@@ -1003,7 +1003,7 @@ class GeneratedAPI:
         *,
         timeout: Timeout = DEFAULT,
     ) -> ConsumerInfoResponse:
-        """A consumer's configuration and delivery state.
+        """A consumer's configuration and delivery state, the API's reply (`consumer` returns a `Consumer` handle instead).
 
         Subject ``$JS.API.CONSUMER.INFO.{stream}.{consumer}`` (server ``JSApiConsumerInfo``, since 2.2).
 

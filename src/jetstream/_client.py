@@ -40,8 +40,6 @@ from ._transport import Connection, NatsConnection, for_client, open_connection
 from ._typing import Unpack
 from ._validate import check_publish_subject
 
-_DEFAULT_INACTIVE = timedelta(minutes=5)
-
 
 class JetStream(GeneratedAPI):
     """A JetStream context over one NATS connection.
@@ -341,7 +339,7 @@ class JetStream(GeneratedAPI):
         opt_start_time: datetime | None = None,
         headers_only: bool = False,
         replay_policy: ReplayPolicy | str = "instant",
-        inactive_threshold: timedelta | float = _DEFAULT_INACTIVE,
+        inactive_threshold: timedelta | float = _consumers.DEFAULT_INACTIVE,
         metadata: dict[str, str] | None = None,
         timeout: Timeout = DEFAULT,
     ) -> OrderedConsumer:

@@ -27,7 +27,7 @@ from ._status import seconds_of
 # Fields compared as one: the server may store a single filter in either form.
 _FILTER_FIELDS = ("filter_subject", "filter_subjects")
 _NAME_FIELDS = ("name", "durable_name")
-_DEFAULT_INACTIVE = timedelta(minutes=5)
+DEFAULT_INACTIVE = timedelta(minutes=5)
 
 
 def _filters(config: ConsumerConfig) -> list[str]:
@@ -104,15 +104,15 @@ async def ordered_consumer(
     api: ConsumerAPI,
     stream: str,
     *,
-    filter_subjects: Sequence[str] | str | None = None,
-    deliver_policy: DeliverPolicy | str = "all",
-    opt_start_seq: int | None = None,
-    opt_start_time: datetime | None = None,
-    headers_only: bool = False,
-    replay_policy: ReplayPolicy | str = "instant",
-    inactive_threshold: timedelta | float = _DEFAULT_INACTIVE,
-    metadata: dict[str, str] | None = None,
-    timeout: Timeout = DEFAULT,
+    filter_subjects: Sequence[str] | str | None,
+    deliver_policy: DeliverPolicy | str,
+    opt_start_seq: int | None,
+    opt_start_time: datetime | None,
+    headers_only: bool,
+    replay_policy: ReplayPolicy | str,
+    inactive_threshold: timedelta | float,
+    metadata: dict[str, str] | None,
+    timeout: Timeout,
 ) -> OrderedConsumer:
     """An `OrderedConsumer` on ``stream``, its first server consumer created (see
     `JetStream.ordered_consumer`)."""

@@ -39,7 +39,9 @@ from ._kv._bucket import (
     KeyValueStatus,
     KeyWatcher,
 )
+from ._kv._manager import KeyValueOptions
 from ._objectstore._io import ObjectData, ObjectReader
+from ._objectstore._manager import ObjectStoreOptions
 from ._objectstore._store import ObjectStore
 from ._objectstore._types import (
     ObjectInfo,
@@ -106,6 +108,7 @@ __all__ = [
     "KeyValueConfig",
     "KeyValueEntry",
     "KeyValueOp",
+    "KeyValueOptions",
     "KeyValueStatus",
     "KeyWatcher",
     "LeadershipChanged",
@@ -125,6 +128,7 @@ __all__ = [
     "ObjectReader",
     "ObjectStore",
     "ObjectStoreConfig",
+    "ObjectStoreOptions",
     "ObjectStoreStatus",
     "ObjectWatcher",
     "OrderedConsumer",

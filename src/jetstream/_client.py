@@ -3,38 +3,51 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from ._consume._manage import ConsumersMixin
+from . import _stream as _streams
+from ._consume import _manage as _consumers
+from ._consume._ordered import OrderedConsumer
+from ._consume._pull import Consumer
 from ._core import DEFAULT, Core, Timeout, resolve_prefix
 from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
-from ._generated.models import PubAck
-from ._kv._manager import KeyValueMixin
-from ._objectstore._manager import ObjectStoreMixin
+from ._generated.models import ConsumerConfig, DeliverPolicy, PubAck, ReplayPolicy, StreamConfig
+from ._kv import _manager as _kv
+from ._kv._bucket import KeyValue, KeyValueConfig, KeyValueStatus
+from ._kv._manager import KeyValueOptions
+from ._objectstore import _manager as _obj
+from ._objectstore._manager import ObjectStoreOptions
+from ._objectstore._store import ObjectStore
+from ._objectstore._types import ObjectStoreConfig, ObjectStoreStatus
 from ._publish._awaited import RETRY_ATTEMPTS, RETRY_WAIT, check_retries, counter_add, publish_request
 from ._publish._batch import Batch, BatchMessage, publish_batch
 from ._publish._options import MessageTTL, PublishOptions, Schedule
 from ._publish._window import DEFAULT_MAX_PENDING, AsyncPublisher, check_max_pending
-from ._stream import StreamsMixin
+from ._stream import Stream
 from ._time import seconds
 from ._transport import Connection, NatsConnection, for_client, open_connection
+from ._typing import Unpack
 from ._validate import check_publish_subject
 
 
-class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, GeneratedAPI):
+class JetStream(GeneratedAPI):
     """A JetStream context over one NATS connection.
 
-    Every API endpoint is a method (generated, see `GeneratedAPI`); publishing and the data plane
-    are built on the same request path. ``domain`` targets ``$JS.<domain>.API``; ``api_prefix`` a
-    custom import prefix (ADR-19). ``timeout`` is the default for every call (seconds or timedelta);
-    each call can override it with ``timeout=`` (``None`` waits forever).
+    Every API endpoint is a method named ``<resource>_<action>`` after its subject (generated, see
+    `GeneratedAPI`): it sends the request and returns the API's reply (`stream_create` returns the
+    `StreamInfo` reply). The hand-written methods are the data plane and the handles: publishing,
+    `stream` / `create_stream` ... (a `Stream` handle), `consumer` / `create_consumer` ... (a
+    `Consumer`), `ordered_consumer`, Key/Value and Object Store. ``domain`` targets
+    ``$JS.<domain>.API``; ``api_prefix`` a custom import prefix (ADR-19). ``timeout`` is the default
+    for every call (seconds or timedelta); each call can override it with ``timeout=`` (``None``
+    waits forever).
 
-    Use as an async context manager, or call `close()`. The connection is closed only if this
-    object opened it (`jetstream.connect`).
+    Use as an async context manager, or call `aclose()` (`close()` is the same). The connection is
+    closed only if this object opened it (`jetstream.connect`).
     """
 
     def __init__(
@@ -255,15 +268,226 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
             self._async_publisher = AsyncPublisher(self._conn, max_pending=self._publish_async_max_pending)
         return self._async_publisher
 
-    async def close(self) -> None:
-        """Idempotent. Drains and closes the connection if `jetstream.connect` opened it."""
+    # ------------------------------------------------------------------------- stream handles
+
+    async def stream(self, name: str, *, timeout: Timeout = DEFAULT) -> Stream:
+        """A `Stream` handle on an existing stream (one STREAM.INFO request; changes nothing).
+        Raises `errors.StreamNotFoundError`. `stream_info` returns the `StreamInfo` reply instead."""
+        return await _streams.get_stream(self, name, timeout=timeout)
+
+    async def create_stream(self, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
+        """Create a stream and return a `Stream` handle on it; an existing stream with another
+        configuration raises `errors.StreamNameExistError`. The generated `stream_create` sends the
+        same request and returns the `StreamInfo` reply (and takes the config as keywords too)."""
+        return await _streams.create_stream(self, config, timeout=timeout)
+
+    async def update_stream(self, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
+        """Update an existing stream (`errors.StreamNotFoundError` if there is none) and return a
+        `Stream` handle on it. The generated `stream_update` returns the `StreamInfo` reply."""
+        return await _streams.update_stream(self, config, timeout=timeout)
+
+    async def create_or_update_stream(self, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
+        """Update the stream if it exists, else create it; a `Stream` handle on it."""
+        return await _streams.create_or_update_stream(self, config, timeout=timeout)
+
+    # ----------------------------------------------------------------------- consumer handles
+
+    async def consumer(self, stream: str, name: str, *, timeout: Timeout = DEFAULT) -> Consumer:
+        """A `Consumer` handle on an existing consumer (one CONSUMER.INFO request; never creates or
+        changes it). Raises `errors.ConsumerNotFoundError`, `errors.StreamNotFoundError`,
+        `errors.TimeoutError` ... `consumer_info` returns the `ConsumerInfo` reply instead."""
+        return await _consumers.get_consumer(self, stream, name, timeout=timeout)
+
+    async def create_consumer(
+        self, stream: str, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
+    ) -> Consumer:
+        """Create a consumer and return a `Consumer` handle on it (a name alone: a durable pull
+        consumer with explicit acks; a config without a name: an ephemeral one, named by the SDK).
+        The same config again is fine; an existing consumer configured otherwise raises
+        `errors.ConsumerConfigMismatchError` naming the differing fields. The generated
+        `consumer_create` returns the `ConsumerInfo` reply and refuses any existing consumer."""
+        return await _consumers.put_consumer(self, stream, config, "create", timeout=timeout)
+
+    async def update_consumer(
+        self, stream: str, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
+    ) -> Consumer:
+        """Update an existing consumer and return a `Consumer` handle on it
+        (`errors.ConsumerDoesNotExistError` if there is none; `errors.ConsumerCreateError` for a
+        change the server cannot apply)."""
+        return await _consumers.put_consumer(self, stream, config, "update", timeout=timeout)
+
+    async def create_or_update_consumer(
+        self, stream: str, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
+    ) -> Consumer:
+        """Create the consumer, or update it to this config if it exists; a `Consumer` handle."""
+        return await _consumers.put_consumer(self, stream, config, None, timeout=timeout)
+
+    async def ordered_consumer(
+        self,
+        stream: str,
+        *,
+        filter_subjects: Sequence[str] | str | None = None,
+        deliver_policy: DeliverPolicy | str = "all",
+        opt_start_seq: int | None = None,
+        opt_start_time: datetime | None = None,
+        headers_only: bool = False,
+        replay_policy: ReplayPolicy | str = "instant",
+        inactive_threshold: timedelta | float = _consumers.DEFAULT_INACTIVE,
+        metadata: dict[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> OrderedConsumer:
+        """An `OrderedConsumer` on ``stream`` (ADR-17): every message exactly once, in order.
+
+        The first server consumer is created now (so a missing stream raises
+        `errors.StreamNotFoundError` here). ``opt_start_seq`` / ``opt_start_time`` imply
+        ``deliver_policy`` "by_start_sequence" / "by_start_time".
+        """
+        return await _consumers.ordered_consumer(
+            self,
+            stream,
+            filter_subjects=filter_subjects,
+            deliver_policy=deliver_policy,
+            opt_start_seq=opt_start_seq,
+            opt_start_time=opt_start_time,
+            headers_only=headers_only,
+            replay_policy=replay_policy,
+            inactive_threshold=inactive_threshold,
+            metadata=metadata,
+            timeout=timeout,
+        )
+
+    # ------------------------------------------------------------------------------ Key/Value
+
+    async def create_key_value(
+        self,
+        config: KeyValueConfig | str,
+        /,
+        *,
+        timeout: Timeout = DEFAULT,
+        **options: Unpack[KeyValueOptions],
+    ) -> KeyValue:
+        """Create a bucket (a `KeyValueConfig`, or a bucket name with the keyword options of
+        `KeyValueOptions`: ``history``, ``ttl``, ``max_bytes`` ...) and return its handle. Creating
+        it again with the same configuration is fine; with another one it raises
+        `errors.BucketExistsError`. Raises `errors.HistoryTooLargeError`,
+        `errors.LimitMarkersNotSupportedError`, `errors.InvalidNameError` before sending."""
+        return await _kv.create_key_value(self, config, options, timeout=timeout)
+
+    async def update_key_value(
+        self,
+        config: KeyValueConfig | str,
+        /,
+        *,
+        timeout: Timeout = DEFAULT,
+        **options: Unpack[KeyValueOptions],
+    ) -> KeyValue:
+        """Update an existing bucket to this configuration (options not given take their
+        defaults, as on create); raises `errors.BucketNotFoundError` when there is none."""
+        return await _kv.update_key_value(self, config, options, timeout=timeout)
+
+    async def create_or_update_key_value(
+        self,
+        config: KeyValueConfig | str,
+        /,
+        *,
+        timeout: Timeout = DEFAULT,
+        **options: Unpack[KeyValueOptions],
+    ) -> KeyValue:
+        """Update the bucket if it exists, else create it (options as in `create_key_value`)."""
+        return await _kv.create_or_update_key_value(self, config, options, timeout=timeout)
+
+    async def key_value(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> KeyValue:
+        """A handle on an existing bucket; raises `errors.BucketNotFoundError` when there is none
+        (or the stream of that name is not a bucket)."""
+        return await _kv.key_value(self, bucket, timeout=timeout)
+
+    async def delete_key_value(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> None:
+        """Delete a bucket with all its keys; raises `errors.BucketNotFoundError` when there is none."""
+        await _kv.delete_key_value(self, bucket, timeout=timeout)
+
+    async def key_value_bucket_names(self, *, timeout: Timeout = DEFAULT) -> list[str]:
+        """The names of every bucket (every page)."""
+        return await _kv.key_value_bucket_names(self, timeout=timeout)
+
+    async def key_value_buckets(self, *, timeout: Timeout = DEFAULT) -> list[KeyValueStatus]:
+        """The status of every bucket (every page)."""
+        return await _kv.key_value_buckets(self, timeout=timeout)
+
+    # ---------------------------------------------------------------------------- Object Store
+
+    async def create_object_store(
+        self,
+        config: ObjectStoreConfig | str,
+        /,
+        *,
+        timeout: Timeout = DEFAULT,
+        **options: Unpack[ObjectStoreOptions],
+    ) -> ObjectStore:
+        """Create an object store (an `ObjectStoreConfig`, or a name with the keyword options of
+        `ObjectStoreOptions`: ``description``, ``ttl``, ``max_bytes`` ...) and return its handle.
+        Creating it again with the same configuration is fine; with another one it raises
+        `errors.ObjectStoreExistsError`. Raises `errors.InvalidNameError` before sending for a name
+        that is not letters, digits, '-' and '_'."""
+        return await _obj.create_object_store(self, config, options, timeout=timeout)
+
+    async def update_object_store(
+        self,
+        config: ObjectStoreConfig | str,
+        /,
+        *,
+        timeout: Timeout = DEFAULT,
+        **options: Unpack[ObjectStoreOptions],
+    ) -> ObjectStore:
+        """Update an existing store to this configuration (options not given take their defaults,
+        as on create); raises `errors.ObjectStoreNotFoundError` when there is none."""
+        return await _obj.update_object_store(self, config, options, timeout=timeout)
+
+    async def create_or_update_object_store(
+        self,
+        config: ObjectStoreConfig | str,
+        /,
+        *,
+        timeout: Timeout = DEFAULT,
+        **options: Unpack[ObjectStoreOptions],
+    ) -> ObjectStore:
+        """Update the store if it exists, else create it (options as in `create_object_store`)."""
+        return await _obj.create_or_update_object_store(self, config, options, timeout=timeout)
+
+    async def object_store(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> ObjectStore:
+        """A handle on an existing store; raises `errors.ObjectStoreNotFoundError` when there is
+        none (or the stream of that name is not an object store)."""
+        return await _obj.object_store(self, bucket, timeout=timeout)
+
+    async def delete_object_store(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> None:
+        """Delete a store with all its objects; raises `errors.ObjectStoreNotFoundError` when
+        there is none."""
+        await _obj.delete_object_store(self, bucket, timeout=timeout)
+
+    async def object_store_names(self, *, timeout: Timeout = DEFAULT) -> list[str]:
+        """The names of every object store (every page)."""
+        return await _obj.object_store_names(self, timeout=timeout)
+
+    async def object_stores(self, *, timeout: Timeout = DEFAULT) -> list[ObjectStoreStatus]:
+        """The status of every object store (every page)."""
+        return await _obj.object_stores(self, timeout=timeout)
+
+    # ---------------------------------------------------------------------------------- closing
+
+    async def aclose(self) -> None:
+        """Close this client: pending `publish_async` acks fail with `errors.ConnectionClosedError`,
+        and the connection is drained and closed if `jetstream.connect` opened it (one passed in
+        stays open: it is yours). Idempotent; ``async with`` calls it on exit."""
         if self._closed:
             return
         self._closed = True
         if self._async_publisher is not None:
-            await self._async_publisher.close()
+            await self._async_publisher.aclose()
         if self._owns_connection:
             await self._conn.drain()
+
+    async def close(self) -> None:
+        """The same as `aclose`."""
+        await self.aclose()
 
     async def __aenter__(self) -> JetStream:
         return self
@@ -271,7 +495,7 @@ class JetStream(ConsumersMixin, StreamsMixin, KeyValueMixin, ObjectStoreMixin, G
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.close()
+        await self.aclose()
 
 
 async def connect(

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
+from typing import Protocol
 
 import msgspec
 
+from ._consume._api import ConsumerAPI
 from ._consume._manage import get_consumer, put_consumer
 from ._consume._pull import Consumer
-from ._core import DEFAULT, Timeout
+from ._core import DEFAULT, RawMessage, Timeout
 from ._core._codec import encode
 from ._exceptions import InvalidArgumentError, InvalidReplyError, NoRespondersError
-from ._generated.api import GeneratedAPI
 from ._generated.errors import NoMessageFoundError, StreamNotFoundError, api_error
-from ._generated.models import ConsumerConfig, DirectGetRequest, StoredMessage, StreamConfig, StreamInfo
+from ._generated.models import (
+    ConsumerConfig,
+    DirectGetRequest,
+    StoredMessage,
+    StreamConfig,
+    StreamInfo,
+    StreamPurgeResponse,
+)
 from ._numbers import parse_status, parse_uint
 from ._reprs import struct_repr
 from ._time import Timestamp
@@ -80,13 +88,88 @@ class DirectGetEnd(msgspec.Struct, frozen=True):
     last_sequence: int | None
 
 
-class Stream:
-    """A stream by name, with the `StreamInfo` it was fetched with (`cached_info`).
+class StreamAPI(ConsumerAPI, Protocol):
+    """What a `Stream` handle needs of the client: the consumer endpoints and these."""
 
-    Obtain one with `JetStream.stream(name)` (or `create_stream`); reading never changes the stream.
+    async def stream_info(
+        self,
+        stream: str,
+        /,
+        *,
+        deleted_details: bool | None = None,
+        subjects_filter: str | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> StreamInfo: ...
+
+    async def stream_purge(
+        self,
+        stream: str,
+        /,
+        *,
+        filter: str | None = None,
+        seq: int | None = None,
+        keep: int | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> StreamPurgeResponse: ...
+
+    async def stream_msg_delete(
+        self, stream: str, /, *, seq: int, no_erase: bool | None = None, timeout: Timeout = DEFAULT
+    ) -> object: ...
+
+    async def stream_msg_get(
+        self,
+        stream: str,
+        /,
+        *,
+        seq: int | None = None,
+        last_by_subj: str | None = None,
+        next_by_subj: str | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> StoredMessage: ...
+
+    async def direct_get(
+        self,
+        stream: str,
+        /,
+        *,
+        seq: int | None = None,
+        last_by_subj: str | None = None,
+        next_by_subj: str | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> RawMessage: ...
+
+
+class StreamsAPI(StreamAPI, Protocol):
+    """A `Stream`'s endpoints and those that manage streams: what the stream functions below and
+    the Key/Value and Object Store managers need."""
+
+    async def stream_create(
+        self, config: str | StreamConfig, /, *, timeout: Timeout = DEFAULT
+    ) -> StreamInfo: ...
+
+    async def stream_update(
+        self, config: str | StreamConfig, /, *, timeout: Timeout = DEFAULT
+    ) -> StreamInfo: ...
+
+    async def stream_delete(self, stream: str, /, *, timeout: Timeout = DEFAULT) -> object: ...
+
+    async def stream_names(self, *, subject: str | None = None, timeout: Timeout = DEFAULT) -> list[str]: ...
+
+    async def stream_list(
+        self, *, subject: str | None = None, timeout: Timeout = DEFAULT
+    ) -> list[StreamInfo]: ...
+
+
+class Stream:
+    """A handle on a stream: its name, the `StreamInfo` it was fetched with (`cached_info`),
+    message reads and consumer management.
+
+    Obtain one with `JetStream.stream(name)` (or `create_stream` ...); reading never changes the
+    stream. The generated `JetStream.stream_info` / `stream_create` ... return the API's replies
+    instead.
     """
 
-    def __init__(self, js: GeneratedAPI, info: StreamInfo) -> None:
+    def __init__(self, js: StreamAPI, info: StreamInfo) -> None:
         self._js = js
         self.cached_info: StreamInfo = info
         """The info this handle was made with, or got by the last `info()`; no request is sent."""
@@ -179,11 +262,6 @@ class Stream:
         """Delete a consumer of this stream (raises `errors.ConsumerNotFoundError` when there is none)."""
         await self._js.consumer_delete(self.name, name, timeout=timeout)
 
-    async def get_last_msg_for_subject(self, subject: str, *, timeout: Timeout = DEFAULT) -> StreamMessage:
-        """The last message stored on ``subject`` (raises `errors.NoMessageFoundError` when there is
-        none); see `get_msg`."""
-        return await self.get_msg(last_by_subj=subject, timeout=timeout)
-
     async def get_msgs(
         self,
         *,
@@ -273,29 +351,26 @@ def _optional_count(subject: str, data: bytes, headers: Headers, name: str) -> i
     return count
 
 
-class StreamsMixin(GeneratedAPI):
-    """Stream handles on `JetStream` (nats.go's `Stream`, `CreateStream` ...)."""
+async def get_stream(api: StreamAPI, name: str, *, timeout: Timeout = DEFAULT) -> Stream:
+    """A handle on the existing stream ``name`` (one STREAM.INFO request)."""
+    return Stream(api, await api.stream_info(name, timeout=timeout))
 
-    async def stream(self, name: str, *, timeout: Timeout = DEFAULT) -> Stream:
-        """A handle on an existing stream (raises `errors.StreamNotFoundError`). Changes nothing."""
-        return Stream(self, await self.stream_info(name, timeout=timeout))
 
-    async def create_stream(self, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
-        """Create a stream and return its handle; an existing stream with another configuration
-        raises `errors.StreamNameExistError`."""
-        return Stream(self, await self.stream_create(config, timeout=timeout))
+async def create_stream(api: StreamsAPI, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
+    """STREAM.CREATE, as a handle."""
+    return Stream(api, await api.stream_create(config, timeout=timeout))
 
-    async def update_stream(self, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
-        """Update an existing stream (raises `errors.StreamNotFoundError`) and return its handle."""
-        return Stream(self, await self.stream_update(config, timeout=timeout))
 
-    async def create_or_update_stream(self, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
-        """Update the stream if it exists, else create it."""
-        try:
-            return await self.update_stream(config, timeout=timeout)
-        except StreamNotFoundError:
-            return await self.create_stream(config, timeout=timeout)
+async def update_stream(api: StreamsAPI, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
+    """STREAM.UPDATE, as a handle."""
+    return Stream(api, await api.stream_update(config, timeout=timeout))
 
-    async def delete_stream(self, name: str, *, timeout: Timeout = DEFAULT) -> None:
-        """Delete a stream with its messages and consumers."""
-        await self.stream_delete(name, timeout=timeout)
+
+async def create_or_update_stream(
+    api: StreamsAPI, config: StreamConfig, *, timeout: Timeout = DEFAULT
+) -> Stream:
+    """STREAM.UPDATE, or STREAM.CREATE when there is no such stream; as a handle."""
+    try:
+        return await update_stream(api, config, timeout=timeout)
+    except StreamNotFoundError:
+        return await create_stream(api, config, timeout=timeout)

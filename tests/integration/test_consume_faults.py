@@ -112,7 +112,7 @@ async def test_durable_consume_survives_a_server_restart(rjs: JetStream, nats_se
     await nats_server.restart()
     await publish(js, 20, 20)
     await wait_until(lambda: len(seen) == 40, 15)
-    await ctx.stop()
+    await ctx.aclose()
     assert seen == set(range(40))
     assert ctx.error is None
 
@@ -174,7 +174,7 @@ async def test_heartbeat_timer_pauses_while_disconnected(rjs: JetStream, nats_se
     await publish(js, 0, 1)
     msg = await asyncio.wait_for(reader, 5)
     assert msg.data == b"0"
-    await msgs.stop()
+    await msgs.aclose()
     kinds = [type(e) for e in events]
     assert Disconnected in kinds and Reconnected in kinds
     assert MissedHeartbeat not in kinds

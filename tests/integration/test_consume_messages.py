@@ -105,7 +105,7 @@ async def test_messages_survives_pull_expiry_with_heartbeats(js: JetStream, stre
     await publish(js, 1)
     msg = await asyncio.wait_for(reader, 2)
     assert msg.data == b"0"
-    await msgs.stop()
+    await msgs.aclose()
     assert events == []
 
 
@@ -155,7 +155,7 @@ async def test_stop_ends_the_iteration(js: JetStream, stream: str) -> None:
     msgs = consumer.messages(expires=2)
     reader = asyncio.ensure_future(msgs.__anext__())
     await asyncio.sleep(0.1)
-    await msgs.stop()
+    await msgs.aclose()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(reader, 2)
     with pytest.raises(StopAsyncIteration):
@@ -169,7 +169,7 @@ async def test_consumer_deleted_ends_messages_with_a_typed_error(js: JetStream, 
     reader = asyncio.ensure_future(msgs.__anext__())
     await asyncio.sleep(0.2)
     start = time.monotonic()
-    await js.delete_consumer(STREAM, "D")
+    await js.consumer_delete(STREAM, "D")
     with pytest.raises(errors.ConsumerDeletedError) as err:
         await asyncio.wait_for(reader, 3)
     assert time.monotonic() - start < 2
@@ -202,7 +202,7 @@ async def test_missed_heartbeats_are_an_event_followed_by_a_new_pull(js: JetStre
     assert msg.data == b"0"
     missed = [e for e in events if isinstance(e, MissedHeartbeat)]
     assert missed[0].heartbeat == 0.5
-    await msgs.stop()
+    await msgs.aclose()
 
 
 async def test_consume_calls_the_handler_for_each_message(js: JetStream, stream: str) -> None:
@@ -219,7 +219,7 @@ async def test_consume_calls_the_handler_for_each_message(js: JetStream, stream:
 
     ctx = await consumer.consume(handler, max_messages=5, expires=2)
     await wait_until(lambda: len(got) == 20)
-    await ctx.stop()
+    await ctx.aclose()
     assert got == list(range(20))
     assert ctx.done and ctx.error is None
     # the consume task and nats-py's task of the one subscription: none per message (P12)
@@ -240,7 +240,7 @@ async def test_consume_handler_errors_are_reported_and_do_not_stop_it(js: JetStr
 
     ctx = await consumer.consume(handler, expires=2, on_error=failures.append)
     await wait_until(lambda: len(seen) >= 6)
-    ctx.stop()
+    ctx.aclose()
     await ctx.closed
     assert seen[:6] == [0, 1, 2, 3, 4, 5]
     assert [str(f) for f in failures[:3]] == ["odd b'1'", "odd b'3'", "odd b'5'"]
@@ -259,7 +259,7 @@ async def test_consume_without_on_error_logs(
     with caplog.at_level("ERROR", logger="jetstream"):
         ctx = await consumer.consume(handler, expires=2)
         await wait_until(lambda: any("handler blew up" in r.getMessage() for r in caplog.records))
-        await ctx.stop()
+        await ctx.aclose()
 
 
 async def test_consume_ends_on_consumer_deleted(js: JetStream, stream: str) -> None:
@@ -267,7 +267,7 @@ async def test_consume_ends_on_consumer_deleted(js: JetStream, stream: str) -> N
     failures: list[BaseException] = []
     ctx = await consumer.consume(lambda m: None, expires=5, on_error=failures.append)
     await asyncio.sleep(0.2)
-    await js.delete_consumer(STREAM, "D")
+    await js.consumer_delete(STREAM, "D")
     await asyncio.wait_for(ctx.closed, 3)
     assert isinstance(ctx.error, errors.ConsumerDeletedError)
     assert failures == [ctx.error]
@@ -300,7 +300,7 @@ async def test_stop_from_inside_the_handler(js: JetStream, stream: str) -> None:
 
     async def handler(msg: Message) -> None:
         handled.append(int(msg.data))
-        await ctx_box[0].stop()  # type: ignore[attr-defined]  # returns at once from the handler
+        await ctx_box[0].aclose()  # type: ignore[attr-defined]  # returns at once from the handler
 
     ctx = await consumer.consume(handler, expires=2)
     ctx_box.append(ctx)
@@ -323,7 +323,7 @@ async def test_pause_and_resume(js: JetStream, stream: str) -> None:
 
 
 async def test_an_abandoned_iterator_removes_its_subscription(js: JetStream, stream: str) -> None:
-    """Breaking out of ``async for`` without stop(): the stream is collected and unsubscribes."""
+    """Breaking out of ``async for`` without aclose(): the stream is collected and unsubscribes."""
     await publish(js, 3)
     consumer = await durable(js)
     nc = js.nc

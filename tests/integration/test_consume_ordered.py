@@ -60,7 +60,21 @@ async def test_ordered_consumer_config_and_delivery(js: JetStream, stream: str) 
     msg = await oc.next(timeout=2)
     assert (msg.subject, msg.data) == ("s.b", b"3")
     assert [int(m.data) async for m in oc.fetch(5, expires=0.5)] == [4, 5]
-    await oc.close()
+    await oc.aclose()
+    assert oc.name is None
+    assert await js.consumer_names(STREAM) == []
+
+
+async def test_every_closable_is_an_async_context_manager(js: JetStream, stream: str) -> None:
+    """One close vocabulary: ``async with`` ends a fetch batch, a messages() stream and the ordered
+    consumer itself, each through its aclose()."""
+    await publish(js, 3)
+    async with await js.ordered_consumer(STREAM) as oc:
+        async with oc.fetch(1, expires=0.5) as batch:
+            assert [int(m.data) async for m in batch] == [0]
+        async with oc.messages() as msgs:
+            assert int((await msgs.__anext__()).data) == 1
+        assert msgs.closed
     assert oc.name is None
     assert await js.consumer_names(STREAM) == []
 
@@ -104,7 +118,7 @@ async def test_ordered_messages_and_consume(js: JetStream, stream: str) -> None:
 
     ctx = await oc.consume(handler, expires=2)
     await wait_until(lambda: len(handled) == 5)
-    await ctx.stop()
+    await ctx.aclose()
     assert handled == [30, 31, 32, 33, 34]
 
 
@@ -135,7 +149,7 @@ async def test_deleted_consumer_is_recreated_transparently(js: JetStream, stream
             if len(got) == 10:
                 # caught up: a pull is waiting on the server when the consumer goes
                 await asyncio.sleep(0.1)
-                await js.delete_consumer(STREAM, old)
+                await js.consumer_delete(STREAM, old)
                 await publish(js, 10, start=10)
             if len(got) == 20:
                 break
@@ -153,10 +167,10 @@ async def test_consumer_gone_between_pulls_is_recreated(js: JetStream, stream: s
     assert [int(m.data) async for m in oc.fetch(3, expires=1)] == [0, 1, 2]
     old = oc.name
     assert old is not None
-    await js.delete_consumer(STREAM, old)
+    await js.consumer_delete(STREAM, old)
     assert [int(m.data) async for m in oc.fetch(3, expires=1)] == [3, 4, 5]
     events: list[ConsumeEvent] = []
-    await js.delete_consumer(STREAM, oc.name or "")
+    await js.consumer_delete(STREAM, oc.name or "")
     await publish(js, 2, start=6)
     assert await read(oc, 2, expires=2, on_event=events.append) == [6, 7]
     assert [(e.reason, e.start_seq) for e in events if isinstance(e, ConsumerRecreated)] == [
@@ -224,7 +238,7 @@ async def test_missed_heartbeats_recreate_the_consumer(js: JetStream, stream: st
     await js.nc.flush()
     await publish(js, 3, start=2)
     got = [int((await asyncio.wait_for(msgs.__anext__(), 5)).data) for _ in range(4)]
-    await msgs.stop()
+    await msgs.aclose()
     assert got == [1, 2, 3, 4]
     assert any(isinstance(e, ConsumerRecreated) and e.reason == "heartbeat" for e in events)
 
@@ -268,7 +282,7 @@ async def test_deliver_new_recreated_before_any_message_misses_nothing(js: JetSt
     stream's end: messages published in between are still delivered."""
     await publish(js, 3)  # before the consumer: never delivered
     oc = await js.ordered_consumer(STREAM, deliver_policy="new")
-    await js.delete_consumer(STREAM, oc.name or "")
+    await js.consumer_delete(STREAM, oc.name or "")
     await publish(js, 2, start=3)  # after it started, while it is gone
     assert [int(m.data) async for m in oc.fetch(2, expires=2)] == [3, 4]
-    await oc.close()
+    await oc.aclose()

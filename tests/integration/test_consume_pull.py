@@ -79,7 +79,7 @@ async def test_next_gets_a_message_published_while_waiting(js: JetStream, stream
 
 async def test_next_on_a_missing_consumer_fails_fast(js: JetStream, stream: str) -> None:
     consumer = await durable(js)
-    await js.delete_consumer(STREAM, "D")
+    await js.consumer_delete(STREAM, "D")
     start = time.monotonic()
     with pytest.raises(errors.NoRespondersError):
         await consumer.next(timeout=3)
@@ -259,7 +259,7 @@ async def test_fetch_over_the_consumer_batch_limit_is_rejected(js: JetStream, st
 async def test_consumer_deleted_during_fetch_is_a_typed_error(js: JetStream, stream: str) -> None:
     consumer = await durable(js)
     batch = consumer.fetch(1, expires=5)
-    asyncio.get_running_loop().call_later(0.2, lambda: asyncio.ensure_future(js.delete_consumer(STREAM, "D")))
+    asyncio.get_running_loop().call_later(0.2, lambda: asyncio.ensure_future(js.consumer_delete(STREAM, "D")))
     start = time.monotonic()
     with pytest.raises(errors.ConsumerDeletedError):
         async for _ in batch:
@@ -353,7 +353,7 @@ async def test_update_create_or_update_and_delete(js: JetStream, stream: str) ->
     assert by_name.cached_info.config.ack_policy == "explicit"
     ephemeral = await js.create_consumer(STREAM, ConsumerConfig(inactive_threshold=timedelta(seconds=30)))
     assert ephemeral.cached_info.config.durable_name is None
-    await js.delete_consumer(STREAM, "D")
+    await js.consumer_delete(STREAM, "D")
     with pytest.raises(errors.ConsumerNotFoundError):
-        await js.delete_consumer(STREAM, "D")
+        await js.consumer_delete(STREAM, "D")
     assert sorted(await js.consumer_names(STREAM)) == sorted(["BYNAME", ephemeral.name])

@@ -78,7 +78,7 @@ async def test_messages_and_consume_deliver_forged_statuses_as_messages(hostile:
     try:
         await asyncio.wait_for(done.wait(), 10)
     finally:
-        await ctx.stop()
+        await ctx.aclose()
     assert [m.subject for m in consumed] == ["h.a", "h.b", "h.c", "h.d"]
 
 
@@ -87,7 +87,7 @@ async def test_the_ordered_consumer_delivers_forged_statuses_in_order(hostile: J
     got = [m async for m in oc.fetch(4, expires=2)]
     assert [m.subject for m in got] == ["h.a", "h.b", "h.c", "h.d"]
     assert [m.metadata.sequence.stream for m in got] == [1, 2, 3, 4]
-    await oc.close()
+    await oc.aclose()
 
 
 async def test_direct_get_returns_a_forged_status_message(hostile: JetStream) -> None:

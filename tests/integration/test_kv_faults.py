@@ -66,7 +66,7 @@ class Collector:
         await eventually(arrived, timeout=timeout)
 
     async def close(self) -> None:
-        await self.watcher.stop()
+        await self.watcher.aclose()
         await asyncio.wait_for(self.task, 2)
 
 
@@ -247,7 +247,7 @@ async def test_closed_connection_ends_the_watch_with_an_error(
     await nc.close()
     with pytest.raises(errors.ConnectionClosedError):
         await asyncio.wait_for(watcher.__anext__(), 5)
-    await watcher.stop()
+    await watcher.aclose()
 
 
 async def test_listing_on_a_frozen_server_times_out(nats_server: NatsServer, admin: JetStream) -> None:
@@ -287,4 +287,4 @@ async def test_updates_only_watch_misses_nothing_across_a_recreation(
     entry = await asyncio.wait_for(watcher.__anext__(), 5)
     assert isinstance(entry, KeyValueEntry) and entry.value == b"written while the consumer was gone"
     assert watcher.resets == 1
-    await watcher.stop()
+    await watcher.aclose()

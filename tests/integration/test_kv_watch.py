@@ -1,5 +1,5 @@
 """Key/Value watch against a real nats-server: initial values and the typed end marker, every
-option (P8), multiple filters, stop() and cleanup."""
+option (P8), multiple filters, aclose() and cleanup."""
 
 from __future__ import annotations
 
@@ -198,7 +198,7 @@ async def test_the_marker_comes_once_and_is_never_none(js: JetStream) -> None:
             await kv.put("a", b"%d" % i)
         items += await take(watcher, 3)
     finally:
-        await watcher.stop()
+        await watcher.aclose()
     assert None not in items
     assert [type(i) for i in items].count(InitialValuesDone) == 1
     assert isinstance(items[4], InitialValuesDone)
@@ -221,24 +221,24 @@ async def test_stop_ends_a_waiting_iteration_promptly_and_deletes_the_consumer(j
         await asyncio.sleep(0.01)
     assert len(await js.consumer_names("KV_w")) == 1
     started = time.monotonic()
-    await watcher.stop()
+    await watcher.aclose()
     await asyncio.wait_for(task, 1.0)
     assert time.monotonic() - started < 1.0
     assert await js.consumer_names("KV_w") == []
-    await watcher.stop()  # idempotent
+    await watcher.aclose()  # idempotent
     with pytest.raises(StopAsyncIteration):
         await watcher.__anext__()
 
 
 async def test_stop_with_a_full_buffer_does_not_block(js: JetStream) -> None:
-    """nats.py#898: stop() hung when nobody read and the buffer was full."""
+    """nats.py#898: closing hung when nobody read and the buffer was full."""
     kv = await js.create_key_value("full")
     for i in range(600):
         await kv.put(f"k{i}", b"v")
     watcher = await kv.watch()
     await asyncio.sleep(0.3)  # the watcher fills its buffer; nobody reads
     started = time.monotonic()
-    await asyncio.wait_for(watcher.stop(), 1.0)
+    await asyncio.wait_for(watcher.aclose(), 1.0)
     assert time.monotonic() - started < 1.0
     assert await js.consumer_names("KV_full") == []
 
@@ -290,4 +290,4 @@ async def test_start_forms(js: JetStream, start: Callable[[KeyWatcher], object])
     items = await take(watcher, 2)
     assert isinstance(items[0], InitialValuesDone)
     assert isinstance(items[1], KeyValueEntry) and items[1].key == "k"
-    await watcher.stop()
+    await watcher.aclose()

@@ -295,4 +295,4 @@ async def test_reads_and_watches_survive_a_server_restart(
     got += [chunk async for chunk in reader]  # the ordered consumer goes on where it was
     assert b"".join(got) == data
     assert await asyncio.wait_for(watcher.__anext__(), 15) == new
-    await watcher.stop()
+    await watcher.aclose()

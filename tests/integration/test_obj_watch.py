@@ -1,5 +1,5 @@
 """Watching an object store against a real server: the initial infos, the one end marker (also for
-an empty store), live changes, history, deletes, stop."""
+an empty store), live changes, history, deletes, aclose."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ async def test_an_empty_store_gives_the_marker_at_once(js: JetStream) -> None:
         info = await store.put("x", b"x")
         assert await take(watcher, 1) == [info]
     finally:
-        await watcher.stop()
+        await watcher.aclose()
 
 
 async def test_options(js: JetStream) -> None:
@@ -88,10 +88,10 @@ async def test_stop_ends_a_waiting_iteration(js: JetStream) -> None:
 
     task = asyncio.create_task(run())
     await asyncio.sleep(0.3)
-    await watcher.stop()
+    await watcher.aclose()
     await asyncio.wait_for(task, 5)
     assert seen == [InitialValuesDone(0)]
-    await watcher.stop()  # idempotent
+    await watcher.aclose()  # idempotent
     assert await js.consumer_names("OBJ_files") == []
 
 

@@ -40,7 +40,7 @@ async def test_get_msg_direct_or_through_the_leader(js: JetStream, direct: bool)
     assert by_seq.headers.get("N") == "3"  # case-insensitive
     assert isinstance(by_seq.time, Timestamp)
     assert abs(by_seq.time.timestamp() - datetime.now(timezone.utc).timestamp()) < 60
-    last = await stream.get_last_msg_for_subject("a.1")
+    last = await stream.get_msg(last_by_subj="a.1")
     assert (last.seq, last.data) == (8, b"m7")
     following = await stream.get_msg(5, next_by_subj="a.2")
     assert (following.seq, following.subject) == (6, "a.2")
@@ -114,7 +114,7 @@ async def test_stream_handles_create_update_purge(js: JetStream) -> None:
         await js.create_stream(StreamConfig(name="H", subjects=["other"], storage="memory"))
     with pytest.raises(errors.StreamNotFoundError):
         await js.update_stream(StreamConfig(name="MISSING", subjects=["m"], storage="memory"))
-    await js.delete_stream("H")
+    await js.stream_delete("H")
     with pytest.raises(errors.StreamNotFoundError):
         await stream.info()
 

@@ -145,7 +145,7 @@ class _Empty:
 
     def _request_drain(self) -> None: ...
 
-    async def stop(self) -> None: ...
+    async def aclose(self) -> None: ...
 
     def __repr__(self) -> str:
         return "_Empty()"
@@ -156,5 +156,5 @@ async def test_consume_context_repr() -> None:
 
     ctx = ConsumeContext(_Empty(), handler, None)
     assert repr(ctx) == "ConsumeContext(source=_Empty(), done=False)"
-    await ctx.stop()
+    await ctx.aclose()
     assert repr(ctx) == "ConsumeContext(source=_Empty(), done=True)"

@@ -8,6 +8,7 @@ from datetime import timedelta
 import msgspec
 import pytest
 
+import jetstream
 from jetstream import (
     Duration,
     KeyValueConfig,
@@ -20,7 +21,7 @@ from jetstream import (
 )
 from jetstream._core._codec import decoder, encode
 from jetstream._generated.models import ExternalStreamSource, StreamInfo
-from jetstream._kv._manager import KeyValueMixin, stream_config
+from jetstream._kv._manager import KeyValueOptions, key_value_config, stream_config
 from jetstream._time import nanos
 
 MIN = 60 * 1_000_000_000
@@ -226,10 +227,22 @@ def test_status_and_config_round_trip() -> None:
 
 def test_every_config_field_is_a_keyword_of_the_manager_methods() -> None:
     fields = set(KeyValueConfig.__struct_fields__) - {"bucket"}
+    assert set(KeyValueOptions.__annotations__) == fields
     for method in (
-        KeyValueMixin.create_key_value,
-        KeyValueMixin.update_key_value,
-        KeyValueMixin.create_or_update_key_value,
+        jetstream.JetStream.create_key_value,
+        jetstream.JetStream.update_key_value,
+        jetstream.JetStream.create_or_update_key_value,
     ):
-        params = inspect.signature(method).parameters
-        assert fields <= set(params), (method.__name__, fields - set(params))
+        options = inspect.signature(method).parameters["options"]
+        assert options.kind is options.VAR_KEYWORD
+        assert "KeyValueOptions" in str(options.annotation)
+
+
+def test_keyword_options_override_the_config_and_nothing_else() -> None:
+    base = KeyValueConfig(bucket="cfg", history=3, description="d")
+    merged = key_value_config(base, {"history": 5, "description": None})
+    assert (merged.bucket, merged.history, merged.description) == ("cfg", 5, "d")
+    assert base.history == 3  # the caller's config is not modified
+    assert key_value_config("cfg", {}) == KeyValueConfig(bucket="cfg")
+    with pytest.raises(TypeError, match="bucket"):
+        key_value_config("cfg", {"bucket": "other"})  # type: ignore[typeddict-unknown-key]

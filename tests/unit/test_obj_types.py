@@ -27,7 +27,7 @@ from jetstream import (
 )
 from jetstream._core._codec import decode
 from jetstream._objectstore._io import check_chunk_size, chunks_of
-from jetstream._objectstore._manager import stream_config
+from jetstream._objectstore._manager import ObjectStoreOptions, object_store_config, stream_config
 from jetstream._objectstore._types import (
     check_bucket,
     check_object_name,
@@ -328,3 +328,13 @@ def test_write_subjects_follow_adr19(options: dict[str, str], write: str) -> Non
     js, _ = mock_js(always(b"{}"), **options)
     store = ObjectStore(js, decode("$JS.API.STREAM.INFO.FULL", STREAM_INFO_FULL, StreamInfo))
     assert (store.bucket, store._read_pre, store._write_pre) == ("FULL", "$O.FULL.", write)
+
+
+def test_object_store_options_are_the_config_fields() -> None:
+    assert set(ObjectStoreOptions.__annotations__) == set(ObjectStoreConfig.__struct_fields__) - {"bucket"}
+    base = ObjectStoreConfig(bucket="files", description="d", max_bytes=10)
+    merged = object_store_config(base, {"max_bytes": 20, "description": None})
+    assert (merged.bucket, merged.description, merged.max_bytes) == ("files", "d", 20)
+    assert base.max_bytes == 10  # the caller's config is not modified
+    with pytest.raises(TypeError, match="bucket"):
+        object_store_config("files", {"bucket": "other"})  # type: ignore[typeddict-unknown-key]

@@ -299,8 +299,8 @@ async def test_close_fails_pending_acks_and_waiting_publishers() -> None:
     fut = await pub.send("a", b"", None, None)
     waiting = asyncio.ensure_future(pub.send("b", b"", None, None))
     await asyncio.sleep(0)
-    await pub.close()
-    await pub.close()
+    await pub.aclose()
+    await pub.aclose()
     with pytest.raises(errors.ConnectionClosedError):
         await fut
     with pytest.raises(errors.ConnectionClosedError):

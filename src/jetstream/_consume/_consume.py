@@ -29,7 +29,7 @@ class MessageSource(Protocol):
 
     def _request_drain(self) -> None: ...
 
-    async def stop(self) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 Handler = Callable[[Message], "Awaitable[object] | object"]
@@ -38,9 +38,10 @@ Handler = Callable[[Message], "Awaitable[object] | object"]
 class ConsumeContext:
     """A running `consume()`: one background task that takes messages and calls the handler.
 
-    ``stop()`` ends it after the message being handled (buffered ones are dropped, unacknowledged);
-    ``drain()`` stops pulling and ends once the buffered messages are handled. Both return
-    ``closed``, a future done when the task has ended (``await ctx.stop()`` waits for it).
+    ``aclose()`` ends it after the message being handled (buffered ones are dropped,
+    unacknowledged); ``drain()`` stops pulling and ends once the buffered messages are handled.
+    Both act when called and return ``closed``, an awaitable done when the task has ended
+    (``await ctx.aclose()`` waits for it; a sync handler may call ``ctx.aclose()`` without awaiting).
     ``error`` is the terminal error, if one ended it (it was also passed to ``on_error``).
     Also an async context manager that stops on exit.
     """
@@ -80,8 +81,9 @@ class ConsumeContext:
         """What the messages come from: a `MessageStream`, or an `OrderedMessageStream`."""
         return self._source
 
-    def stop(self) -> Awaitable[None]:
-        """Stop after the message being handled; returns `closed` (awaiting it is optional)."""
+    def aclose(self) -> Awaitable[None]:
+        """Stop after the message being handled; returns `closed` (awaiting it is optional: the
+        stop is requested when this is called). Idempotent."""
         self._source._request_stop()
         return _Closed(self)
 
@@ -117,7 +119,7 @@ class ConsumeContext:
             self._report(exc)
         finally:
             try:
-                await self._source.stop()
+                await self._source.aclose()
             except Exception:
                 logger.debug("consume: stop failed", exc_info=True)
             finally:
@@ -130,12 +132,12 @@ class ConsumeContext:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.stop()
+        await self.aclose()
 
 
 class _Closed:
     """Awaitable end of a `ConsumeContext`. Awaiting it never cancels the shared future, and from
-    the consume task itself (a handler calling ``await ctx.stop()``) it returns at once."""
+    the consume task itself (a handler calling ``await ctx.aclose()``) it returns at once."""
 
     __slots__ = ("_ctx",)
 

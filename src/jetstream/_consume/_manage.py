@@ -1,4 +1,5 @@
-"""The consumer entry points of `JetStream` (ADR-37): get, create, update, delete, ordered.
+"""The consumer entry points (ADR-37): get, create, update, ordered. `JetStream` and `Stream`
+delegate here.
 
 Getting a consumer never creates or changes it; creating refuses an existing consumer configured
 otherwise with `errors.ConsumerConfigMismatchError`, which names the fields that differ.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
@@ -19,20 +20,14 @@ from .._generated.errors import ConsumerAlreadyExistsError
 from .._generated.models import ConsumerConfig, DeliverPolicy, ReplayPolicy
 from .._time import seconds
 from .._validate import check_name, check_subject
+from ._api import ConsumerAPI
 from ._ordered import OrderedConfig, OrderedConsumer
 from ._pull import Consumer
-
-if TYPE_CHECKING:
-    from .._generated.api import GeneratedAPI
-
-    _Base = GeneratedAPI
-else:
-    _Base = object
 
 # Fields compared as one: the server may store a single filter in either form.
 _FILTER_FIELDS = ("filter_subject", "filter_subjects")
 _NAME_FIELDS = ("name", "durable_name")
-_DEFAULT_INACTIVE = timedelta(minutes=5)
+DEFAULT_INACTIVE = timedelta(minutes=5)
 
 
 def _filters(config: ConsumerConfig) -> list[str]:
@@ -67,13 +62,13 @@ def config_differences(wanted: ConsumerConfig, actual: ConsumerConfig) -> list[s
     return fields
 
 
-async def get_consumer(js: GeneratedAPI, stream: str, name: str, *, timeout: Timeout = DEFAULT) -> Consumer:
+async def get_consumer(js: ConsumerAPI, stream: str, name: str, *, timeout: Timeout = DEFAULT) -> Consumer:
     """A handle on an existing consumer (one CONSUMER.INFO request; nothing is changed)."""
     return Consumer(js, await js.consumer_info(stream, name, timeout=timeout))
 
 
 async def put_consumer(
-    js: GeneratedAPI,
+    js: ConsumerAPI,
     stream: str,
     config: ConsumerConfig | str,
     action: str | None,
@@ -105,95 +100,55 @@ async def put_consumer(
     return Consumer(js, info)
 
 
-class ConsumersMixin(_Base):
-    """Consumer handles on `JetStream` (mixed in; relies on the generated consumer endpoints)."""
-
-    async def consumer(self, stream: str, name: str, *, timeout: Timeout = DEFAULT) -> Consumer:
-        """A `Consumer` handle on an existing consumer. Never creates or changes it.
-
-        Raises `errors.ConsumerNotFoundError`, `errors.StreamNotFoundError`, `errors.TimeoutError` ...
-        """
-        return await get_consumer(self, stream, name, timeout=timeout)
-
-    async def create_consumer(
-        self, stream: str, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
-    ) -> Consumer:
-        """Create a consumer (a name alone: a durable pull consumer with explicit acks; a config
-        without a name: an ephemeral one, named by the SDK). The same config again is fine; an
-        existing consumer configured otherwise raises `errors.ConsumerConfigMismatchError` naming
-        the differing fields."""
-        return await put_consumer(self, stream, config, "create", timeout=timeout)
-
-    async def update_consumer(
-        self, stream: str, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
-    ) -> Consumer:
-        """Update an existing consumer (`errors.ConsumerDoesNotExistError` if there is none;
-        `errors.ConsumerCreateError` for a change the server cannot apply)."""
-        return await put_consumer(self, stream, config, "update", timeout=timeout)
-
-    async def create_or_update_consumer(
-        self, stream: str, config: ConsumerConfig | str, *, timeout: Timeout = DEFAULT
-    ) -> Consumer:
-        """Create the consumer, or update it to this config if it exists."""
-        return await put_consumer(self, stream, config, None, timeout=timeout)
-
-    async def delete_consumer(self, stream: str, name: str, *, timeout: Timeout = DEFAULT) -> None:
-        """Delete a consumer (`errors.ConsumerNotFoundError` if there is none)."""
-        await self.consumer_delete(stream, name, timeout=timeout)
-
-    async def ordered_consumer(
-        self,
-        stream: str,
-        *,
-        filter_subjects: Sequence[str] | str | None = None,
-        deliver_policy: DeliverPolicy | str = "all",
-        opt_start_seq: int | None = None,
-        opt_start_time: datetime | None = None,
-        headers_only: bool = False,
-        replay_policy: ReplayPolicy | str = "instant",
-        inactive_threshold: timedelta | float = _DEFAULT_INACTIVE,
-        metadata: dict[str, str] | None = None,
-        timeout: Timeout = DEFAULT,
-    ) -> OrderedConsumer:
-        """An `OrderedConsumer` on ``stream`` (ADR-17): every message exactly once, in order.
-
-        The first server consumer is created now (so a missing stream raises
-        `errors.StreamNotFoundError` here). ``opt_start_seq`` / ``opt_start_time`` imply
-        ``deliver_policy`` "by_start_sequence" / "by_start_time".
-        """
-        check_name("stream", stream)
-        if isinstance(filter_subjects, str):
-            filter_subjects = [filter_subjects]
-        filters = tuple(filter_subjects or ())
-        for subject in filters:
-            check_subject("filter", subject)
+async def ordered_consumer(
+    api: ConsumerAPI,
+    stream: str,
+    *,
+    filter_subjects: Sequence[str] | str | None,
+    deliver_policy: DeliverPolicy | str,
+    opt_start_seq: int | None,
+    opt_start_time: datetime | None,
+    headers_only: bool,
+    replay_policy: ReplayPolicy | str,
+    inactive_threshold: timedelta | float,
+    metadata: dict[str, str] | None,
+    timeout: Timeout,
+) -> OrderedConsumer:
+    """An `OrderedConsumer` on ``stream``, its first server consumer created (see
+    `JetStream.ordered_consumer`)."""
+    check_name("stream", stream)
+    if isinstance(filter_subjects, str):
+        filter_subjects = [filter_subjects]
+    filters = tuple(filter_subjects or ())
+    for subject in filters:
+        check_subject("filter", subject)
+    if opt_start_seq is not None:
+        if opt_start_seq < 1:
+            raise InvalidArgumentError(f"opt_start_seq must be at least 1, got {opt_start_seq}")
+        deliver_policy = "by_start_sequence"
+    if opt_start_time is not None:
         if opt_start_seq is not None:
-            if opt_start_seq < 1:
-                raise InvalidArgumentError(f"opt_start_seq must be at least 1, got {opt_start_seq}")
-            deliver_policy = "by_start_sequence"
-        if opt_start_time is not None:
-            if opt_start_seq is not None:
-                raise InvalidArgumentError("give opt_start_seq or opt_start_time, not both")
-            deliver_policy = "by_start_time"
-        inactive = (
-            inactive_threshold
-            if isinstance(inactive_threshold, timedelta)
-            else timedelta(seconds=seconds(inactive_threshold, "inactive_threshold"))
-        )
-        if inactive <= timedelta(0):
-            raise InvalidArgumentError(f"inactive_threshold must be positive, got {inactive_threshold!r}")
-        config = OrderedConfig(
-            filter_subjects=filters,
-            deliver_policy=deliver_policy,
-            opt_start_seq=opt_start_seq,
-            opt_start_time=opt_start_time,
-            headers_only=headers_only,
-            replay_policy=replay_policy,
-            inactive_threshold=inactive,
-            metadata=metadata,
-        )
-        oc = OrderedConsumer(self, stream, config)
-        timeout_s = self._core.timeout(timeout)
-        deadline = None if timeout_s is None else asyncio.get_running_loop().time() + timeout_s
-        await oc._ensure(deadline, "start")
-        return oc
+            raise InvalidArgumentError("give opt_start_seq or opt_start_time, not both")
+        deliver_policy = "by_start_time"
+    inactive = (
+        inactive_threshold
+        if isinstance(inactive_threshold, timedelta)
+        else timedelta(seconds=seconds(inactive_threshold, "inactive_threshold"))
+    )
+    if inactive <= timedelta(0):
+        raise InvalidArgumentError(f"inactive_threshold must be positive, got {inactive_threshold!r}")
+    config = OrderedConfig(
+        filter_subjects=filters,
+        deliver_policy=deliver_policy,
+        opt_start_seq=opt_start_seq,
+        opt_start_time=opt_start_time,
+        headers_only=headers_only,
+        replay_policy=replay_policy,
+        inactive_threshold=inactive,
+        metadata=metadata,
+    )
+    oc = OrderedConsumer(api, stream, config)
+    timeout_s = api._core.timeout(timeout)
+    deadline = None if timeout_s is None else asyncio.get_running_loop().time() + timeout_s
+    await oc._ensure(deadline, "start")
+    return oc

@@ -223,7 +223,7 @@ class _Inbox:
 
 
 def _abandon(inbox: _Inbox) -> None:
-    """A stream was dropped without stop(): remove its subscription (best effort)."""
+    """A stream was dropped without aclose(): remove its subscription (best effort)."""
     inbox.state = _State.CLOSED
     inbox.buffer.clear()
     spawn_cleanup(inbox.unsubscribe)
@@ -233,7 +233,7 @@ class MessageStream:
     """The messages of a pull consumer, for as long as you iterate (ADR-37 ``Messages``).
 
     An async iterator and an async context manager. The subscription is made on the first
-    iteration (or on entering ``async with``). `stop()` ends it at once, dropping what is buffered
+    iteration (or on entering ``async with``). `aclose()` ends it at once, dropping what is buffered
     (those messages are not acknowledged: the server redelivers them after ``ack_wait``); `drain()`
     stops pulling and ends once the buffered messages are handed out. Several tasks may iterate
     the same stream. See `Consumer.messages` for the options and events.
@@ -410,8 +410,9 @@ class MessageStream:
         self._inbox.drain_requested = True
         self._inbox.signal.wake()
 
-    async def stop(self) -> None:
-        """End now: unsubscribe; buffered messages are dropped (unacknowledged, so redelivered)."""
+    async def aclose(self) -> None:
+        """End now: unsubscribe; buffered messages are dropped (unacknowledged, so redelivered).
+        Idempotent; ``async with`` calls it on exit."""
         self._request_stop()
         await self._close()
 
@@ -423,10 +424,6 @@ class MessageStream:
         else:
             await self._drain_now()
 
-    async def aclose(self) -> None:
-        """The same as `stop` (the async generator protocol's name, for `contextlib.aclosing`)."""
-        await self.stop()
-
     async def __aenter__(self) -> MessageStream:
         await self._start()
         return self
@@ -434,4 +431,4 @@ class MessageStream:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.stop()
+        await self.aclose()

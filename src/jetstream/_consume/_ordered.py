@@ -26,12 +26,12 @@ from .._exceptions import (
     OrderedConsumerBusyError,
     TimeoutError,
 )
-from .._generated.api import GeneratedAPI
 from .._generated.models import ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy
 from .._public import provide
 from .._time import seconds
 from .._transport import next_id
 from . import _ordered_streams
+from ._api import ConsumerAPI
 from ._consume import ConsumeContext
 from ._message import Message
 from ._messages import ResetNeeded
@@ -71,10 +71,10 @@ class OrderedConsumer:
     messages need none). Fault handling is transparent: the underlying consumer is recreated from
     the last delivered sequence; with ``messages()`` / ``consume()`` each replacement is a
     `ConsumerRecreated` event. One ``messages()`` / ``consume()`` may run at a time
-    (`errors.OrderedConsumerBusyError`). `close()` deletes the server consumer (best effort).
+    (`errors.OrderedConsumerBusyError`). `aclose()` deletes the server consumer (best effort).
     """
 
-    def __init__(self, js: GeneratedAPI, stream: str, config: OrderedConfig) -> None:
+    def __init__(self, js: ConsumerAPI, stream: str, config: OrderedConfig) -> None:
         self._js = js
         self._stream = stream
         self._cfg = config
@@ -341,12 +341,13 @@ class OrderedConsumer:
         await stream._start()
         return ConsumeContext(stream, handler, on_error)
 
-    async def close(self) -> None:
-        """Stop a running messages()/consume() and delete the server consumer (best effort); a later
-        call creates a new one where this one left off."""
+    async def aclose(self) -> None:
+        """Stop a running messages()/consume() and delete the server consumer (best effort);
+        ``async with`` calls it on exit. Unlike other closed objects, an ordered consumer may be
+        used again: a later call creates a new server consumer where this one left off."""
         active = self._active
         if active is not None:
-            await active.stop()
+            await active.aclose()
         await self._drop(self._current)
 
     async def __aenter__(self) -> OrderedConsumer:
@@ -355,7 +356,7 @@ class OrderedConsumer:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.close()
+        await self.aclose()
 
 
 # `_ordered_streams` names `OrderedConsumer` in annotations but cannot import it (this module

@@ -119,6 +119,12 @@ class OrderedFetchResult:
         if inner is not None:
             await inner.aclose()
 
+    async def __aenter__(self) -> OrderedFetchResult:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
 
 class OrderedMessageStream:
     """`OrderedConsumer.messages()`: like `MessageStream`, but never ends on faults; each
@@ -211,7 +217,7 @@ class OrderedMessageStream:
         inner, self._inner = self._inner, None
         self._reason = reason
         if inner is not None:
-            await inner.stop()
+            await inner.aclose()
             await self._oc._drop(inner.consumer)
 
     async def _close(self) -> None:
@@ -223,7 +229,7 @@ class OrderedMessageStream:
         inner, self._inner = self._inner, None
         try:
             if inner is not None:
-                await inner.stop()
+                await inner.aclose()
             await self._oc._drop(self._oc._current)
         finally:
             if self._oc._active is self:
@@ -241,8 +247,9 @@ class OrderedMessageStream:
         if self._inner is not None:
             self._inner._request_drain()
 
-    async def stop(self) -> None:
-        """End now and delete the server consumer (best effort)."""
+    async def aclose(self) -> None:
+        """End now and delete the server consumer (best effort). Idempotent; ``async with`` calls
+        it on exit."""
         self._request_stop()
         await self._close()
 
@@ -252,10 +259,6 @@ class OrderedMessageStream:
         if self._inner is not None:
             await self._inner.drain()
 
-    async def aclose(self) -> None:
-        """The same as `stop` (the async generator protocol's name, for `contextlib.aclosing`)."""
-        await self.stop()
-
     async def __aenter__(self) -> OrderedMessageStream:
         await self._start()
         return self
@@ -263,7 +266,7 @@ class OrderedMessageStream:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.stop()
+        await self.aclose()
 
 
 def _release(oc: OrderedConsumer) -> None:

@@ -15,12 +15,12 @@ from datetime import timedelta
 
 from .._core import DEFAULT, Timeout
 from .._exceptions import InvalidArgumentError, TimeoutError
-from .._generated.api import GeneratedAPI
 from .._generated.models import ConsumerInfo
 from .._public import provide
 from .._time import seconds
 from .._transport import Connection, ConnectionHub, Msg
 from . import _fetch, _messages
+from ._api import ConsumerAPI
 from ._consume import ConsumeContext
 from ._fetch import MIN_PULL, FetchResult, Pull, heartbeat_for
 from ._message import Message
@@ -42,7 +42,7 @@ class Consumer:
     is the info it was made with (or last refreshed); `info()` asks the server.
     """
 
-    def __init__(self, js: GeneratedAPI, info: ConsumerInfo) -> None:
+    def __init__(self, js: ConsumerAPI, info: ConsumerInfo) -> None:
         self._js = js
         self._core = js._core
         self._info = info
@@ -237,14 +237,14 @@ class Consumer:
         """Messages for as long as you iterate: a continuous pull with a buffer (ADR-37).
 
         ``async with consumer.messages() as msgs: async for msg in msgs: ...`` (or iterate it
-        directly, and `stop()` it). One subscription serves every pull; a new pull is sent when
+        directly, and `aclose()` it). One subscription serves every pull; a new pull is sent when
         the messages buffered or requested fall below ``threshold_messages`` (default half of
         ``max_messages``, 500) or ``threshold_bytes`` (half of ``max_bytes``; give one of
         ``max_messages`` / ``max_bytes``). Idle heartbeats are always on (default ``expires``/2,
         0.5 s to 30 s). Missed heartbeats, reconnects, leadership changes and warning statuses
         are non-terminal `ConsumeEvent`s passed to ``on_event``, each followed by a new pull.
         The iteration raises only `errors.ConsumerDeletedError`, `errors.ConsumerIsPushBasedError`
-        or `errors.BadPullRequestError`, which end it, or ends after `stop()` / `drain()`.
+        or `errors.BadPullRequestError`, which end it, or ends after `aclose()` / `drain()`.
         """
         opts = ConsumeOptions.build(
             max_messages=max_messages,
@@ -278,7 +278,7 @@ class Consumer:
 
         Same options as `messages`. An exception raised by the handler goes to ``on_error`` (or is
         logged) and consuming goes on; a terminal error (consumer deleted, push based, bad
-        request) goes there too and ends it. Returns a `ConsumeContext`: ``stop()``, ``drain()``,
+        request) goes there too and ends it. Returns a `ConsumeContext`: ``aclose()``, ``drain()``,
         ``closed`` (awaitable), ``error``.
         """
         stream = self.messages(

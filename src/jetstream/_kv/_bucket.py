@@ -11,7 +11,7 @@ import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import msgspec
 
@@ -47,10 +47,8 @@ from .._stream import StreamMessage
 from .._time import Duration, Timestamp, nanos
 from .._transport._headers import Headers
 from . import _watch
+from ._api import KeyValueAPI
 from ._watch import DEFAULT_IDLE_HEARTBEAT, InitialValuesDone, KeyWatcher
-
-if TYPE_CHECKING:
-    from ._manager import KeyValueMixin  # an import cycle: provided at runtime by `_kv_manager`
 
 __all__ = [
     "InitialValuesDone",
@@ -286,7 +284,7 @@ class KeyValue:
     omitted). Keys are checked before anything is sent (`errors.InvalidKeyError`).
     """
 
-    def __init__(self, js: KeyValueMixin, info: StreamInfo) -> None:
+    def __init__(self, js: KeyValueAPI, info: StreamInfo) -> None:
         self._js = js
         self.cached_info: StreamInfo = info
         """The bucket's stream info this handle was made with, or got by the last `status()`."""
@@ -410,7 +408,7 @@ class KeyValue:
         ``include_history``; none with ``updates_only``; from ``resume_from_revision`` on, when
         given), then exactly one `InitialValuesDone` - also when nothing matched - and then every
         change as it happens. ``ignore_deletes`` skips delete/purge markers, ``meta_only`` leaves
-        values empty (they are not even sent). Use ``async with`` or call ``await watcher.stop()``,
+        values empty (they are not even sent). Use ``async with`` or call ``await watcher.aclose()``,
         which ends the iteration at once; ``await kv.watch(...)`` starts it before iterating.
 
         The watcher survives reconnects, server restarts and lost consumers: it recreates its

@@ -1,11 +1,10 @@
-"""Key/Value bucket management on `JetStream` (ADR-8 "KV Management"): create, update, bind,
-delete and list buckets."""
+"""Key/Value bucket management (ADR-8 "KV Management"): create, update, bind, delete and list
+buckets. `JetStream`'s methods of the same names delegate here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol, TypedDict
 
 import msgspec
 
@@ -17,11 +16,10 @@ from .._exceptions import (
     InvalidArgumentError,
     LimitMarkersNotSupportedError,
 )
-from .._generated.api import GeneratedAPI
 from .._generated.errors import StreamNameExistError, StreamNotFoundError
 from .._generated.models import (
+    AccountInfo,
     Placement,
-    PubAck,
     Republish,
     StorageType,
     StreamConfig,
@@ -29,14 +27,23 @@ from .._generated.models import (
     StreamSource,
     SubjectTransform,
 )
-from .._public import provide
-from .._publish._options import MessageTTL
+from .._stream import StreamsAPI
 from .._time import Duration, nanos
-from .._transport import Connection
-from . import _bucket
+from ._api import KeyValueAPI
 from ._bucket import MAX_HISTORY, STREAM_PREFIX, KeyValue, KeyValueConfig, KeyValueStatus, check_bucket
 
-__all__ = ["KeyValueMixin", "stream_config"]
+__all__ = [
+    "KeyValueManagerAPI",
+    "KeyValueOptions",
+    "create_key_value",
+    "create_or_update_key_value",
+    "delete_key_value",
+    "key_value",
+    "key_value_bucket_names",
+    "key_value_buckets",
+    "stream_config",
+    "update_key_value",
+]
 
 # ADR-8: the duplicate window is at most 2 minutes, and never longer than the TTL.
 _MAX_DUPLICATE_WINDOW_NS = 120 * 1_000_000_000
@@ -129,172 +136,130 @@ def stream_config(config: KeyValueConfig, *, api_level: int | None = None) -> St
     return cfg
 
 
-class KeyValueMixin(GeneratedAPI):
-    """Key/Value buckets on `JetStream` (ADR-8 ``KeyValueManager``)."""
+class KeyValueOptions(TypedDict, total=False):
+    """The keyword options of `JetStream.create_key_value`, `update_key_value` and
+    `create_or_update_key_value`. Each sets the `KeyValueConfig` field of its name; one that is not
+    given (or None) keeps the value of the config passed, else the field's default."""
 
-    if TYPE_CHECKING:
-        # Supplied by `JetStream`; declared so that a `KeyValue` can publish and subscribe.
-        @property
-        def connection(self) -> Connection: ...
+    description: str | None
+    history: int | None
+    ttl: timedelta | None
+    max_value_size: int | None
+    max_bytes: int | None
+    storage: StorageType | str | None
+    replicas: int | None
+    placement: Placement | None
+    republish: Republish | None
+    mirror: StreamSource | None
+    sources: list[StreamSource] | None
+    compression: bool | None
+    limit_marker_ttl: timedelta | None
+    metadata: dict[str, str] | None
 
-        async def publish(
-            self,
-            subject: str,
-            data: bytes = b"",
-            *,
-            headers: Mapping[str, str] | None = None,
-            expected_last_subject_seq: int | None = None,
-            ttl: MessageTTL | None = None,
-            timeout: Timeout = DEFAULT,
-        ) -> PubAck: ...
 
-    async def _bucket_stream_config(self, config: KeyValueConfig, timeout: Timeout) -> StreamConfig:
-        level = None
-        if config.limit_marker_ttl is not None and nanos(config.limit_marker_ttl) > 0:
-            # ADR-48: ask the JetStream we manage (not the server we are connected to).
-            level = (await self.account_info(timeout=timeout)).api.level
-        return stream_config(config, api_level=level)
+_OPTIONS = frozenset(KeyValueOptions.__annotations__)
 
-    async def create_key_value(
-        self,
-        config: KeyValueConfig | str,
-        /,
-        *,
-        description: str | None = None,
-        history: int | None = None,
-        ttl: timedelta | None = None,
-        max_value_size: int | None = None,
-        max_bytes: int | None = None,
-        storage: StorageType | str | None = None,
-        replicas: int | None = None,
-        placement: Placement | None = None,
-        republish: Republish | None = None,
-        mirror: StreamSource | None = None,
-        sources: list[StreamSource] | None = None,
-        compression: bool | None = None,
-        limit_marker_ttl: timedelta | None = None,
-        metadata: dict[str, str] | None = None,
-        timeout: Timeout = DEFAULT,
-    ) -> KeyValue:
-        """Create a bucket (a `KeyValueConfig`, or a bucket name with keyword options) and return
-        its handle. Creating it again with the same configuration is fine; with another one it
-        raises `errors.BucketExistsError`. Raises `errors.HistoryTooLargeError`,
-        `errors.LimitMarkersNotSupportedError`, `errors.InvalidNameError` before sending."""
-        cfg = _merge(config, locals())
-        scfg = await self._bucket_stream_config(cfg, timeout)
+
+class KeyValueManagerAPI(KeyValueAPI, StreamsAPI, Protocol):
+    """What managing buckets needs of the client: a bucket's endpoints, stream management, and the
+    account's API level (ADR-48)."""
+
+    async def account_info(self, *, timeout: Timeout = DEFAULT) -> AccountInfo: ...
+
+
+def key_value_config(config: KeyValueConfig | str, options: KeyValueOptions) -> KeyValueConfig:
+    """``config`` (or a bucket name) with the options that were given."""
+    unknown = sorted(options.keys() - _OPTIONS)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
+    return merge_config(KeyValueConfig, config, ("bucket",), options, {})
+
+
+async def _bucket_stream_config(
+    api: KeyValueManagerAPI, config: KeyValueConfig, timeout: Timeout
+) -> StreamConfig:
+    level = None
+    if config.limit_marker_ttl is not None and nanos(config.limit_marker_ttl) > 0:
+        # ADR-48: ask the JetStream we manage (not the server we are connected to).
+        level = (await api.account_info(timeout=timeout)).api.level
+    return stream_config(config, api_level=level)
+
+
+async def create_key_value(
+    api: KeyValueManagerAPI, config: KeyValueConfig | str, options: KeyValueOptions, *, timeout: Timeout
+) -> KeyValue:
+    """Create the bucket (see `JetStream.create_key_value`)."""
+    cfg = key_value_config(config, options)
+    scfg = await _bucket_stream_config(api, cfg, timeout)
+    try:
+        info = await api.stream_create(scfg, timeout=timeout)
+    except StreamNameExistError as exc:
+        raise BucketExistsError(cfg.bucket) from exc
+    return KeyValue(api, info)
+
+
+async def update_key_value(
+    api: KeyValueManagerAPI, config: KeyValueConfig | str, options: KeyValueOptions, *, timeout: Timeout
+) -> KeyValue:
+    """Update the bucket (see `JetStream.update_key_value`)."""
+    cfg = key_value_config(config, options)
+    scfg = await _bucket_stream_config(api, cfg, timeout)
+    try:
+        info = await api.stream_update(scfg, timeout=timeout)
+    except StreamNotFoundError as exc:
+        raise BucketNotFoundError(cfg.bucket) from exc
+    return KeyValue(api, info)
+
+
+async def create_or_update_key_value(
+    api: KeyValueManagerAPI, config: KeyValueConfig | str, options: KeyValueOptions, *, timeout: Timeout
+) -> KeyValue:
+    """Update the bucket, or create it (see `JetStream.create_or_update_key_value`)."""
+    cfg = key_value_config(config, options)
+    scfg = await _bucket_stream_config(api, cfg, timeout)
+    info: StreamInfo
+    try:
+        info = await api.stream_update(scfg, timeout=timeout)
+    except StreamNotFoundError:
         try:
-            info = await self.stream_create(scfg, timeout=timeout)
-        except StreamNameExistError as exc:
+            info = await api.stream_create(scfg, timeout=timeout)
+        except StreamNameExistError as exc:  # created meanwhile, differently
             raise BucketExistsError(cfg.bucket) from exc
-        return KeyValue(self, info)
-
-    async def update_key_value(
-        self,
-        config: KeyValueConfig | str,
-        /,
-        *,
-        description: str | None = None,
-        history: int | None = None,
-        ttl: timedelta | None = None,
-        max_value_size: int | None = None,
-        max_bytes: int | None = None,
-        storage: StorageType | str | None = None,
-        replicas: int | None = None,
-        placement: Placement | None = None,
-        republish: Republish | None = None,
-        mirror: StreamSource | None = None,
-        sources: list[StreamSource] | None = None,
-        compression: bool | None = None,
-        limit_marker_ttl: timedelta | None = None,
-        metadata: dict[str, str] | None = None,
-        timeout: Timeout = DEFAULT,
-    ) -> KeyValue:
-        """Update an existing bucket to this configuration (options not given take their
-        defaults, as on create); raises `errors.BucketNotFoundError` when there is none."""
-        cfg = _merge(config, locals())
-        scfg = await self._bucket_stream_config(cfg, timeout)
-        try:
-            info = await self.stream_update(scfg, timeout=timeout)
-        except StreamNotFoundError as exc:
-            raise BucketNotFoundError(cfg.bucket) from exc
-        return KeyValue(self, info)
-
-    async def create_or_update_key_value(
-        self,
-        config: KeyValueConfig | str,
-        /,
-        *,
-        description: str | None = None,
-        history: int | None = None,
-        ttl: timedelta | None = None,
-        max_value_size: int | None = None,
-        max_bytes: int | None = None,
-        storage: StorageType | str | None = None,
-        replicas: int | None = None,
-        placement: Placement | None = None,
-        republish: Republish | None = None,
-        mirror: StreamSource | None = None,
-        sources: list[StreamSource] | None = None,
-        compression: bool | None = None,
-        limit_marker_ttl: timedelta | None = None,
-        metadata: dict[str, str] | None = None,
-        timeout: Timeout = DEFAULT,
-    ) -> KeyValue:
-        """Update the bucket if it exists, else create it."""
-        cfg = _merge(config, locals())
-        scfg = await self._bucket_stream_config(cfg, timeout)
-        info: StreamInfo
-        try:
-            info = await self.stream_update(scfg, timeout=timeout)
-        except StreamNotFoundError:
-            try:
-                info = await self.stream_create(scfg, timeout=timeout)
-            except StreamNameExistError as exc:  # created meanwhile, differently
-                raise BucketExistsError(cfg.bucket) from exc
-        return KeyValue(self, info)
-
-    async def key_value(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> KeyValue:
-        """A handle on an existing bucket; raises `errors.BucketNotFoundError` when there is none
-        (or the stream of that name is not a bucket)."""
-        check_bucket(bucket)
-        try:
-            info = await self.stream_info(STREAM_PREFIX + bucket, timeout=timeout)
-        except StreamNotFoundError as exc:
-            raise BucketNotFoundError(bucket) from exc
-        if (info.config.max_msgs_per_subject or 0) < 1:
-            raise BucketNotFoundError(bucket, f"stream {info.config.name!r} is not a key/value bucket")
-        return KeyValue(self, info)
-
-    async def delete_key_value(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> None:
-        """Delete a bucket with all its keys; raises `errors.BucketNotFoundError` when there is none."""
-        check_bucket(bucket)
-        try:
-            await self.stream_delete(STREAM_PREFIX + bucket, timeout=timeout)
-        except StreamNotFoundError as exc:
-            raise BucketNotFoundError(bucket) from exc
-
-    async def key_value_bucket_names(self, *, timeout: Timeout = DEFAULT) -> list[str]:
-        """The names of every bucket (every page)."""
-        names = await self.stream_names(subject=_BUCKET_SUBJECTS, timeout=timeout)
-        return [n.removeprefix(STREAM_PREFIX) for n in names if n.startswith(STREAM_PREFIX)]
-
-    async def key_value_buckets(self, *, timeout: Timeout = DEFAULT) -> list[KeyValueStatus]:
-        """The status of every bucket (every page)."""
-        infos: list[StreamInfo] = await self.stream_list(subject=_BUCKET_SUBJECTS, timeout=timeout)
-        return [
-            KeyValueStatus(i.config.name.removeprefix(STREAM_PREFIX), i)
-            for i in infos
-            if i.config.name.startswith(STREAM_PREFIX)
-        ]
+    return KeyValue(api, info)
 
 
-_OPTIONS = tuple(f for f in KeyValueConfig.__struct_fields__ if f != "bucket")
+async def key_value(api: KeyValueAPI, bucket: str, *, timeout: Timeout) -> KeyValue:
+    """A handle on an existing bucket (see `JetStream.key_value`)."""
+    check_bucket(bucket)
+    try:
+        info = await api.stream_info(STREAM_PREFIX + bucket, timeout=timeout)
+    except StreamNotFoundError as exc:
+        raise BucketNotFoundError(bucket) from exc
+    if (info.config.max_msgs_per_subject or 0) < 1:
+        raise BucketNotFoundError(bucket, f"stream {info.config.name!r} is not a key/value bucket")
+    return KeyValue(api, info)
 
 
-def _merge(config: KeyValueConfig | str, given: Mapping[str, object]) -> KeyValueConfig:
-    """`config` (or a bucket name) with the keyword options that were given."""
-    return merge_config(KeyValueConfig, config, ("bucket",), {k: given[k] for k in _OPTIONS}, {})
+async def delete_key_value(api: StreamsAPI, bucket: str, *, timeout: Timeout) -> None:
+    """Delete a bucket (see `JetStream.delete_key_value`)."""
+    check_bucket(bucket)
+    try:
+        await api.stream_delete(STREAM_PREFIX + bucket, timeout=timeout)
+    except StreamNotFoundError as exc:
+        raise BucketNotFoundError(bucket) from exc
 
 
-# `_bucket` names `KeyValueMixin` in annotations but cannot import it (this module imports `_bucket`).
-provide(_bucket, KeyValueMixin)
+async def key_value_bucket_names(api: StreamsAPI, *, timeout: Timeout) -> list[str]:
+    """The names of every bucket (every page)."""
+    names = await api.stream_names(subject=_BUCKET_SUBJECTS, timeout=timeout)
+    return [n.removeprefix(STREAM_PREFIX) for n in names if n.startswith(STREAM_PREFIX)]
+
+
+async def key_value_buckets(api: StreamsAPI, *, timeout: Timeout) -> list[KeyValueStatus]:
+    """The status of every bucket (every page)."""
+    infos = await api.stream_list(subject=_BUCKET_SUBJECTS, timeout=timeout)
+    return [
+        KeyValueStatus(i.config.name.removeprefix(STREAM_PREFIX), i)
+        for i in infos
+        if i.config.name.startswith(STREAM_PREFIX)
+    ]

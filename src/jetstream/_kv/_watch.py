@@ -94,7 +94,7 @@ class _Reset(Exception):
 class KeyWatcher:
     """An endless async iterator over a bucket's changes (see `KeyValue.watch`).
 
-    Start it with ``async with``, ``await``, or simply by iterating; `stop` (idempotent) ends the
+    Start it with ``async with``, ``await``, or simply by iterating; `aclose` (idempotent) ends the
     iteration at once, also from another task. Items are `KeyValueEntry` objects and, once, an
     `InitialValuesDone` marker.
     """
@@ -200,14 +200,14 @@ class KeyWatcher:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.stop()
+        await self.aclose()
 
     def __aiter__(self) -> KeyWatcher:
         return self
 
     async def __anext__(self) -> KeyValueEntry | InitialValuesDone:
         if self._closed:
-            raise StopAsyncIteration  # what was still buffered is dropped: stop() means now
+            raise StopAsyncIteration  # what was still buffered is dropped: aclose() means now
         if self._pump_task is None:
             await self.start()
         item = await self._out.get()
@@ -217,7 +217,7 @@ class KeyWatcher:
         if not isinstance(item, InitialValuesDone):
             self._space.release()  # the marker never took room
         if isinstance(item, _Failure):
-            await self.stop()
+            await self.aclose()
             raise item.error
         return item
 
@@ -230,7 +230,7 @@ class KeyWatcher:
         except asyncio.TimeoutError:
             raise RequestTimeoutError(self._filters[0], timeout) from None
 
-    async def stop(self) -> None:
+    async def aclose(self) -> None:
         """End the watch: iteration stops (a waiting ``async for`` ends at once), the consumer is
         deleted (best effort, bounded). Idempotent."""
         if self._closed:
@@ -249,8 +249,6 @@ class KeyWatcher:
         self._consumer = None
         if names:
             await asyncio.gather(*(self._delete(n) for n in names))
-
-    aclose = stop
 
     # ---------------------------------------------------------------------------- the consumer
 

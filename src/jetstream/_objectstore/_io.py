@@ -17,6 +17,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
+from .._consume._api import ConsumerAPI
 from .._consume._ordered import OrderedConfig, OrderedConsumer
 from .._consume._ordered_streams import OrderedFetchResult
 from .._exceptions import (
@@ -28,7 +29,6 @@ from .._exceptions import (
     ObjectStoreNotFoundError,
     TimeoutError,
 )
-from .._generated.api import GeneratedAPI
 from .._generated.errors import StreamNotFoundError
 from ._types import DEFAULT_CHUNK_SIZE, ObjectInfo, digest_bytes, digest_text
 
@@ -151,7 +151,7 @@ async def _rechunk(pieces: AsyncIterable[bytes], size: int) -> AsyncIterator[byt
 
 
 async def start_ordered(
-    js: GeneratedAPI, stream: str, bucket: str, subject: str, policy: str, wait: float | None
+    js: ConsumerAPI, stream: str, bucket: str, subject: str, policy: str, wait: float | None
 ) -> OrderedConsumer:
     """An ordered consumer on ``subject`` of a store's stream, its first server consumer created
     within ``wait`` seconds; `errors.ObjectStoreNotFoundError` when the stream is gone."""
@@ -187,7 +187,7 @@ class ObjectReader:
     The consumer is deleted when the iteration ends, fails, or on `aclose` (``async with``).
     """
 
-    def __init__(self, js: GeneratedAPI, stream: str, subject: str, info: ObjectInfo, wait: float | None):
+    def __init__(self, js: ConsumerAPI, stream: str, subject: str, info: ObjectInfo, wait: float | None):
         self._js = js
         self._stream = stream
         self._subject = subject
@@ -248,7 +248,7 @@ class ObjectReader:
                 await batch.aclose()
         finally:
             if oc is not None:
-                await oc.close()
+                await oc.aclose()
 
     async def __aenter__(self) -> ObjectReader:
         return self

@@ -1,26 +1,32 @@
-"""Object store management on `JetStream` (ADR-20 ``ObjectStoreManager``): create, update, bind,
-delete and list stores."""
+"""Object store management (ADR-20 ``ObjectStoreManager``): create, update, bind, delete and list
+stores. `JetStream`'s methods of the same names delegate here."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol, TypedDict
 
-from .._core import DEFAULT, Timeout, merge_config
+from .._core import Timeout, merge_config
 from .._exceptions import InvalidArgumentError, ObjectStoreExistsError, ObjectStoreNotFoundError
-from .._generated.api import GeneratedAPI
 from .._generated.errors import StreamNameExistError, StreamNotFoundError
-from .._generated.models import Placement, PubAck, StorageType, StreamConfig, StreamInfo
-from .._public import provide
+from .._generated.models import Placement, StorageType, StreamConfig, StreamInfo
+from .._stream import StreamsAPI
 from .._time import Duration, nanos
-from .._transport import Connection
-from . import _store
-from ._store import ObjectStore
+from ._store import ObjectStore, ObjectStoreAPI
 from ._types import STREAM_PREFIX, ObjectStoreConfig, ObjectStoreStatus, check_bucket
 
-__all__ = ["ObjectStoreMixin", "stream_config"]
+__all__ = [
+    "ObjectStoreManagerAPI",
+    "ObjectStoreOptions",
+    "create_object_store",
+    "create_or_update_object_store",
+    "delete_object_store",
+    "object_store",
+    "object_store_names",
+    "object_stores",
+    "stream_config",
+    "update_object_store",
+]
 
 # Only streams capturing some `$O.<bucket>.C.>` are listed as stores (as nats.go does).
 _STORE_SUBJECTS = "$O.*.C.>"
@@ -54,152 +60,120 @@ def _is_store(info: StreamInfo) -> bool:
     return f"$O.{bucket}.C.>" in (info.config.subjects or ())
 
 
-class ObjectStoreMixin(GeneratedAPI):
-    """Object stores on `JetStream` (ADR-20 ``ObjectStoreManager``)."""
+class ObjectStoreOptions(TypedDict, total=False):
+    """The keyword options of `JetStream.create_object_store`, `update_object_store` and
+    `create_or_update_object_store`. Each sets the `ObjectStoreConfig` field of its name; one that is
+    not given (or None) keeps the value of the config passed, else the field's default."""
 
-    if TYPE_CHECKING:
-        # Supplied by `JetStream`; declared so that an `ObjectStore` can publish.
-        @property
-        def connection(self) -> Connection: ...
+    description: str | None
+    ttl: timedelta | None
+    max_bytes: int | None
+    storage: StorageType | str | None
+    replicas: int | None
+    placement: Placement | None
+    compression: bool | None
+    metadata: dict[str, str] | None
 
-        async def publish(
-            self,
-            subject: str,
-            data: bytes = b"",
-            *,
-            headers: Mapping[str, str] | None = None,
-            timeout: Timeout = DEFAULT,
-        ) -> PubAck: ...
 
-        async def publish_async(
-            self,
-            subject: str,
-            data: bytes = b"",
-            *,
-            headers: Mapping[str, str] | None = None,
-            timeout: Timeout = DEFAULT,
-        ) -> asyncio.Future[PubAck]: ...
+_OPTIONS = frozenset(ObjectStoreOptions.__annotations__)
 
-    async def create_object_store(
-        self,
-        config: ObjectStoreConfig | str,
-        /,
-        *,
-        description: str | None = None,
-        ttl: timedelta | None = None,
-        max_bytes: int | None = None,
-        storage: StorageType | str | None = None,
-        replicas: int | None = None,
-        placement: Placement | None = None,
-        compression: bool | None = None,
-        metadata: dict[str, str] | None = None,
-        timeout: Timeout = DEFAULT,
-    ) -> ObjectStore:
-        """Create an object store (an `ObjectStoreConfig`, or a name with keyword options) and
-        return its handle. Creating it again with the same configuration is fine; with another one
-        it raises `errors.ObjectStoreExistsError`. Raises `errors.InvalidNameError` before sending
-        for a name that is not letters, digits, '-' and '_'."""
-        scfg = stream_config(_merge(config, locals()))
+
+class ObjectStoreManagerAPI(ObjectStoreAPI, StreamsAPI, Protocol):
+    """What managing object stores needs of the client: a store's endpoints and stream management."""
+
+
+def object_store_config(config: ObjectStoreConfig | str, options: ObjectStoreOptions) -> ObjectStoreConfig:
+    """``config`` (or a store name) with the options that were given."""
+    unknown = sorted(options.keys() - _OPTIONS)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
+    return merge_config(ObjectStoreConfig, config, ("bucket",), options, {})
+
+
+async def create_object_store(
+    api: ObjectStoreManagerAPI,
+    config: ObjectStoreConfig | str,
+    options: ObjectStoreOptions,
+    *,
+    timeout: Timeout,
+) -> ObjectStore:
+    """Create the store (see `JetStream.create_object_store`)."""
+    scfg = stream_config(object_store_config(config, options))
+    try:
+        info = await api.stream_create(scfg, timeout=timeout)
+    except StreamNameExistError as exc:
+        raise ObjectStoreExistsError(scfg.name.removeprefix(STREAM_PREFIX)) from exc
+    return ObjectStore(api, info)
+
+
+async def update_object_store(
+    api: ObjectStoreManagerAPI,
+    config: ObjectStoreConfig | str,
+    options: ObjectStoreOptions,
+    *,
+    timeout: Timeout,
+) -> ObjectStore:
+    """Update the store (see `JetStream.update_object_store`)."""
+    scfg = stream_config(object_store_config(config, options))
+    try:
+        info = await api.stream_update(scfg, timeout=timeout)
+    except StreamNotFoundError as exc:
+        raise ObjectStoreNotFoundError(scfg.name.removeprefix(STREAM_PREFIX)) from exc
+    return ObjectStore(api, info)
+
+
+async def create_or_update_object_store(
+    api: ObjectStoreManagerAPI,
+    config: ObjectStoreConfig | str,
+    options: ObjectStoreOptions,
+    *,
+    timeout: Timeout,
+) -> ObjectStore:
+    """Update the store, or create it (see `JetStream.create_or_update_object_store`)."""
+    scfg = stream_config(object_store_config(config, options))
+    info: StreamInfo
+    try:
+        info = await api.stream_update(scfg, timeout=timeout)
+    except StreamNotFoundError:
         try:
-            info = await self.stream_create(scfg, timeout=timeout)
-        except StreamNameExistError as exc:
+            info = await api.stream_create(scfg, timeout=timeout)
+        except StreamNameExistError as exc:  # created meanwhile, differently
             raise ObjectStoreExistsError(scfg.name.removeprefix(STREAM_PREFIX)) from exc
-        return ObjectStore(self, info)
-
-    async def update_object_store(
-        self,
-        config: ObjectStoreConfig | str,
-        /,
-        *,
-        description: str | None = None,
-        ttl: timedelta | None = None,
-        max_bytes: int | None = None,
-        storage: StorageType | str | None = None,
-        replicas: int | None = None,
-        placement: Placement | None = None,
-        compression: bool | None = None,
-        metadata: dict[str, str] | None = None,
-        timeout: Timeout = DEFAULT,
-    ) -> ObjectStore:
-        """Update an existing store to this configuration (options not given take their defaults,
-        as on create); raises `errors.ObjectStoreNotFoundError` when there is none."""
-        scfg = stream_config(_merge(config, locals()))
-        try:
-            info = await self.stream_update(scfg, timeout=timeout)
-        except StreamNotFoundError as exc:
-            raise ObjectStoreNotFoundError(scfg.name.removeprefix(STREAM_PREFIX)) from exc
-        return ObjectStore(self, info)
-
-    async def create_or_update_object_store(
-        self,
-        config: ObjectStoreConfig | str,
-        /,
-        *,
-        description: str | None = None,
-        ttl: timedelta | None = None,
-        max_bytes: int | None = None,
-        storage: StorageType | str | None = None,
-        replicas: int | None = None,
-        placement: Placement | None = None,
-        compression: bool | None = None,
-        metadata: dict[str, str] | None = None,
-        timeout: Timeout = DEFAULT,
-    ) -> ObjectStore:
-        """Update the store if it exists, else create it."""
-        scfg = stream_config(_merge(config, locals()))
-        info: StreamInfo
-        try:
-            info = await self.stream_update(scfg, timeout=timeout)
-        except StreamNotFoundError:
-            try:
-                info = await self.stream_create(scfg, timeout=timeout)
-            except StreamNameExistError as exc:  # created meanwhile, differently
-                raise ObjectStoreExistsError(scfg.name.removeprefix(STREAM_PREFIX)) from exc
-        return ObjectStore(self, info)
-
-    async def object_store(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> ObjectStore:
-        """A handle on an existing store; raises `errors.ObjectStoreNotFoundError` when there is
-        none (or the stream of that name is not an object store)."""
-        check_bucket(bucket)
-        try:
-            info = await self.stream_info(STREAM_PREFIX + bucket, timeout=timeout)
-        except StreamNotFoundError as exc:
-            raise ObjectStoreNotFoundError(bucket) from exc
-        if not _is_store(info):
-            raise ObjectStoreNotFoundError(bucket, f"stream {info.config.name!r} is not an object store")
-        return ObjectStore(self, info)
-
-    async def delete_object_store(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> None:
-        """Delete a store with all its objects; raises `errors.ObjectStoreNotFoundError` when
-        there is none."""
-        check_bucket(bucket)
-        try:
-            await self.stream_delete(STREAM_PREFIX + bucket, timeout=timeout)
-        except StreamNotFoundError as exc:
-            raise ObjectStoreNotFoundError(bucket) from exc
-
-    async def object_store_names(self, *, timeout: Timeout = DEFAULT) -> list[str]:
-        """The names of every object store (every page)."""
-        names = await self.stream_names(subject=_STORE_SUBJECTS, timeout=timeout)
-        return [n.removeprefix(STREAM_PREFIX) for n in names if n.startswith(STREAM_PREFIX)]
-
-    async def object_stores(self, *, timeout: Timeout = DEFAULT) -> list[ObjectStoreStatus]:
-        """The status of every object store (every page)."""
-        infos = await self.stream_list(subject=_STORE_SUBJECTS, timeout=timeout)
-        return [
-            ObjectStoreStatus(i.config.name.removeprefix(STREAM_PREFIX), i)
-            for i in infos
-            if i.config.name.startswith(STREAM_PREFIX)
-        ]
+    return ObjectStore(api, info)
 
 
-_OPTIONS = tuple(f for f in ObjectStoreConfig.__struct_fields__ if f != "bucket")
+async def object_store(api: ObjectStoreAPI, bucket: str, *, timeout: Timeout) -> ObjectStore:
+    """A handle on an existing store (see `JetStream.object_store`)."""
+    check_bucket(bucket)
+    try:
+        info = await api.stream_info(STREAM_PREFIX + bucket, timeout=timeout)
+    except StreamNotFoundError as exc:
+        raise ObjectStoreNotFoundError(bucket) from exc
+    if not _is_store(info):
+        raise ObjectStoreNotFoundError(bucket, f"stream {info.config.name!r} is not an object store")
+    return ObjectStore(api, info)
 
 
-def _merge(config: ObjectStoreConfig | str, given: Mapping[str, object]) -> ObjectStoreConfig:
-    """`config` (or a store name) with the keyword options that were given."""
-    return merge_config(ObjectStoreConfig, config, ("bucket",), {k: given[k] for k in _OPTIONS}, {})
+async def delete_object_store(api: StreamsAPI, bucket: str, *, timeout: Timeout) -> None:
+    """Delete a store (see `JetStream.delete_object_store`)."""
+    check_bucket(bucket)
+    try:
+        await api.stream_delete(STREAM_PREFIX + bucket, timeout=timeout)
+    except StreamNotFoundError as exc:
+        raise ObjectStoreNotFoundError(bucket) from exc
 
 
-# `_store` names `ObjectStoreMixin` in annotations but cannot import it (this module imports `_store`).
-provide(_store, ObjectStoreMixin)
+async def object_store_names(api: StreamsAPI, *, timeout: Timeout) -> list[str]:
+    """The names of every object store (every page)."""
+    names = await api.stream_names(subject=_STORE_SUBJECTS, timeout=timeout)
+    return [n.removeprefix(STREAM_PREFIX) for n in names if n.startswith(STREAM_PREFIX)]
+
+
+async def object_stores(api: StreamsAPI, *, timeout: Timeout) -> list[ObjectStoreStatus]:
+    """The status of every object store (every page)."""
+    infos = await api.stream_list(subject=_STORE_SUBJECTS, timeout=timeout)
+    return [
+        ObjectStoreStatus(i.config.name.removeprefix(STREAM_PREFIX), i)
+        for i in infos
+        if i.config.name.startswith(STREAM_PREFIX)
+    ]

@@ -20,13 +20,13 @@ import hashlib
 import logging
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 import msgspec
 
-from .._core import DEFAULT, Timeout
+from .._core import DEFAULT, RawMessage, Timeout
 from .._exceptions import (
     APIError,
     BadObjectMetaError,
@@ -41,10 +41,10 @@ from .._exceptions import (
     TimeoutError,
 )
 from .._generated.errors import NoMessageFoundError, StreamNotFoundError, StreamSealedError
-from .._generated.models import PubAck, StreamInfo
+from .._generated.models import PubAck, StreamConfig, StreamInfo
 from .._public import provide
-from .._stream import StreamMessage
-from .._transport import next_id
+from .._stream import StreamAPI, StreamMessage
+from .._transport import Connection, next_id
 from . import _watch
 from ._io import (
     WINDOW_BYTES,
@@ -74,9 +74,6 @@ from ._types import (
 )
 from ._watch import ObjectWatcher
 
-if TYPE_CHECKING:
-    from ._manager import ObjectStoreMixin  # an import cycle: provided at runtime by `_obj_manager`
-
 __all__ = ["ObjectStore"]
 
 logger = logging.getLogger("jetstream.object_store")
@@ -101,6 +98,43 @@ def _ignore_outcome(future: asyncio.Future[PubAck]) -> None:
         future.exception()
 
 
+class ObjectStoreAPI(StreamAPI, Protocol):
+    """What an `ObjectStore` needs of the client: a `Stream`'s endpoints (reads, purges,
+    consumers), last-for-subject direct gets, stream updates (sealing), the connection, publishing,
+    and binding the store a link points to."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+    async def direct_get_last_for_subject(
+        self, stream: str, subject: str, /, *, timeout: Timeout = DEFAULT
+    ) -> RawMessage: ...
+
+    async def stream_update(
+        self, config: str | StreamConfig, /, *, timeout: Timeout = DEFAULT
+    ) -> StreamInfo: ...
+
+    async def publish(
+        self,
+        subject: str,
+        data: bytes = b"",
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> PubAck: ...
+
+    async def publish_async(
+        self,
+        subject: str,
+        data: bytes = b"",
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> asyncio.Future[PubAck]: ...
+
+    async def object_store(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> ObjectStore: ...
+
+
 class ObjectStore:
     """An object store. Obtain one with `JetStream.object_store`, `create_object_store` ...
 
@@ -109,7 +143,7 @@ class ObjectStore:
     Object names are any non-empty str (`errors.InvalidObjectNameError` otherwise).
     """
 
-    def __init__(self, js: ObjectStoreMixin, info: StreamInfo) -> None:
+    def __init__(self, js: ObjectStoreAPI, info: StreamInfo) -> None:
         self._js = js
         self.cached_info: StreamInfo = info
         """The store's stream info this handle was made with, or got by the last `status()` / `seal()`."""
@@ -265,7 +299,7 @@ class ObjectStore:
                 if got == 0 and wait is not None:
                     raise TimeoutError(self._read_pre + "M.>", wait)
         finally:
-            await oc.close()
+            await oc.aclose()
         return infos
 
     def watch(
@@ -276,7 +310,7 @@ class ObjectStore:
         It yields the latest info of every object (every kept version with ``include_history``;
         none with ``updates_only``), then exactly one `InitialValuesDone` - also for an empty store -
         then every change as it happens (puts, deletes, meta updates, links). ``ignore_deletes``
-        skips delete markers. Use ``async with`` or call ``await watcher.stop()``. Faults
+        skips delete markers. Use ``async with`` or call ``await watcher.aclose()``. Faults
         (reconnects, a lost consumer) are repaired by recreating the consumer where it left off.
         """
         if include_history and updates_only:

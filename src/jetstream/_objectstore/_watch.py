@@ -33,7 +33,7 @@ logger = logging.getLogger("jetstream.object_store")
 class ObjectWatcher:
     """An endless async iterator over a store's objects (see `ObjectStore.watch`).
 
-    Start it with ``async with``, ``await``, or by iterating; `stop` (idempotent) ends the iteration
+    Start it with ``async with``, ``await``, or by iterating; `aclose` (idempotent) ends the iteration
     at once, also from another task. Items are `ObjectInfo` objects and, once, `InitialValuesDone`.
     """
 
@@ -94,7 +94,7 @@ class ObjectWatcher:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.stop()
+        await self.aclose()
 
     def __aiter__(self) -> ObjectWatcher:
         return self
@@ -132,7 +132,7 @@ class ObjectWatcher:
             if done_now:
                 return InitialValuesDone(self._count)
 
-    async def stop(self) -> None:
+    async def aclose(self) -> None:
         """End the watch: iteration stops (a waiting ``async for`` ends at once) and the consumer is
         deleted (best effort, bounded). Idempotent."""
         if self._closed:
@@ -141,8 +141,6 @@ class ObjectWatcher:
         messages, self._messages = self._messages, None
         oc, self._oc = self._oc, None
         if messages is not None:
-            await messages.stop()
+            await messages.aclose()
         if oc is not None:
-            await oc.close()
-
-    aclose = stop
+            await oc.aclose()

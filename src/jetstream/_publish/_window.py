@@ -237,7 +237,13 @@ class AsyncPublisher:
                 f"{len(self._pending)} publish acks still pending after {timeout}s",
             ) from None
 
-    async def close(self, reason: str = "the client was closed") -> None:
+    async def __aenter__(self) -> AsyncPublisher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self, reason: str = "the client was closed") -> None:
         """Fail every pending ack and waiting publisher; idempotent."""
         if self._closed:
             return

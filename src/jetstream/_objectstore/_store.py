@@ -30,7 +30,6 @@ from .._core import DEFAULT, Timeout
 from .._exceptions import (
     APIError,
     BadObjectMetaError,
-    InvalidArgumentError,
     JetStreamError,
     ObjectExistsError,
     ObjectLinkError,
@@ -42,10 +41,8 @@ from .._exceptions import (
 )
 from .._generated.errors import NoMessageFoundError, StreamNotFoundError, StreamSealedError
 from .._generated.models import PubAck, StreamInfo
-from .._public import provide
 from .._stream import StreamMessage
 from .._transport import next_id
-from . import _watch
 from ._io import (
     WINDOW_BYTES,
     ObjectData,
@@ -279,10 +276,14 @@ class ObjectStore:
         skips delete markers. Use ``async with`` or call ``await watcher.stop()``. Faults
         (reconnects, a lost consumer) are repaired by recreating the consumer where it left off.
         """
-        if include_history and updates_only:
-            raise InvalidArgumentError("include_history and updates_only exclude each other")
         return ObjectWatcher(
-            self, include_history=include_history, ignore_deletes=ignore_deletes, updates_only=updates_only
+            self._js,
+            self.stream_name,
+            self.bucket,
+            self._read_pre + "M.>",
+            include_history=include_history,
+            ignore_deletes=ignore_deletes,
+            updates_only=updates_only,
         )
 
     async def status(self, *, timeout: Timeout = DEFAULT) -> ObjectStoreStatus:
@@ -551,7 +552,3 @@ class ObjectStore:
             raise ObjectStoreNotFoundError(self.bucket) from exc
         self.cached_info = info
         return ObjectStoreStatus(self.bucket, info)
-
-
-# `_watch` names `ObjectStore` in annotations but cannot import it (this module imports it).
-provide(_watch, ObjectStore)

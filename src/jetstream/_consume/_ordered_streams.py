@@ -47,11 +47,15 @@ from ._status import ConsumerRecreated, EventHandler, Signal, emit, logger
 
 INACTIVE_THRESHOLD: Final = timedelta(minutes=5)
 """How long the server keeps an abandoned consumer (its client crashed): nats.go's value."""
+# Recreation is tried only while connected, so the backoff spaces out refusals of a server that is
+# up (stream not loaded yet, no leader ...); the cap bounds how long delivery lags behind its recovery.
 _BACKOFF_FIRST = 0.1
 _BACKOFF_MAX = 2.0
 _DISCONNECTED_POLL = 0.05  # nothing can be created before the client has reconnected
 _DELETE_TIMEOUT = 2.0  # bound on each best-effort delete
-_NOT_FOUND_LIMIT = 3  # "stream not found" this many times in a row ends a recreation
+# "Stream not found" this many times in a row ends a recreation: a server recovering its streams
+# may not know one for a moment, a deleted stream stays gone.
+_NOT_FOUND_LIMIT = 3
 _GONE = (10014, 10059)  # consumer not found, stream not found: nothing left to delete
 
 # Errors after which the consumer is replaced (the server may be back, the consumer is not).

@@ -10,7 +10,8 @@ created; a consumer recreated before that recounts from its own pending count.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
+import sys
+from collections.abc import AsyncIterator, Callable, Generator
 from types import TracebackType
 from typing import Any, Final, Generic, TypeVar
 
@@ -194,14 +195,35 @@ class Watch(Generic[T]):
             if item is not None:
                 return item
 
-    async def _next(self, timeout: float | None) -> T | InitialValuesDone:
-        """`__anext__` that waits at most ``timeout`` seconds (`errors.TimeoutError`)."""
-        if timeout is None:
-            return await self.__anext__()
+    async def _initial_values(self, timeout: float | None) -> AsyncIterator[T]:
+        """The items before the `InitialValuesDone` marker, then stop (for one-shot reads);
+        ``timeout`` bounds the wait for each (`errors.TimeoutError`)."""
+        subject = self._config.filter_subjects[0]
+        if timeout is None or sys.version_info < (3, 11):
+            while True:
+                try:
+                    item = await asyncio.wait_for(self.__anext__(), timeout)
+                except asyncio.TimeoutError:
+                    raise RequestTimeoutError(subject, timeout or 0.0) from None
+                if isinstance(item, InitialValuesDone):
+                    return
+                yield item
+        loop = asyncio.get_running_loop()
+        # One timer moved along, instead of a timeout (or a wait_for task) per item.
+        limit = asyncio.timeout(None)
         try:
-            return await asyncio.wait_for(self.__anext__(), timeout)
-        except asyncio.TimeoutError:
-            raise RequestTimeoutError(self._config.filter_subjects[0], timeout) from None
+            async with limit:
+                while True:
+                    limit.reschedule(loop.time() + timeout)
+                    item = await self.__anext__()
+                    limit.reschedule(None)  # the caller's time between items is not ours to bound
+                    if isinstance(item, InitialValuesDone):
+                        return
+                    yield item
+        except TimeoutError:
+            if limit.expired():
+                raise RequestTimeoutError(subject, timeout) from None
+            raise
 
     async def stop(self) -> None:
         """End the watch: iteration stops (a waiting ``async for`` ends at once) and the consumer is

@@ -400,10 +400,7 @@ class KeyValue:
             keys, include_history=include_history, ignore_deletes=ignore_deletes, meta_only=meta_only
         )
         async with await watcher.start(timeout=timeout):
-            while True:
-                item = await watcher._next(wait)
-                if isinstance(item, InitialValuesDone):
-                    return
+            async for item in watcher._initial_values(wait):
                 yield item
 
     async def list_keys(

@@ -16,8 +16,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from types import TracebackType
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
-from .._consume._ordered import OrderedConfig, OrderedConsumer
-from .._consume._ordered import start_ordered as _start_ordered
+from .._consume._ordered import OrderedConfig, OrderedConsumer, start_ordered
 from .._consume._ordered_streams import OrderedBatch
 from .._exceptions import (
     BadObjectMetaError,
@@ -148,14 +147,14 @@ async def _rechunk(pieces: AsyncIterable[bytes], size: int) -> AsyncIterator[byt
         yield bytes(pending)
 
 
-async def start_ordered(
+async def start_store_consumer(
     js: GeneratedAPI, stream: str, bucket: str, subject: str, policy: str, wait: float | None
 ) -> OrderedConsumer:
     """An ordered consumer on ``subject`` of a store's stream, its first server consumer created
     within ``wait`` seconds; `errors.ObjectStoreNotFoundError` when the stream is gone."""
     config = OrderedConfig(filter_subjects=(subject,), deliver_policy=policy)
     try:
-        return await _start_ordered(js, stream, config, wait)
+        return await start_ordered(js, stream, config, wait)
     except StreamNotFoundError as exc:
         raise ObjectStoreNotFoundError(bucket) from exc
 
@@ -283,7 +282,7 @@ class ObjectReader:
         return self.info
 
     async def _start(self) -> OrderedConsumer:
-        oc = self._oc = await start_ordered(
+        oc = self._oc = await start_store_consumer(
             self._js, self._stream, self.info.bucket, self._subject, "all", self._wait
         )
         stored = oc.cached_info.num_pending if oc.cached_info is not None else None

@@ -49,7 +49,7 @@ from ._io import (
     ObjectReader,
     check_chunk_size,
     chunks_of,
-    start_ordered,
+    start_store_consumer,
 )
 from ._types import (
     DEFAULT_CHUNK_SIZE,
@@ -235,7 +235,7 @@ class ObjectStore:
         message that is not ADR-20 JSON is skipped (logged)."""
         infos: builtins.list[ObjectInfo] = []
         wait = self._js._core.timeout(timeout)
-        oc = await start_ordered(
+        oc = await start_store_consumer(
             self._js, self.stream_name, self.bucket, self._read_pre + "M.>", "last_per_subject", wait
         )
         try:

@@ -122,6 +122,9 @@ class Watch(Generic[T]):
                 )
             except StreamNotFoundError as exc:
                 raise self._not_found() from exc
+            if self._closed:  # stopped meanwhile
+                await oc.close()
+                return self
             info = oc.cached_info
             if self._updates_only or info is None or info.num_pending == 0:
                 self._init_done = self._marker_due = True
@@ -203,8 +206,10 @@ class Watch(Generic[T]):
             while True:
                 try:
                     item = await asyncio.wait_for(self.__anext__(), timeout)
-                except asyncio.TimeoutError:
-                    raise RequestTimeoutError(subject, timeout or 0.0) from None
+                except asyncio.TimeoutError as exc:
+                    if timeout is None or isinstance(exc, JetStreamError):
+                        raise  # the watch's own error, not the wait's
+                    raise RequestTimeoutError(subject, timeout) from None
                 if isinstance(item, InitialValuesDone):
                     return
                 yield item

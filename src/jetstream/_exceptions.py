@@ -27,7 +27,7 @@
     │   ├── BucketNotFoundError          no such bucket (or the stream is not a KV bucket)
     │   ├── BucketExistsError            a bucket of that name exists with another configuration
     │   ├── KeyNotFoundError             no value under the key (or not at that revision)
-    │   │   └── KeyDeletedError          ... its latest entry is a delete or purge marker (``.entry``)
+    │   │   └── KeyDeletedError          ... its latest entry is a delete or purge marker (``.entry``; in `_kv`)
     │   ├── WrongLastRevisionError       the key's last revision is not the expected one (10071 or 10164)
     │   │   └── KeyExistsError           ... create() on a key that has a value
     │   ├── LimitMarkersNotSupportedError  limit markers need a server with API level >= 1 (ADR-48)
@@ -62,10 +62,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import sys
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ._kv._bucket import KeyValueEntry  # an import cycle: provided at runtime by `_kv`
+from typing import Any
 
 
 class JetStreamError(Exception):
@@ -273,17 +270,6 @@ class KeyNotFoundError(KeyValueError):
         super().__init__(
             f"key {key!r} not found in bucket {bucket!r}{at}" + (f": {reason}" if reason else ""),
             bucket=bucket,
-        )
-
-
-class KeyDeletedError(KeyNotFoundError):
-    """The key's entry is a delete or purge marker; ``entry`` is that marker (its revision,
-    operation and time)."""
-
-    def __init__(self, entry: KeyValueEntry) -> None:
-        self.entry = entry
-        super().__init__(
-            entry.bucket, entry.key, None, reason=f"{entry.operation.value} at revision {entry.revision}"
         )
 
 

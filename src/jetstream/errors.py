@@ -23,7 +23,6 @@ from ._exceptions import (
     InvalidReplyError,
     JetStreamError,
     JetStreamNotEnabledError,
-    KeyDeletedError,
     KeyExistsError,
     KeyNotFoundError,
     KeyValueError,
@@ -56,6 +55,7 @@ from ._exceptions import (
 )
 from ._generated.errors import *  # noqa: F403
 from ._generated.errors import __all__ as _generated_all
+from ._kv._entry import KeyDeletedError
 from ._public import export as _export
 
 __all__ = [

@@ -288,3 +288,64 @@ async def test_updates_only_watch_misses_nothing_across_a_recreation(
     assert isinstance(entry, KeyValueEntry) and entry.value == b"written while the consumer was gone"
     assert watcher.resets == 1
     await watcher.aclose()
+
+
+async def test_consumer_deleted_during_the_initial_values(admin: JetStream, watching: JetStream) -> None:
+    """The watch runs on the shared ordered consumer: a consumer lost half-way through the initial
+    values is recreated after the last one delivered, the rest are recounted from its pending
+    count, and the marker still comes once, after every initial value, with the right count."""
+    kv = await admin.create_key_value("halfway")
+    for i in range(600):  # more than one pull's worth: the server still holds some at the delete
+        await kv.put(f"k{i:03d}", b"v")
+    watcher = await (await watching.key_value("halfway")).watch(idle_heartbeat=1.0)
+    items: list[KeyValueEntry | InitialValuesDone] = [
+        await asyncio.wait_for(watcher.__anext__(), 5) for _ in range(10)
+    ]
+    name = watcher.consumer_name
+    assert name is not None
+    await admin.consumer_delete("KV_halfway", name)
+    while not isinstance(items[-1], InitialValuesDone):
+        items.append(await asyncio.wait_for(watcher.__anext__(), 5))
+    assert watcher.resets >= 1 and watcher.consumer_name != name
+    assert items[-1] == InitialValuesDone(600)
+    await kv.put("live", b"after")
+    items.append(await asyncio.wait_for(watcher.__anext__(), 5))
+    entries = [item for item in items if isinstance(item, KeyValueEntry)]
+    assert [e.key for e in entries] == [f"k{i:03d}" for i in range(600)] + ["live"]
+    assert_in_order_once(entries, [b"v"] * 600 + [b"after"])
+
+    async def one_consumer() -> None:
+        assert await admin.consumer_names("KV_halfway") == [watcher.consumer_name]
+
+    await eventually(one_consumer)
+    await watcher.aclose()
+    assert await admin.consumer_names("KV_halfway") == []
+
+
+async def test_the_marker_comes_when_a_recreation_finds_nothing_left(
+    admin: JetStream, watching: JetStream
+) -> None:
+    """Recreated during the initial values with nothing pending any more (the rest was purged):
+    the marker comes at once, after what was delivered, instead of waiting for a live change."""
+    kv = await admin.create_key_value("purged")
+    for i in range(600):
+        await kv.put(f"k{i:03d}", b"v")
+    watcher = await (await watching.key_value("purged")).watch(idle_heartbeat=1.0)
+    items: list[KeyValueEntry | InitialValuesDone] = [
+        await asyncio.wait_for(watcher.__anext__(), 5) for _ in range(10)
+    ]
+    name = watcher.consumer_name
+    assert name is not None
+    await admin.stream_purge("KV_purged")
+    await admin.consumer_delete("KV_purged", name)
+    while not isinstance(items[-1], InitialValuesDone):
+        items.append(await asyncio.wait_for(watcher.__anext__(), 5))
+    entries = [item for item in items if isinstance(item, KeyValueEntry)]
+    assert 10 <= len(entries) < 600
+    assert items[-1] == InitialValuesDone(len(entries))
+    assert [e.key for e in entries] == [f"k{i:03d}" for i in range(len(entries))]
+    assert watcher.resets >= 1
+    await kv.put("live", b"after")
+    live = await asyncio.wait_for(watcher.__anext__(), 5)
+    assert isinstance(live, KeyValueEntry) and live.key == "live"
+    await watcher.aclose()

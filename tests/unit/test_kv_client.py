@@ -11,7 +11,8 @@ import pytest
 from unit_support import ACCOUNT_INFO, PUB_ACK, Answer, dumps, mock_js
 
 from jetstream import JetStream, Reply, errors
-from jetstream._kv._bucket import KeyValue, KeyValueOp, check_key, check_key_filter, operation_of
+from jetstream._kv._bucket import KeyValue, KeyValueOp, check_key, check_key_filter
+from jetstream._kv._entry import operation_of
 from jetstream._transport._headers import Headers
 
 STREAM_TS = "2026-11-28T02:33:39.425909913Z"

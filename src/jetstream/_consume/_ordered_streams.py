@@ -1,27 +1,63 @@
-"""The iterators of an `OrderedConsumer`: `OrderedFetchResult` (``fetch``) and `OrderedMessageStream`
-(``messages`` / ``consume``). Both hand out a message only if it continues the consumer sequence,
-and replace the server consumer (from the last stream sequence handed out + 1) when it does not or
-when the consumer is lost.
+"""The machinery of an ordered consumer (ADR-17), shared by `OrderedConsumer` and by the Key/Value
+and Object Store watches and reads: `OrderedCursor`, which owns the server consumer, and the
+iterators over it, `OrderedFetchResult` (``fetch``) and `OrderedMessageStream` (``messages`` /
+``consume``).
+
+The server consumer is ephemeral, R1, memory-stored, with ``ack_policy: none``. A message is handed
+out only if it continues the consumer sequence. A gap, missed heartbeats, a reconnect or a lost
+consumer replace the server consumer by one starting at the last stream sequence handed out + 1,
+retried with jittered exponential backoff. The replaced consumer is deleted first, and one whose
+deletion or creation could not be confirmed is deleted before the next is created (and on close),
+so a reconnect storm leaves one consumer, not one per reconnect. Messages of a replaced consumer
+still in flight carry its name and are skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import weakref
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Final
 
-from .._exceptions import ConsumerDeletedError, JetStreamError, MissedHeartbeatError, NoRespondersError
+import msgspec
+
+from .._exceptions import (
+    APIError,
+    ConnectionClosedError,
+    ConsumerDeletedError,
+    JetStreamError,
+    MissedHeartbeatError,
+    NoRespondersError,
+    OrderedConsumerBusyError,
+    PermissionDeniedError,
+    TimeoutError,
+)
+from .._generated.errors import StreamNotFoundError
+from .._generated.models import ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy
+from .._transport import next_id
+from ._api import ConsumerAPI
 from ._fetch import FetchResult
 from ._message import Message
 from ._messages import MessageStream, ResetNeeded
 from ._options import ConsumeOptions
 from ._pull import Consumer
-from ._status import EventHandler, Signal
+from ._status import ConsumerRecreated, EventHandler, Signal, emit, logger
 
-if TYPE_CHECKING:
-    from ._ordered import OrderedConsumer  # an import cycle: provided at runtime by `_ordered`
+INACTIVE_THRESHOLD: Final = timedelta(minutes=5)
+"""How long the server keeps an abandoned consumer (its client crashed): nats.go's value."""
+# Recreation is tried only while connected, so the backoff spaces out refusals of a server that is
+# up (stream not loaded yet, no leader ...); the cap bounds how long delivery lags behind its recovery.
+_BACKOFF_FIRST = 0.1
+_BACKOFF_MAX = 2.0
+_DISCONNECTED_POLL = 0.05  # nothing can be created before the client has reconnected
+_DELETE_TIMEOUT = 2.0  # bound on each best-effort delete
+# "Stream not found" this many times in a row ends a recreation: a server recovering its streams
+# may not know one for a moment, a deleted stream stays gone.
+_NOT_FOUND_LIMIT = 3
+_GONE = (10014, 10059)  # consumer not found, stream not found: nothing left to delete
 
 # Errors after which the consumer is replaced (the server may be back, the consumer is not).
 RECREATE_ON = (ConsumerDeletedError, NoRespondersError, MissedHeartbeatError)
@@ -35,12 +71,221 @@ def reason_of(exc: BaseException) -> str:
     return "unavailable"
 
 
+class OrderedConfig(msgspec.Struct, frozen=True):
+    filter_subjects: tuple[str, ...]
+    deliver_policy: DeliverPolicy | str = "all"
+    opt_start_seq: int | None = None
+    opt_start_time: datetime | None = None
+    headers_only: bool = False
+    replay_policy: ReplayPolicy | str = "instant"
+    inactive_threshold: timedelta = INACTIVE_THRESHOLD
+    metadata: dict[str, str] | None = None
+
+
+def _retry(exc: JetStreamError, *, first: bool, not_found: int) -> bool:
+    """Whether creating a consumer is tried again after ``exc``: the first creation only through
+    what is transient, a recreation through whatever the server goes through, except a stream
+    that stays gone."""
+    if isinstance(exc, (TimeoutError, NoRespondersError)) or (isinstance(exc, APIError) and exc.code == 503):
+        return True
+    if first or isinstance(exc, (ConnectionClosedError, PermissionDeniedError)):
+        return False
+    return not_found < _NOT_FOUND_LIMIT
+
+
+class Interrupted(Exception):
+    """Internal: `OrderedMessageStream.__anext__` returns control after a recreation because its
+    ``on_recreated`` hook asked for it (never reaches users)."""
+
+
+class OrderedCursor:
+    """The server consumer of an ordered consumer and where delivery stands (the last stream and
+    consumer sequence handed out); creates, replaces and deletes the server consumer."""
+
+    def __init__(self, js: ConsumerAPI, stream: str, config: OrderedConfig) -> None:
+        self._js = js
+        self._stream = stream
+        self._cfg = config
+        self._prefix = next_id()
+        self._serial = 0
+        self._stream_seq = 0
+        # Where the first server consumer of a "new" policy started: a consumer recreated before
+        # anything was handed out resumes there, or it would skip what was published in between.
+        self._new_floor: int | None = None
+        self._consumer_seq = 0
+        self._current: Consumer | None = None
+        self._orphans: set[str] = set()  # consumers that may exist on the server and are not used
+        self._resets = 0  # replacements begun (also those still trying)
+        self._active: OrderedMessageStream | None = None  # the running messages()/consume()
+        self._creating = asyncio.Lock()
+
+    def _config(self) -> ConsumerConfig:
+        cfg = self._cfg
+        filters = list(cfg.filter_subjects)
+        config = ConsumerConfig(
+            name=f"{self._prefix}_{self._serial}",
+            ack_policy="none",
+            max_deliver=1,
+            mem_storage=True,
+            num_replicas=1,
+            inactive_threshold=cfg.inactive_threshold,
+            headers_only=True if cfg.headers_only else None,
+            replay_policy=cfg.replay_policy,
+            metadata=cfg.metadata,
+            filter_subject=filters[0] if len(filters) == 1 else None,
+            filter_subjects=filters if len(filters) > 1 else None,
+        )
+        if self._stream_seq:
+            config.deliver_policy = "by_start_sequence"
+            config.opt_start_seq = self._stream_seq + 1
+        elif self._new_floor is not None:
+            config.deliver_policy = "by_start_sequence"
+            config.opt_start_seq = self._new_floor + 1
+        else:
+            config.deliver_policy = cfg.deliver_policy
+            config.opt_start_seq = cfg.opt_start_seq
+            config.opt_start_time = cfg.opt_start_time
+        return config
+
+    async def _ensure(
+        self,
+        deadline: float | None,
+        reason: str,
+        *,
+        on_event: EventHandler | None = None,
+        interrupt: Signal | None = None,
+        stopping: Callable[[], bool] | None = None,
+    ) -> Consumer:
+        """The consumer in use, or a new one from the last delivered sequence + 1 (``reason``
+        "start" for the first). It retries with backoff until ``deadline`` (None: until
+        ``stopping()``)."""
+        if self._current is not None:
+            return self._current
+        async with self._creating:
+            if self._current is not None:
+                return self._current
+            return await self._create(deadline, reason, on_event, interrupt, stopping)
+
+    async def _create(
+        self,
+        deadline: float | None,
+        reason: str,
+        on_event: EventHandler | None,
+        interrupt: Signal | None,
+        stopping: Callable[[], bool] | None,
+    ) -> Consumer:
+        loop = asyncio.get_running_loop()
+        core = self._js._core
+        hub = core.transport.hub
+        subject = core.subject(f"CONSUMER.CREATE.{self._stream}")
+        self._serial += 1
+        if reason != "start":
+            self._resets += 1
+        config = self._config()
+        name = config.name or ""
+        attempt = not_found = 0
+        failure: JetStreamError | None = None
+        timed_out = in_flight = False  # then the server may create it after all
+        try:
+            while True:
+                if hub.closed:
+                    raise ConnectionClosedError("the NATS connection was closed under an ordered consumer")
+                delay = _DISCONNECTED_POLL  # nothing can be created before nats-py has reconnected
+                if hub.connected:
+                    await self._delete_orphans()
+                    wait = core.default_timeout
+                    if deadline is not None:
+                        wait = min(wait, deadline - loop.time())
+                    if wait <= 0:
+                        raise failure or TimeoutError(subject, 0.0)
+                    in_flight = True
+                    try:
+                        info = await self._js.consumer_create(self._stream, config, timeout=wait)
+                        break
+                    except JetStreamError as exc:
+                        in_flight = False
+                        timed_out = timed_out or isinstance(exc, TimeoutError)
+                        not_found = not_found + 1 if isinstance(exc, StreamNotFoundError) else 0
+                        failure = exc
+                        if not _retry(exc, first=reason == "start", not_found=not_found):
+                            raise
+                    logger.debug("ordered consumer: creating %s failed (%s), retrying", name, failure)
+                    delay = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1.0)
+                    attempt += 1
+                if deadline is not None and loop.time() + delay >= deadline:
+                    raise failure or TimeoutError(subject, deadline - loop.time())
+                if stopping is not None and stopping():
+                    raise failure or TimeoutError(subject, 0.0)
+                if interrupt is not None:
+                    await interrupt.wait(delay)
+                else:
+                    await asyncio.sleep(delay)
+        except BaseException:
+            if timed_out or in_flight:
+                self._orphans.add(name)
+            raise
+        consumer = Consumer(self._js, info)
+        self._current = consumer
+        self._consumer_seq = 0
+        if self._new_floor is None and self._cfg.deliver_policy == "new":
+            self._new_floor = info.delivered.stream_seq
+        if reason != "start":
+            emit(on_event, ConsumerRecreated(consumer.name, config.opt_start_seq or 1, reason))
+        return consumer
+
+    async def _drop(self, consumer: Consumer | None) -> None:
+        """Forget a consumer (if still the current one) and delete it, with those left over, on the
+        server (best effort); one that cannot be deleted now is deleted before the next is created."""
+        if consumer is not None:
+            if self._current is consumer:
+                self._current = None
+            self._orphans.add(consumer.name)
+        await self._delete_orphans()
+
+    async def _delete_orphans(self) -> None:
+        if not self._orphans or not self._js._core.transport.hub.connected:
+            return
+        names = sorted(self._orphans)
+        deleted = await asyncio.gather(*(self._delete(name) for name in names))
+        self._orphans.difference_update(name for name, done in zip(names, deleted, strict=True) if done)
+
+    async def _delete(self, name: str) -> bool:
+        try:
+            await self._js.consumer_delete(self._stream, name, timeout=_DELETE_TIMEOUT)
+        except JetStreamError as exc:
+            return getattr(exc, "err_code", 0) in _GONE
+        return True
+
+    def _accept(self, msg: Message, consumer: Consumer) -> bool:
+        """Whether to hand `msg` out (False: a replaced consumer's straggler). Raises `ResetNeeded`
+        on a consumer-sequence gap."""
+        meta = msg.metadata
+        if meta.consumer != consumer.name or self._current is not consumer:
+            return False
+        if meta.sequence.consumer != self._consumer_seq + 1:
+            raise ResetNeeded("gap")
+        self._consumer_seq = meta.sequence.consumer
+        self._stream_seq = meta.sequence.stream
+        return True
+
+    def _check_idle(self) -> None:
+        if self._active is not None:
+            raise OrderedConsumerBusyError("this ordered consumer is serving a messages()/consume()")
+
+    async def _close(self) -> None:
+        """Stop a running messages()/consume() and delete the server consumer (best effort)."""
+        active = self._active
+        if active is not None:
+            await active.aclose()
+        await self._drop(self._current)
+
+
 class OrderedFetchResult:
     """The messages of one `OrderedConsumer.fetch`, in order; see `FetchResult`."""
 
     def __init__(
         self,
-        oc: OrderedConsumer,
+        oc: OrderedCursor,
         n: int,
         *,
         max_bytes: int | None,
@@ -63,6 +308,12 @@ class OrderedFetchResult:
 
     def __repr__(self) -> str:
         return f"OrderedFetchResult(consumer={self._oc!r}, n={self._n}, finished={self._finished})"
+
+    async def __aenter__(self) -> OrderedFetchResult:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def __aiter__(self) -> OrderedFetchResult:
         return self
@@ -119,21 +370,25 @@ class OrderedFetchResult:
         if inner is not None:
             await inner.aclose()
 
-    async def __aenter__(self) -> OrderedFetchResult:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
 
 class OrderedMessageStream:
     """`OrderedConsumer.messages()`: like `MessageStream`, but never ends on faults; each
     replacement of the consumer is a `ConsumerRecreated` event."""
 
-    def __init__(self, oc: OrderedConsumer, opts: ConsumeOptions, on_event: EventHandler | None) -> None:
+    def __init__(
+        self,
+        oc: OrderedCursor,
+        opts: ConsumeOptions,
+        on_event: EventHandler | None,
+        *,
+        on_recreated: Callable[[ConsumerInfo], bool] | None = None,
+    ) -> None:
         self._oc = oc
         self._opts = opts
         self._on_event = on_event
+        # Told of each replacement consumer; True makes `__anext__` raise `Interrupted` (a watch
+        # may have an item of its own to hand out then).
+        self._on_recreated = on_recreated
         self._inner: MessageStream | None = None
         self._started = False
         self._closed = False
@@ -190,8 +445,11 @@ class OrderedMessageStream:
                     if self._stop_requested:
                         raise StopAsyncIteration from None
                     raise
+                recreated, self._reason = self._reason != "start", "start"
                 inner = self._inner = MessageStream(consumer, self._opts, self._on_event, ordered=True)
                 await inner._start()
+                if recreated and self._on_recreated is not None and self._on_recreated(consumer.cached_info):
+                    raise Interrupted
             try:
                 msg = await inner.__anext__()
             except ResetNeeded as reset:
@@ -269,5 +527,5 @@ class OrderedMessageStream:
         await self.aclose()
 
 
-def _release(oc: OrderedConsumer) -> None:
+def _release(oc: OrderedCursor) -> None:
     oc._active = None

@@ -7,7 +7,6 @@ reads are direct gets, and everything that lists (watch, keys, history) runs an 
 
 from __future__ import annotations
 
-import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -15,14 +14,11 @@ from typing import Final
 
 import msgspec
 
-from .. import _exceptions
-from .._consume._message import MsgMetadata
 from .._core import DEFAULT, Timeout
 from .._exceptions import (
     InvalidArgumentError,
     InvalidKeyError,
     InvalidNameError,
-    KeyDeletedError,
     KeyExistsError,
     KeyNotFoundError,
     WrongLastRevisionError,
@@ -41,13 +37,10 @@ from .._generated.models import (
     StreamSource,
 )
 from .._numbers import parse_uint
-from .._public import provide
-from .._reprs import struct_repr
 from .._stream import StreamMessage
 from .._time import Duration, Timestamp, nanos
-from .._transport._headers import Headers
-from . import _watch
 from ._api import KeyValueAPI
+from ._entry import KV_OPERATION, KeyDeletedError, KeyValueEntry, KeyValueOp, operation_of
 from ._watch import DEFAULT_IDLE_HEARTBEAT, InitialValuesDone, KeyWatcher
 
 __all__ = [
@@ -64,8 +57,6 @@ STREAM_PREFIX: Final = "KV_"
 MAX_HISTORY: Final = 64
 DEFAULT_PURGE_DELETES_OLDER_THAN: Final = timedelta(minutes=30)
 
-KV_OPERATION = "KV-Operation"
-MARKER_REASON = "Nats-Marker-Reason"  # ADR-43 server markers (limit markers of ADR-48)
 ROLLUP = "Nats-Rollup"
 
 # ADR-6: a key is limited-terms joined by '.'; a filter may also use '*' tokens and a final '>'.
@@ -73,34 +64,6 @@ _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 _BUCKET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _RESERVED_KEY_PREFIX = "_kv"
 _WRONG_LAST = (StreamWrongLastSequenceError, StreamWrongLastSequenceConstantError)
-
-
-class KeyValueOp(enum.Enum):
-    """What an entry records: a value, a delete marker, or a purge marker."""
-
-    PUT = "PUT"
-    DEL = "DEL"
-    PURGE = "PURGE"
-
-
-class KeyValueEntry(msgspec.Struct, frozen=True):
-    """One revision of a key: its value (empty for markers) and where it sits in the bucket.
-
-    ``revision`` is the stream sequence, ``created`` the server's store time (a `Timestamp`, exact
-    to the nanosecond), ``delta`` the distance from the newest entry a watcher or history had in
-    view when it was delivered (0 for the latest; always 0 from `KeyValue.get`).
-    """
-
-    bucket: str
-    key: str
-    value: bytes
-    revision: int
-    created: datetime
-    delta: int = 0
-    operation: KeyValueOp = KeyValueOp.PUT
-
-    def __repr__(self) -> str:
-        return struct_repr(self, "value")
 
 
 class KeyValueConfig(msgspec.Struct, kw_only=True):
@@ -242,18 +205,6 @@ def check_key_filter(pattern: object) -> str:
     return pattern
 
 
-def operation_of(headers: Mapping[str, str]) -> KeyValueOp:
-    """The operation an entry records: ``KV-Operation``, else a server limit marker's reason
-    (ADR-48: MaxAge and Purge are purges, Remove is a delete)."""
-    op = headers.get(KV_OPERATION)
-    if op:
-        return KeyValueOp.DEL if op == "DEL" else KeyValueOp.PURGE if op == "PURGE" else KeyValueOp.PUT
-    reason = headers.get(MARKER_REASON)
-    if reason:
-        return KeyValueOp.DEL if reason == "Remove" else KeyValueOp.PURGE
-    return KeyValueOp.PUT
-
-
 def prefixes(bucket: str, info: StreamInfo, api_prefix: str) -> tuple[str, str]:
     """(read prefix, write prefix) of a bucket's keys (ADR-19, and nats.go's mirror handling).
 
@@ -378,19 +329,6 @@ class KeyValue:
             raise KeyNotFoundError(self.bucket, key, revision)
         return msg
 
-    def _entry_of(self, subject: str, data: bytes, headers: Headers, meta: MsgMetadata) -> KeyValueEntry:
-        """An entry delivered by a consumer (its facts come from the ack subject)."""
-        pre = self._read_pre
-        return KeyValueEntry(
-            bucket=self.bucket,
-            key=subject[len(pre) :] if subject.startswith(pre) else subject,
-            value=data,
-            revision=meta.sequence.stream,
-            created=meta.timestamp,
-            delta=meta.num_pending,
-            operation=operation_of(headers),
-        )
-
     def watch(
         self,
         keys: str | Sequence[str] = ">",
@@ -432,7 +370,10 @@ class KeyValue:
         for pattern in patterns:
             check_key_filter(pattern)
         return KeyWatcher(
-            self,
+            self._js,
+            self.stream_name,
+            self.bucket,
+            self._read_pre,
             [self._read_pre + p for p in patterns],
             include_history=include_history,
             ignore_deletes=ignore_deletes,
@@ -457,10 +398,7 @@ class KeyValue:
             keys, include_history=include_history, ignore_deletes=ignore_deletes, meta_only=meta_only
         )
         async with await watcher.start(timeout=timeout):
-            while True:
-                item = await watcher._next(wait)
-                if isinstance(item, InitialValuesDone):
-                    return
+            async for item in watcher._initial_values(wait):
                 yield item
 
     async def list_keys(
@@ -611,9 +549,3 @@ class KeyValue:
 def _check_revision(key: str, revision: object) -> None:
     if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
         raise InvalidArgumentError(f"key {key!r}: a revision is an int >= 0, got {revision!r}")
-
-
-# `_exceptions` (a leaf) and `_watch` name these classes in annotations but cannot import them
-# (this module imports both): they get them at runtime, for `typing.get_type_hints`.
-provide(_exceptions, KeyValueEntry)
-provide(_watch, KeyValue, KeyValueEntry)

@@ -13,12 +13,11 @@ import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from datetime import timedelta
 from types import TracebackType
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
 from .._consume._api import ConsumerAPI
-from .._consume._ordered import OrderedConfig, OrderedConsumer
+from .._consume._ordered import OrderedConfig, OrderedConsumer, start_ordered
 from .._consume._ordered_streams import OrderedFetchResult
 from .._exceptions import (
     BadObjectMetaError,
@@ -62,8 +61,6 @@ an (async) iterable of byte chunks of any size."""
 # Bytes asked for per pull when reading, and kept unacknowledged per put: the memory bound.
 WINDOW_BYTES: Final = 8 * 1024 * 1024
 _MAX_BATCH = 256
-# An abandoned reader's consumer is removed by the server after this.
-INACTIVE: Final = timedelta(minutes=1)
 # Pull expiry when the caller asked for no timeout: a pull is repeated, never an error.
 _UNBOUNDED_EXPIRES = 30.0
 
@@ -150,28 +147,16 @@ async def _rechunk(pieces: AsyncIterable[bytes], size: int) -> AsyncIterator[byt
         yield bytes(pending)
 
 
-async def start_ordered(
+async def start_store_consumer(
     js: ConsumerAPI, stream: str, bucket: str, subject: str, policy: str, wait: float | None
 ) -> OrderedConsumer:
     """An ordered consumer on ``subject`` of a store's stream, its first server consumer created
     within ``wait`` seconds; `errors.ObjectStoreNotFoundError` when the stream is gone."""
-    config = OrderedConfig(
-        filter_subjects=(subject,),
-        deliver_policy=policy,
-        opt_start_seq=None,
-        opt_start_time=None,
-        headers_only=False,
-        replay_policy="instant",
-        inactive_threshold=INACTIVE,
-        metadata=None,
-    )
-    oc = OrderedConsumer(js, stream, config)
-    deadline = None if wait is None else asyncio.get_running_loop().time() + wait
+    config = OrderedConfig(filter_subjects=(subject,), deliver_policy=policy)
     try:
-        await oc._ensure(deadline, "start")
+        return await start_ordered(js, stream, config, wait)
     except StreamNotFoundError as exc:
         raise ObjectStoreNotFoundError(bucket) from exc
-    return oc
 
 
 class ObjectReader:
@@ -297,7 +282,7 @@ class ObjectReader:
         return self.info
 
     async def _start(self) -> OrderedConsumer:
-        oc = self._oc = await start_ordered(
+        oc = self._oc = await start_store_consumer(
             self._js, self._stream, self.info.bucket, self._subject, "all", self._wait
         )
         stored = oc.cached_info.num_pending if oc.cached_info is not None else None

@@ -30,7 +30,6 @@ from .._core import DEFAULT, RawMessage, Timeout
 from .._exceptions import (
     APIError,
     BadObjectMetaError,
-    InvalidArgumentError,
     JetStreamError,
     ObjectExistsError,
     ObjectLinkError,
@@ -42,17 +41,15 @@ from .._exceptions import (
 )
 from .._generated.errors import NoMessageFoundError, StreamNotFoundError, StreamSealedError
 from .._generated.models import PubAck, StreamConfig, StreamInfo
-from .._public import provide
 from .._stream import StreamAPI, StreamMessage
 from .._transport import Connection, next_id
-from . import _watch
 from ._io import (
     WINDOW_BYTES,
     ObjectData,
     ObjectReader,
     check_chunk_size,
     chunks_of,
-    start_ordered,
+    start_store_consumer,
 )
 from ._types import (
     DEFAULT_CHUNK_SIZE,
@@ -272,7 +269,7 @@ class ObjectStore:
         message that is not ADR-20 JSON is skipped (logged)."""
         infos: builtins.list[ObjectInfo] = []
         wait = self._js._core.timeout(timeout)
-        oc = await start_ordered(
+        oc = await start_store_consumer(
             self._js, self.stream_name, self.bucket, self._read_pre + "M.>", "last_per_subject", wait
         )
         try:
@@ -313,10 +310,14 @@ class ObjectStore:
         skips delete markers. Use ``async with`` or call ``await watcher.aclose()``. Faults
         (reconnects, a lost consumer) are repaired by recreating the consumer where it left off.
         """
-        if include_history and updates_only:
-            raise InvalidArgumentError("include_history and updates_only exclude each other")
         return ObjectWatcher(
-            self, include_history=include_history, ignore_deletes=ignore_deletes, updates_only=updates_only
+            self._js,
+            self.stream_name,
+            self.bucket,
+            self._read_pre + "M.>",
+            include_history=include_history,
+            ignore_deletes=ignore_deletes,
+            updates_only=updates_only,
         )
 
     async def status(self, *, timeout: Timeout = DEFAULT) -> ObjectStoreStatus:
@@ -585,7 +586,3 @@ class ObjectStore:
             raise ObjectStoreNotFoundError(self.bucket) from exc
         self.cached_info = info
         return ObjectStoreStatus(self.bucket, info)
-
-
-# `_watch` names `ObjectStore` in annotations but cannot import it (this module imports it).
-provide(_watch, ObjectStore)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar
 
 import msgspec
 
@@ -29,6 +29,13 @@ from ._codec import decode, encode, error_of
 
 T = TypeVar("T")
 P = TypeVar("P", bound=IterableResponse)
+
+
+class _PagedReply(Protocol):
+    total: int
+
+
+R = TypeVar("R", bound=_PagedReply)
 
 
 class _Default:
@@ -277,3 +284,47 @@ class Core:
         raise UnexpectedReplyError(
             self.subject(suffix), b"", f"more than {MAX_PAGES} pages, and the total is still not reached"
         )
+
+    async def request_pages(
+        self,
+        suffix: str,
+        make_body: Callable[[int], msgspec.Struct],
+        tp: type[P],
+        items: Callable[[P], Sequence[T] | None],
+        timeout: Timeout,
+    ) -> list[T]:
+        """The items (`items` of each page) of every page of a paged list, in order (see `pages`)."""
+        out: list[T] = []
+        async for page in self.pages(suffix, make_body, tp, lambda page: len(items(page) or ()), timeout):
+            out.extend(items(page) or ())
+        return out
+
+    async def request_merged(
+        self,
+        suffix: str,
+        make_body: Callable[[int | None], msgspec.Struct],
+        tp: type[R],
+        part: Callable[[R], dict[str, T] | None],
+        offset: int | None,
+        timeout: Timeout,
+        what: str,
+    ) -> R:
+        """One reply whose map `part(reply)` (named `what`) the server pages, as STREAM.INFO pages
+        `state.subjects`: unless the caller asked for the page at `offset`, the later pages are
+        requested and merged into the first reply's map."""
+        reply = await self.request(suffix, make_body(offset), tp, timeout)
+        merged = part(reply)
+        for _ in range(MAX_PAGES):
+            if offset is not None or not reply.total or merged is None:
+                return reply
+            have = len(merged)
+            if have >= reply.total:
+                return reply
+            page = part(await self.request(suffix, make_body(have), tp, timeout))
+            if not page:
+                return reply
+            merged.update(page)
+            if len(merged) == have:
+                # A page of names already held: asking again would never end.
+                raise UnexpectedReplyError(self.subject(suffix), b"", f"a page of `{what}` added nothing new")
+        raise UnexpectedReplyError(self.subject(suffix), b"", f"more than {MAX_PAGES} pages of `{what}`")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jinja2
 
-from .model import API, Endpoint, Field, Model, TypeRef
+from .model import API, Body, Direction, Endpoint, Field, Inbox, Kind, Model, ReplyMode, TokenKind, TypeRef
 
 TEMPLATES = Path(__file__).parent / "templates"
 OUTPUTS = {
@@ -23,23 +23,28 @@ OUTPUTS = {
 
 
 # How scalar kinds are spelled inside the generated modules (aliases that avoid name clashes).
-GENERATED_LEAVES = {"bytes": "_bytes", "duration": "_Duration", "time": "_Time", "raw": "msgspec.Raw"}
+GENERATED_LEAVES = {
+    Kind.BYTES: "_bytes",
+    Kind.DURATION: "_Duration",
+    Kind.TIME: "_Time",
+    Kind.RAW: "msgspec.Raw",
+}
 
 
-def annotation(t: TypeRef, api: API, leaves: Mapping[str, str] = GENERATED_LEAVES) -> str:
+def annotation(t: TypeRef, api: API, leaves: Mapping[Kind, str] = GENERATED_LEAVES) -> str:
     """The Python annotation of a field type; `leaves` spells the scalar kinds."""
-    if t.kind == "list":
+    if t.kind is Kind.LIST:
         assert t.item is not None
         return f"list[{annotation(t.item, api, leaves)}]"
-    if t.kind == "map":
+    if t.kind is Kind.MAP:
         assert t.item is not None
         return f"dict[str, {annotation(t.item, api, leaves)}]"
-    if t.kind == "model":
+    if t.kind is Kind.MODEL:
         return api.model(t.name).class_name
-    if t.kind == "enum":
+    if t.kind is Kind.ENUM:
         # Open enums: a newer server's value decodes as a plain str instead of failing the reply.
-        return next(e.class_name for e in api.enums if e.name == t.name) + " | str"
-    return leaves.get(t.kind, t.kind)
+        return api.enum(t.name).class_name + " | str"
+    return leaves.get(t.kind, str(t.kind.value))
 
 
 def docstring_text(text: str) -> str:
@@ -137,7 +142,7 @@ class View:
         tail = self.tail(e)
         return bool(tail) and not self.config_token_field(e, tail)
 
-    def token_kind(self, e: Endpoint, token: str) -> str:
+    def token_kind(self, e: Endpoint, token: str) -> TokenKind:
         return next(t.kind for t in e.tokens if t.name == token)
 
 
@@ -154,6 +159,9 @@ def environment(api: API) -> jinja2.Environment:
     env.filters["pyrepr"] = repr
     env.filters["docstr"] = docstring_text
     env.globals["view"] = View(api)
+    # The IR's enums, so that templates compare members (a misspelt one fails the render).
+    for kind in (Body, Direction, Inbox, Kind, ReplyMode, TokenKind):
+        env.globals[kind.__name__] = kind
     env.globals["api"] = api
     return env
 

@@ -21,19 +21,19 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .load import PROJECT_SCHEMAS, SchemaSet
-from .model import Enum, Field, Model, TypeRef
+from .model import Direction, Enum, Field, Kind, Model, TypeRef
 from .problems import Problems
 
 Json = dict[str, Any]
 
 SCALAR_DEFS = {
-    "golang_duration_nanos": TypeRef("duration"),
-    "golang_int": TypeRef("int"),
-    "golang_int32": TypeRef("int"),
-    "golang_int64": TypeRef("int"),
-    "golang_uint64": TypeRef("int"),
-    "golang_time": TypeRef("time"),
-    "basic_name": TypeRef("str"),
+    "golang_duration_nanos": TypeRef(Kind.DURATION),
+    "golang_int": TypeRef(Kind.INT),
+    "golang_int32": TypeRef(Kind.INT),
+    "golang_int64": TypeRef(Kind.INT),
+    "golang_uint64": TypeRef(Kind.INT),
+    "golang_time": TypeRef(Kind.TIME),
+    "basic_name": TypeRef(Kind.STR),
 }
 # Definitions that are not types of their own: folded into their users or handled by the core.
 SKIPPED_DEFS = {"error_response", "deliver_policy"}
@@ -68,6 +68,12 @@ class Overrides:
             always={k: list(v.get("always", [])) for k, v in presence.items() if isinstance(v, dict)},
             nullable={k: list(v.get("nullable", [])) for k, v in presence.items() if isinstance(v, dict)},
         )
+
+
+def _model_refs(t: TypeRef) -> set[str]:
+    if t.kind is Kind.MODEL:
+        return {t.name}
+    return _model_refs(t.item) if t.item is not None else set()
 
 
 def camel(name: str) -> str:
@@ -121,21 +127,29 @@ class Resolver:
     def type_of(self, schema: Json, owner: str, prop: str, file: str, pointer: str) -> TypeRef:
         override = self.o.field_types.get(f"{owner}.{prop}")
         if override:
-            return TypeRef(override)
+            try:
+                return TypeRef(Kind(override))
+            except ValueError:
+                self.problems.add(
+                    "schemas/overrides/types.toml",
+                    f"/field_types/{owner}.{prop}",
+                    f"unknown type {override!r} (one of {sorted(k.value for k in Kind)})",
+                )
+                return TypeRef(Kind.RAW)
         if "$ref" in schema:
             target = self._ref_target(schema["$ref"], file, pointer + "/$ref")
             if target is None:
-                return TypeRef("raw")
+                return TypeRef(Kind.RAW)
             name, sub = target
             if name in SCALAR_DEFS:
                 return SCALAR_DEFS[name]
             if "enum" in sub:
                 return self.enum(name, sub)
-            if self._is_object(sub):
-                self.request_model(name, self._file_of(name), self._pointer_of(name), sub)
-                return TypeRef("model", name=name)
+            if self.is_object(sub):
+                self.request_model(name, self.file_of(name), self._pointer_of(name), sub)
+                return TypeRef(Kind.MODEL, name=name)
             self.problems.add(file, pointer, f"$ref to {name}, which is neither scalar, enum nor object")
-            return TypeRef("raw")
+            return TypeRef(Kind.RAW)
         all_of = schema.get("allOf")
         if all_of and len(all_of) == 1 and "$ref" in all_of[0] and not schema.get("properties"):
             # `{type: object, allOf: [$ref]}` is a wrapper that only adds a description.
@@ -148,19 +162,19 @@ class Resolver:
             kinds = [k for k in kind if k != "null"]
             kind = kinds[0] if len(kinds) == 1 else None
         if kind == "string":
-            return TypeRef("time") if schema.get("format") == "date-time" else TypeRef("str")
+            return TypeRef(Kind.TIME) if schema.get("format") == "date-time" else TypeRef(Kind.STR)
         if kind == "integer":
-            return TypeRef("int")
+            return TypeRef(Kind.INT)
         if kind == "number":
-            return TypeRef("float")
+            return TypeRef(Kind.FLOAT)
         if kind == "boolean":
-            return TypeRef("bool")
+            return TypeRef(Kind.BOOL)
         if kind == "array":
             items = schema.get("items")
             if not isinstance(items, dict):
                 self.problems.add(file, pointer, "array without an items schema")
-                return TypeRef("list", item=TypeRef("raw"))
-            return TypeRef("list", item=self.type_of(items, owner, prop, file, pointer + "/items"))
+                return TypeRef(Kind.LIST, item=TypeRef(Kind.RAW))
+            return TypeRef(Kind.LIST, item=self.type_of(items, owner, prop, file, pointer + "/items"))
         if (
             kind == "object"
             or "properties" in schema
@@ -171,21 +185,21 @@ class Resolver:
             pattern = schema.get("patternProperties")
             if isinstance(values, dict) and not schema.get("properties"):
                 return TypeRef(
-                    "map", item=self.type_of(values, owner, prop, file, pointer + "/additionalProperties")
+                    Kind.MAP, item=self.type_of(values, owner, prop, file, pointer + "/additionalProperties")
                 )
             if isinstance(pattern, dict) and len(pattern) == 1 and not schema.get("properties"):
                 ((key, sub),) = pattern.items()
                 return TypeRef(
-                    "map", item=self.type_of(sub, owner, prop, file, f"{pointer}/patternProperties/{key}")
+                    Kind.MAP, item=self.type_of(sub, owner, prop, file, f"{pointer}/patternProperties/{key}")
                 )
             if schema.get("properties"):
                 name = f"{owner}_{prop}"
                 self.request_model(name, file, pointer, schema)
-                return TypeRef("model", name=name)
+                return TypeRef(Kind.MODEL, name=name)
         self.problems.add(
             file, pointer, f"unsupported schema shape for {owner}.{prop}: keys {sorted(schema)}"
         )
-        return TypeRef("raw")
+        return TypeRef(Kind.RAW)
 
     def enum(self, name: str, schema: Json) -> TypeRef:
         values = tuple(str(v) for v in schema["enum"])
@@ -193,16 +207,18 @@ class Resolver:
         if existing is None:
             self.enums[name] = Enum(name, self.class_name(name), values, schema.get("description", ""))
         elif existing.values != values:
-            self.problems.add(self._file_of(name), "", f"enum {name} declared twice with different values")
-        return TypeRef("enum", name=name, values=values)
+            self.problems.add(self.file_of(name), "", f"enum {name} declared twice with different values")
+        return TypeRef(Kind.ENUM, name=name, values=values)
 
     @staticmethod
-    def _is_object(schema: Json) -> bool:
+    def is_object(schema: Json) -> bool:
+        """An object type (a model), as opposed to a scalar or an enum."""
         return bool(
             schema.get("type") == "object" or "properties" in schema or "allOf" in schema or "oneOf" in schema
         )
 
-    def _file_of(self, name: str) -> str:
+    def file_of(self, name: str) -> str:
+        """The file a schema name comes from, as problems name it."""
         if name in self.s.definitions:
             return "jetstream/api/v1/definitions.json"
         return f"schemas/local/{name}.json" if name in self.s.local else f"jetstream/api/v1/{name}.json"
@@ -231,7 +247,7 @@ class Resolver:
                 ref_name, ref_schema = target
                 if ref_name in SKIPPED_DEFS:
                     return
-                self.request_model(ref_name, self._file_of(ref_name), self._pointer_of(ref_name), ref_schema)
+                self.request_model(ref_name, self.file_of(ref_name), self._pointer_of(ref_name), ref_schema)
                 if name not in self._bases:
                     self._bases[name] = ref_name
                 else:  # a second parent: copy its fields
@@ -271,17 +287,29 @@ class Resolver:
         self._pending[name] = (file, pointer, schema)
         self._building.discard(name)
 
+    def names(self) -> list[str]:
+        """Every model resolved so far, in resolution order."""
+        return list(self._raw_fields)
+
+    def references(self, name: str) -> set[str]:
+        """The models a model refers to: its base and the models of its fields' types."""
+        refs: set[str] = set()
+        for _wire, t, *_rest in self._raw_fields.get(name, []):
+            refs |= _model_refs(t)
+        base = self._bases.get(name)
+        return refs | {base} if base else refs
+
     def _wire_names(self, name: str) -> set[str]:
         """Wire names of a model's fields, inherited ones included."""
         names = {w for (w, *_rest) in self._raw_fields.get(name, [])}
         base = self._bases.get(name)
         return names | self._wire_names(base) if base else names
 
-    def finish(self, directions: dict[str, str]) -> list[Model]:
+    def finish(self, directions: dict[str, Direction]) -> list[Model]:
         models = []
         for name, raw in self._raw_fields.items():
             file, pointer, schema = self._pending[name]
-            direction = directions.get(name, "response")
+            direction = directions.get(name, Direction.RESPONSE)
             if name in self.o.required:
                 required = set(self.o.required[name])
                 unknown = required - {w for (w, *_rest) in raw}
@@ -291,9 +319,9 @@ class Resolver:
                         f"/required/{name}",
                         f"unknown fields {sorted(unknown)}",
                     )
-            elif direction == "request":
+            elif direction is Direction.REQUEST:
                 required = {w for (w, _t, req, *_r) in raw if req}
-            elif direction == "both":
+            elif direction is Direction.BOTH:
                 self.problems.add(
                     file,
                     pointer,

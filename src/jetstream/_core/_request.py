@@ -203,21 +203,24 @@ class Core:
             outcomes.append(err if err is not None else decode(subject, reply.data, tp))
         return outcomes
 
-    async def request_raw(self, suffix: str, body: msgspec.Struct | None, timeout: Timeout) -> RawMessage:
+    async def request_raw(
+        self, suffix: str, body: msgspec.Struct | None, timeout: Timeout, *, private_inbox: bool = False
+    ) -> RawMessage:
         """One message answered as-is.
 
         A direct get is answered on the reply subject itself, so it goes through the shared request
         inbox like any API call. A pulled message keeps its stream subject, which that inbox cannot
-        match: MSG.NEXT gets a private inbox (a subscription per call, three times the cost).
+        match: such endpoints (``inbox = "private"`` in the manifest) get a private inbox (a
+        subscription per call, three times the cost).
         """
         subject = self.subject(suffix)
         payload = b"" if body is None else encode(body)
         wait = self.timeout(timeout)
         try:
-            if suffix.startswith("DIRECT.GET."):
-                replies = [await self.transport.request(subject, payload, wait)]
-            else:
+            if private_inbox:
                 replies = await self.transport.request_many(subject, payload, wait, max_replies=1)
+            else:
+                replies = [await self.transport.request(subject, payload, wait)]
         except NoRespondersError as exc:
             raise NoRespondersError(
                 subject,

@@ -1129,7 +1129,9 @@ class GeneratedAPI:
             id=id,
             priority=priority,
         )
-        return await self._core.request_raw(f"CONSUMER.MSG.NEXT.{stream}.{consumer}", body, timeout)
+        return await self._core.request_raw(
+            f"CONSUMER.MSG.NEXT.{stream}.{consumer}", body, timeout, private_inbox=True
+        )
 
     async def stream_leader_stepdown(
         self,

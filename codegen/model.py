@@ -110,6 +110,12 @@ class Model:
     direction: Direction = Direction.RESPONSE
     response_root: bool = False  # a `*_response` file: decoded after the error probe
 
+    @property
+    def request_body(self) -> bool:
+        """A request schema (`*_request`, or a base only they use): the generated methods take its
+        fields as arguments, so `jetstream` leaves it to `jetstream.models`."""
+        return self.name.endswith("_request")
+
 
 @dataclass(frozen=True)
 class Enum:

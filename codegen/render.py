@@ -18,6 +18,7 @@ OUTPUTS = {
     "models.py": "models.py.j2",
     "api.py": "api.py.j2",
     "errors.py": "errors.py.j2",
+    "toplevel.py": "toplevel.py.j2",
     "__init__.py": "init.py.j2",
 }
 

@@ -89,6 +89,16 @@ class TypeRef:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """A JSON Schema constraint of a field (`minimum`, `maxLength`, `pattern` ...; `items.X` for
+    the items of a list). Only an enforced one reaches the generated code, as `msgspec.Meta`."""
+
+    keyword: str
+    value: int | float | str
+    enforced: bool = False
+
+
+@dataclass(frozen=True)
 class Field:
     wire_name: str
     py_name: str
@@ -97,6 +107,11 @@ class Field:
     doc: str = ""
     schema_default: str = ""  # JSON text of the schema default, documentation only
     nullable: bool = False  # required, but the server may send null
+    constraints: tuple[Constraint, ...] = ()
+
+    @property
+    def enforced(self) -> tuple[Constraint, ...]:
+        return tuple(c for c in self.constraints if c.enforced)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,25 @@ def annotation(t: TypeRef, api: API, leaves: Mapping[Kind, str] = GENERATED_LEAV
     return leaves.get(t.kind, str(t.kind.value))
 
 
+# msgspec.Meta's spelling of the JSON Schema constraints.
+META_ARGS = {
+    "minimum": "ge",
+    "maximum": "le",
+    "exclusiveMinimum": "gt",
+    "exclusiveMaximum": "lt",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "minItems": "min_length",
+    "maxItems": "max_length",
+    "pattern": "pattern",
+}
+
+
+def meta_args(f: Field) -> str:
+    """The `msgspec.Meta(...)` arguments of a field's enforced constraints ("" for none)."""
+    return ", ".join(f"{META_ARGS[c.keyword]}={c.value!r}" for c in f.enforced)
+
+
 def docstring_text(text: str) -> str:
     """Text safe inside a triple-quoted docstring."""
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
@@ -64,6 +83,10 @@ class View:
         base = self.api.model(m.base).fields if m.base else ()
         inherited = self.all_fields(self.api.model(m.base)) if m.base else []
         return inherited + [f for f in m.fields if f not in base]
+
+    def constrained(self) -> list[Model]:
+        """Models with an enforced constraint (their own or inherited): the core checks them."""
+        return [m for m in self.api.models if any(f.enforced for f in self.all_fields(m))]
 
     def request_model(self, e: Endpoint) -> Model | None:
         return self.api.model(e.request) if e.request else None
@@ -158,6 +181,7 @@ def environment(api: API) -> jinja2.Environment:
     )
     env.filters["annotation"] = lambda t: annotation(t, api)
     env.filters["pyrepr"] = repr
+    env.filters["meta"] = meta_args
     env.filters["docstr"] = docstring_text
     env.globals["view"] = View(api)
     # The IR's enums, so that templates compare members (a misspelt one fails the render).

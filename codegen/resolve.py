@@ -21,10 +21,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .load import PROJECT_SCHEMAS, SchemaSet
-from .model import Direction, Enum, Field, Kind, Model, TypeRef
+from .model import Constraint, Direction, Enum, Field, Kind, Model, TypeRef
 from .problems import Problems
 
 Json = dict[str, Any]
+# wire name, type, required, description, schema default, constraints
+RawField = tuple[str, TypeRef, bool, str, str, tuple[Constraint, ...]]
 
 SCALAR_DEFS = {
     "golang_duration_nanos": TypeRef(Kind.DURATION),
@@ -41,6 +43,12 @@ SKIP_PREFIX = ("golang_",)
 # Members of every reply that the core handles itself (the error probe) or that carry no data.
 ROOT_SKIPPED_PROPS = {"type", "error"}
 OVERRIDES_DIR = PROJECT_SCHEMAS / "overrides"
+# The JSON Schema constraints codegen knows; of two bounds (the field's own and its $ref's type
+# range) the tighter one holds.
+LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems")
+UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems")
+CONSTRAINT_KEYWORDS = (*LOWER_BOUNDS, *UPPER_BOUNDS, "pattern")
+CONSTRAINTS_FILE = "schemas/overrides/constraints.toml"
 
 
 @dataclass
@@ -52,6 +60,9 @@ class Overrides:
     always: dict[str, list[str]] = field(default_factory=dict)  # required.toml: response presence
     nullable: dict[str, list[str]] = field(default_factory=dict)  # always sent, sometimes JSON null
     removed: dict[str, list[str]] = field(default_factory=dict)  # schema properties the server refuses
+    # constraints.toml: "model.field" -> keywords to enforce; "model.field.keyword" -> why not
+    enforce: dict[str, list[str]] = field(default_factory=dict)
+    skip: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: Path = OVERRIDES_DIR) -> Overrides:
@@ -59,6 +70,9 @@ class Overrides:
         presence: dict[str, Any] = {}
         if (folder / "required.toml").exists():
             presence = tomllib.loads((folder / "required.toml").read_text(encoding="utf-8"))
+        constraints: dict[str, Any] = {}
+        if (folder / "constraints.toml").exists():
+            constraints = tomllib.loads((folder / "constraints.toml").read_text(encoding="utf-8"))
         return cls(
             class_names=dict(types.get("class_names", {})),
             enum_names=dict(types.get("enum_names", {})),
@@ -67,6 +81,8 @@ class Overrides:
             removed={k: list(v) for k, v in types.get("removed_fields", {}).items()},
             always={k: list(v.get("always", [])) for k, v in presence.items() if isinstance(v, dict)},
             nullable={k: list(v.get("nullable", [])) for k, v in presence.items() if isinstance(v, dict)},
+            enforce={k: list(v) for k, v in constraints.get("enforce", {}).items()},
+            skip=dict(constraints.get("skip", {})),
         )
 
 
@@ -97,9 +113,10 @@ class Resolver:
         self._building: set[str] = set()
         # (name, file, pointer, schema) of every object type, filled lazily
         self._pending: dict[str, tuple[str, str, Json]] = {}
-        self._raw_fields: dict[str, list[tuple[str, TypeRef, bool, str, str]]] = {}
+        self._raw_fields: dict[str, list[RawField]] = {}
         self._bases: dict[str, str] = {}
         self._roots: set[str] = set()
+        self._decided: set[str] = set()  # constraints.toml keys that name a field or constraint
 
     # --- naming ---------------------------------------------------------------------------------
 
@@ -232,7 +249,7 @@ class Resolver:
         if name in self._raw_fields or name in self._building:
             return
         self._building.add(name)
-        fields: list[tuple[str, TypeRef, bool, str, str]] = []
+        fields: list[RawField] = []
         required = set(schema.get("required", []))
         is_root = name.endswith("_response") and name in self.s.docs
         if is_root:
@@ -269,7 +286,8 @@ class Resolver:
                 default = json.dumps(prop_schema["default"]) if "default" in prop_schema else ""
                 if isinstance(prop_schema.get("type"), list) and "null" in prop_schema["type"]:
                     nullable.add(prop)
-                fields.append((prop, t, False, prop_schema.get("description", ""), default))
+                description = prop_schema.get("description", "")
+                fields.append((prop, t, False, description, default, self.constraints_of(prop_schema)))
 
         nullable: set[str] = set()
         removed = set(self.o.removed.get(name, ()))
@@ -282,10 +300,36 @@ class Resolver:
                 f"no such properties: {sorted(unused_removals)}",
             )
         self._raw_fields[name] = [
-            (w, t, w in required and w not in nullable, d, dflt) for (w, t, _, d, dflt) in fields
+            (w, t, w in required and w not in nullable, d, dflt, c) for (w, t, _, d, dflt, c) in fields
         ]
         self._pending[name] = (file, pointer, schema)
         self._building.discard(name)
+
+    def constraints_of(self, schema: Json, prefix: str = "") -> tuple[Constraint, ...]:
+        """A property's constraints, with those of the type it refers to (`golang_uint64`'s range
+        ...) and of its list items (`items.` keywords); of two bounds the tighter one."""
+        found: dict[str, int | float | str] = {}
+        sources = [schema]
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            doc_part, _, frag = ref.partition("#")
+            key = frag.removeprefix("/definitions/")
+            if doc_part in ("", "definitions.json") and key in self.s.definitions:
+                sources.append(self.s.definitions[key])
+        for source in sources:
+            for kw in CONSTRAINT_KEYWORDS:
+                if kw not in source:
+                    continue
+                value = source[kw]
+                old = found.get(kw)
+                if isinstance(old, (int, float)) and isinstance(value, (int, float)):
+                    value = max(old, value) if kw in LOWER_BOUNDS else min(old, value)
+                found[kw] = value
+        out = tuple(Constraint(prefix + k, v) for k, v in found.items())
+        items = schema.get("items")
+        if isinstance(items, dict):
+            out += self.constraints_of(items, prefix + "items.")
+        return out
 
     def names(self) -> list[str]:
         """Every model resolved so far, in resolution order."""
@@ -298,6 +342,41 @@ class Resolver:
             refs |= _model_refs(t)
         base = self._bases.get(name)
         return refs | {base} if base else refs
+
+    def _decide(
+        self, model: str, wire: str, direction: Direction, constraints: tuple[Constraint, ...]
+    ) -> tuple[Constraint, ...]:
+        """Which constraints of a field the generated model enforces (schemas/overrides/constraints.toml).
+
+        Only models that nothing but requests carry can enforce one: msgspec checks constraints
+        when it decodes, and a reply that broke a constraint (a limit a newer server relaxed)
+        must still decode. Each constraint of a request-only model is either enforced or skipped
+        with a reason, so a schema bump that adds one asks for a decision."""
+        enforce = set(self.o.enforce.get(f"{model}.{wire}", ()))
+        self._decided.add(f"{model}.{wire}")
+        out = []
+        for c in constraints:
+            key = f"{model}.{wire}.{c.keyword}"
+            self._decided.add(key)
+            wanted = c.keyword in enforce
+            enforce.discard(c.keyword)
+            if wanted and (direction is not Direction.REQUEST or c.keyword.startswith("items.")):
+                self.problems.add(
+                    CONSTRAINTS_FILE,
+                    f"/enforce/{model}.{wire}",
+                    f"{c.keyword} cannot be enforced: only fields of request-only models, not list items",
+                )
+                wanted = False
+            elif direction is Direction.REQUEST and not wanted and key not in self.o.skip:
+                self.problems.add(
+                    CONSTRAINTS_FILE,
+                    "",
+                    f"{key} = {c.value!r}: enforce it ([enforce]) or say why not ([skip])",
+                )
+            out.append(Constraint(c.keyword, c.value, enforced=wanted))
+        for kw in sorted(enforce):
+            self.problems.add(CONSTRAINTS_FILE, f"/enforce/{model}.{wire}", f"the schema has no {kw}")
+        return tuple(out)
 
     def _wire_names(self, name: str) -> set[str]:
         """Wire names of a model's fields, inherited ones included."""
@@ -343,8 +422,17 @@ class Resolver:
                         f"unknown fields {sorted(unknown)}",
                     )
             fields = tuple(
-                Field(wire, py_name(wire), t, wire in required, " ".join(doc.split()), dflt, wire in nullable)
-                for (wire, t, _req, doc, dflt) in raw
+                Field(
+                    wire,
+                    py_name(wire),
+                    t,
+                    wire in required,
+                    " ".join(doc.split()),
+                    dflt,
+                    wire in nullable,
+                    self._decide(name, wire, direction, constraints),
+                )
+                for (wire, t, _req, doc, dflt, constraints) in raw
             )
             models.append(
                 Model(
@@ -358,4 +446,7 @@ class Resolver:
                     response_root=name in self._roots,
                 )
             )
+        for table, keys in (("enforce", self.o.enforce), ("skip", self.o.skip)):
+            for key in sorted(set(keys) - self._decided):
+                self.problems.add(CONSTRAINTS_FILE, f"/{table}/{key}", "no such field or constraint")
         return models

@@ -19,13 +19,13 @@ from .._exceptions import (
     UnexpectedReplyError,
 )
 from .._generated.errors import NoMessageFoundError, api_error
-from .._generated.models import IterableResponse
+from .._generated.models import CONSTRAINED_REQUESTS, IterableResponse
 from .._numbers import parse_status, parse_uint
 from .._reprs import struct_repr
 from .._time import Timestamp
 from .._transport import Reply, Transport
 from .._validate import check_name, check_subject
-from ._codec import decode, encode, error_of
+from ._codec import decode, decoder, encode, error_of
 
 T = TypeVar("T")
 P = TypeVar("P", bound=IterableResponse)
@@ -91,6 +91,21 @@ def seconds(timeout: float | timedelta | None) -> float | None:
             f"a timeout must be a positive number of seconds, a timedelta or None, got {timeout!r}"
         )
     return float(value)
+
+
+def _payload(body: msgspec.Struct | None) -> bytes:
+    """The encoded request body. A body whose type has constraints (`msgspec.Meta`) is decoded
+    once more, which is where msgspec checks them: `errors.InvalidArgumentError`, nothing sent."""
+    if body is None:
+        return b""
+    payload = encode(body)
+    tp = type(body)
+    if tp in CONSTRAINED_REQUESTS:
+        try:
+            decoder(tp).decode(payload)
+        except msgspec.ValidationError as exc:
+            raise InvalidArgumentError(f"{tp.__name__}: {exc}") from exc
+    return payload
 
 
 class RawMessage(msgspec.Struct, frozen=True):
@@ -166,7 +181,7 @@ class Core:
 
     async def _send(self, suffix: str, body: msgspec.Struct | None, timeout: Timeout) -> tuple[str, Reply]:
         subject = self.subject(suffix)
-        payload = b"" if body is None else encode(body)
+        payload = _payload(body)
         try:
             return subject, await self.transport.request(subject, payload, self.timeout(timeout))
         except NoRespondersError as exc:
@@ -187,7 +202,7 @@ class Core:
         or the `APIError` it answered with (one server may refuse while another complies). No
         answer at all is a `TimeoutError`."""
         subject = self.subject(suffix)
-        payload = b"" if body is None else encode(body)
+        payload = _payload(body)
         wait = self.timeout(timeout)
         try:
             replies = await self.transport.request_many(subject, payload, wait)
@@ -214,7 +229,7 @@ class Core:
         subscription per call, three times the cost).
         """
         subject = self.subject(suffix)
-        payload = b"" if body is None else encode(body)
+        payload = _payload(body)
         wait = self.timeout(timeout)
         try:
             if private_inbox:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import errors_table, manifest, patches
 from .load import LOCAL_DIR, SchemaSet, load
-from .model import API, Endpoint, Model, TypeRef
+from .model import API, Direction, Endpoint, Model
 from .problems import Problems
 from .resolve import OVERRIDES_DIR, SKIP_PREFIX, SKIPPED_DEFS, Overrides, Resolver
 
@@ -32,18 +32,12 @@ def _walk(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def _model_refs(t: TypeRef) -> set[str]:
-    if t.kind == "model":
-        return {t.name}
-    return _model_refs(t.item) if t.item is not None else set()
-
-
 def resolve_models(
     s: SchemaSet, endpoints: list[Endpoint], overrides: Overrides, problems: Problems
 ) -> Resolver:
     r = Resolver(s, overrides)
     for key, schema in sorted(s.definitions.items()):
-        if key in SKIPPED_DEFS or key.startswith(SKIP_PREFIX) or "enum" in schema or not r._is_object(schema):
+        if key in SKIPPED_DEFS or key.startswith(SKIP_PREFIX) or "enum" in schema or not r.is_object(schema):
             continue
         if key.endswith("_deliver_policy"):  # the oneOf variants folded away by patch B4
             continue
@@ -51,31 +45,24 @@ def resolve_models(
     for stem, doc in sorted(s.docs.items()):
         if _is_alias(doc) or stem in s.definitions:
             continue
-        r.request_model(stem, r._file_of(stem), "", doc)
+        r.request_model(stem, r.file_of(stem), "", doc)
     return r
 
 
-def directions(r: Resolver, endpoints: list[Endpoint]) -> dict[str, str]:
-    edges: dict[str, set[str]] = {}
-    for name, raw in r._raw_fields.items():
-        refs: set[str] = set()
-        for _wire, t, *_rest in raw:
-            refs |= _model_refs(t)
-        if name in r._bases:
-            refs.add(r._bases[name])
-        edges[name] = refs
+def directions(r: Resolver, endpoints: list[Endpoint]) -> dict[str, Direction]:
+    edges = {name: r.references(name) for name in r.names()}
     requests = _walk((e.request for e in endpoints if e.request), edges)
     responses = _walk(
         [e.response for e in endpoints if e.response != "raw"] + list(EXTRA_RESPONSE_TYPES), edges
     )
     out = {}
-    for name in r._raw_fields:
+    for name in r.names():
         out[name] = (
-            "both"
+            Direction.BOTH
             if name in requests and name in responses
-            else "request"
+            else Direction.REQUEST
             if name in requests
-            else "response"
+            else Direction.RESPONSE
         )
     return out
 

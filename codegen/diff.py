@@ -16,14 +16,14 @@ from pathlib import Path
 import jinja2
 
 from .build import build
-from .model import API, Endpoint, Field, Model, TypeRef
+from .model import API, Direction, Endpoint, Field, Kind, Model, ReplyMode, TypeRef
 from .render import GENERATED_LEAVES, TEMPLATES, View, annotation
 
 # The generated modules import these under private aliases; users see the public types.
-PUBLIC_LEAVES = {**GENERATED_LEAVES, "time": "datetime", "duration": "timedelta", "bytes": "bytes"}
+PUBLIC_LEAVES = {**GENERATED_LEAVES, Kind.TIME: "datetime", Kind.DURATION: "timedelta", Kind.BYTES: "bytes"}
 
-REQUEST_SIDE = ("request", "both")
-RESPONSE_SIDE = ("response", "both")
+REQUEST_SIDE = (Direction.REQUEST, Direction.BOTH)
+RESPONSE_SIDE = (Direction.RESPONSE, Direction.BOTH)
 # Endpoint changes that are about the method as a whole, not one keyword argument.
 SIGNATURE_KINDS = ("returns", "positional", "config")
 
@@ -59,14 +59,14 @@ class TypeInfo:
     """A type present on one side only."""
 
     class_name: str
-    direction: str
+    direction: Direction
     fields: int
 
 
 @dataclass(frozen=True)
 class TypeChange:
     class_name: str
-    direction: str
+    direction: Direction
     changes: tuple[Change, ...]
     inherits: str = ""  # a base class whose (already listed) changes this class inherits
 
@@ -223,7 +223,7 @@ def _slots(api: API, m: Model) -> dict[str, _Slot]:
     }
 
 
-def _field_changes(old: Mapping[str, _Slot], new: Mapping[str, _Slot], direction: str) -> list[Change]:
+def _field_changes(old: Mapping[str, _Slot], new: Mapping[str, _Slot], direction: Direction) -> list[Change]:
     built = direction in REQUEST_SIDE  # callers construct it
     read = direction in RESPONSE_SIDE  # callers read it from replies
     out: list[Change] = []
@@ -270,11 +270,11 @@ def diff_types(
 
     added = tuple(info(new, news[c]) for c in sorted(set(news) - set(olds)))
     removed = tuple(info(old, olds[c]) for c in sorted(set(olds) - set(news)))
-    raw: dict[str, tuple[str, list[Change]]] = {}
+    raw: dict[str, tuple[Direction, list[Change]]] = {}
     for cname in sorted(set(olds) & set(news)):
         a, b = olds[cname], news[cname]
         # A type that moved between request and reply use is judged in both roles.
-        direction = b.direction if a.direction == b.direction else "both"
+        direction = b.direction if a.direction == b.direction else Direction.BOTH
         changes = _field_changes(_slots(old, a), _slots(new, b), direction)
         old_base, new_base = _base_class(old, a), _base_class(new, b)
         if old_base != new_base:
@@ -347,7 +347,7 @@ def signature(api: API, e: Endpoint) -> Signature:
     kwargs = [Param(f.py_name, user_annotation(f.type, api), False) for f in view.config_kwargs(e)]
     kwargs += [Param(f.py_name, user_annotation(f.type, api), f.required) for f in view.kwargs(e)]
     if e.response == "raw":
-        returns = "list[RawMessage]" if e.reply == "multi" else "RawMessage"
+        returns = "list[RawMessage]" if e.reply is ReplyMode.MULTI else "RawMessage"
     elif e.paged:
         item = _field(view, api.model(e.response), e.paged).type.item
         if item is None:
@@ -355,7 +355,7 @@ def signature(api: API, e: Endpoint) -> Signature:
         returns = f"list[{user_annotation(item, api)}]"
     elif e.result:
         returns = user_annotation(_field(view, api.model(e.response), e.result).type, api)
-    elif e.reply == "multi":
+    elif e.reply is ReplyMode.MULTI:
         returns = f"list[{view.response_class(e)}]"
     else:
         returns = view.response_class(e)

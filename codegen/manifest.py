@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -13,21 +14,31 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .load import PROJECT_SCHEMAS
-from .model import Endpoint, Token
+from .model import Body, Endpoint, Inbox, ReplyMode, Token, TokenKind
 from .problems import Problems
 
 MANIFEST = PROJECT_SCHEMAS / "endpoints.toml"
-TOKEN_KINDS = {"name", "account", "subject"}
-BODY_RULES = {"none", "empty", "optional", "required"}
 KEYS = {
     "name", "subject", "tokens", "server_const", "request", "body", "response", "result", "paged",
     "config", "fill", "name_fields", "defaults", "generate_name", "system", "reply", "since", "doc",
-    "merge_pages",
+    "merge_pages", "inbox",
 }  # fmt: skip
 # Local names of the generated method bodies; a token of the same name would shadow them.
 RESERVED = {"self", "suffix", "cfg", "body", "pages", "reply", "timeout", "config"}
 REQUIRED_KEYS = ("name", "subject", "response")
 _TOKEN = re.compile(r"\{(\w+)(\.\.\.)?\}")
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _member(kind: type[E], value: object) -> E | None:
+    """The member of `kind` whose value is `value`, or None."""
+    return next((m for m in kind if m.value == value), None)
+
+
+def _values(kind: type[enum.Enum]) -> list[str]:
+    return sorted(str(m.value) for m in kind)
 
 
 def label(path: Path) -> str:
@@ -55,18 +66,27 @@ def read(path: Path = MANIFEST, problems: Problems | None = None) -> list[Endpoi
             tname, tail = m.group(1), bool(m.group(2))
             if tname in RESERVED:
                 own.add(file, pointer, f"token name {tname!r} is reserved by the generated code")
-            kind = kinds.pop(tname, "")
-            if kind not in TOKEN_KINDS:
+            kind = _member(TokenKind, kinds.pop(tname, None))
+            if kind is None:
                 own.add(
                     file,
                     f"{pointer}/tokens/{tname}",
-                    f"token {tname!r} needs a kind in `tokens` (one of {sorted(TOKEN_KINDS)})",
+                    f"token {tname!r} needs a kind in `tokens` (one of {_values(TokenKind)})",
                 )
-            tokens.append(Token(tname, kind, tail))
+            tokens.append(Token(tname, kind or TokenKind.NAME, tail))
         if kinds:
             own.add(file, f"{pointer}/tokens", f"`tokens` names tokens not in the subject: {sorted(kinds)}")
-        if entry.get("body") not in BODY_RULES:
-            own.add(file, f"{pointer}/body", f"body must be one of {sorted(BODY_RULES)}")
+        body = _member(Body, entry.get("body"))
+        if body is None:
+            own.add(file, f"{pointer}/body", f"body must be one of {_values(Body)}")
+        reply = _member(ReplyMode, entry.get("reply", ReplyMode.SINGLE.value))
+        if reply is None:
+            own.add(file, f"{pointer}/reply", f"reply must be one of {_values(ReplyMode)}")
+        inbox = _member(Inbox, entry.get("inbox", Inbox.SHARED.value))
+        if inbox is None:
+            own.add(file, f"{pointer}/inbox", f"inbox must be one of {_values(Inbox)}")
+        elif reply is ReplyMode.MULTI and inbox is not Inbox.PRIVATE:
+            own.add(file, f"{pointer}/inbox", 'several replies to one request need inbox = "private"')
         endpoints.append(
             Endpoint(
                 name=entry.get("name", ""),
@@ -74,7 +94,7 @@ def read(path: Path = MANIFEST, problems: Problems | None = None) -> list[Endpoi
                 tokens=tuple(tokens),
                 server_const=entry.get("server_const", ""),
                 request=entry.get("request", ""),
-                body=entry.get("body", "none"),
+                body=body or Body.NONE,
                 response=entry.get("response", ""),
                 result=entry.get("result", ""),
                 paged=entry.get("paged", ""),
@@ -85,7 +105,8 @@ def read(path: Path = MANIFEST, problems: Problems | None = None) -> list[Endpoi
                 generate_name=bool(entry.get("generate_name", False)),
                 merge_pages=entry.get("merge_pages", ""),
                 system=bool(entry.get("system", False)),
-                reply=entry.get("reply", "single"),
+                reply=reply or ReplyMode.SINGLE,
+                inbox=inbox or Inbox.SHARED,
                 since=entry.get("since", ""),
                 doc=entry.get("doc", ""),
             )

@@ -6,29 +6,96 @@ templates only loop and branch, and the diff command compares two models without
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
+
+
+class Kind(enum.Enum):
+    """What a field's type is: a scalar, a container of `TypeRef.item`, or a named model/enum."""
+
+    STR = "str"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    BYTES = "bytes"
+    DURATION = "duration"
+    TIME = "time"
+    LIST = "list"
+    MAP = "map"
+    MODEL = "model"
+    ENUM = "enum"
+    RAW = "raw"
+
+
+class Direction(enum.Enum):
+    """Which way a model travels: built by callers, decoded from replies, or both."""
+
+    REQUEST = "request"
+    RESPONSE = "response"
+    BOTH = "both"
+
+
+class TokenKind(enum.Enum):
+    """How a subject token is checked: a stream/consumer name (ADR-6), an account, a subject."""
+
+    NAME = "name"
+    ACCOUNT = "account"
+    SUBJECT = "subject"
+
+
+class Body(enum.Enum):
+    """What the server does with a request body."""
+
+    NONE = "none"  # ignored
+    EMPTY = "empty"  # must be empty
+    OPTIONAL = "optional"  # parsed when present
+    REQUIRED = "required"
+
+
+class ReplyMode(enum.Enum):
+    SINGLE = "single"  # one reply
+    MULTI = "multi"  # every server answers (broadcast)
+
+
+class Inbox(enum.Enum):
+    """Where the reply is received. The shared request inbox matches one reply per request by its
+    subject; a reply of several messages, or one that keeps its own subject (a pulled message),
+    needs a private inbox (a subscription per call)."""
+
+    SHARED = "shared"
+    PRIVATE = "private"
 
 
 @dataclass(frozen=True)
 class TypeRef:
-    """A field's type. `kind` is one of: str int float bool bytes duration time list map model enum raw."""
+    """A field's type."""
 
-    kind: str
+    kind: Kind
     item: TypeRef | None = None  # list / map values
     name: str = ""  # model or enum schema name
     values: tuple[str, ...] = ()  # enum values
 
     def describe(self) -> str:
         """A short, Python-level spelling used by `codegen diff`."""
-        if self.kind == "list":
+        if self.kind is Kind.LIST:
             assert self.item is not None
             return f"list[{self.item.describe()}]"
-        if self.kind == "map":
+        if self.kind is Kind.MAP:
             assert self.item is not None
             return f"dict[str, {self.item.describe()}]"
-        if self.kind in ("model", "enum"):
+        if self.kind in (Kind.MODEL, Kind.ENUM):
             return self.name
-        return {"duration": "timedelta", "time": "datetime"}.get(self.kind, self.kind)
+        return {Kind.DURATION: "timedelta", Kind.TIME: "datetime"}.get(self.kind, str(self.kind.value))
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A JSON Schema constraint of a field (`minimum`, `maxLength`, `pattern` ...; `items.X` for
+    the items of a list). Only an enforced one reaches the generated code, as `msgspec.Meta`."""
+
+    keyword: str
+    value: int | float | str
+    enforced: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +107,11 @@ class Field:
     doc: str = ""
     schema_default: str = ""  # JSON text of the schema default, documentation only
     nullable: bool = False  # required, but the server may send null
+    constraints: tuple[Constraint, ...] = ()
+
+    @property
+    def enforced(self) -> tuple[Constraint, ...]:
+        return tuple(c for c in self.constraints if c.enforced)
 
 
 @dataclass(frozen=True)
@@ -50,8 +122,14 @@ class Model:
     fields: tuple[Field, ...]
     base: str = ""  # schema name of the parent model, if any
     source: str = ""  # file#pointer, for messages
-    direction: str = "response"  # request | response | both
+    direction: Direction = Direction.RESPONSE
     response_root: bool = False  # a `*_response` file: decoded after the error probe
+
+    @property
+    def request_body(self) -> bool:
+        """A request schema (`*_request`, or a base only they use): the generated methods take its
+        fields as arguments, so `jetstream` leaves it to `jetstream.models`."""
+        return self.name.endswith("_request")
 
 
 @dataclass(frozen=True)
@@ -65,7 +143,7 @@ class Enum:
 @dataclass(frozen=True)
 class Token:
     name: str
-    kind: str  # name | account | subject
+    kind: TokenKind
     optional_tail: bool = False
 
 
@@ -76,7 +154,7 @@ class Endpoint:
     tokens: tuple[Token, ...]
     server_const: str
     request: str  # schema name or ""
-    body: str
+    body: Body
     response: str  # schema name or "raw"
     result: str = ""
     paged: str = ""
@@ -87,7 +165,8 @@ class Endpoint:
     generate_name: bool = False
     merge_pages: str = ""  # a paged map inside the reply ("state.subjects"): pages are merged into it
     system: bool = False
-    reply: str = "single"
+    reply: ReplyMode = ReplyMode.SINGLE
+    inbox: Inbox = Inbox.SHARED
     since: str = ""
     doc: str = ""
 
@@ -119,4 +198,10 @@ class API:
         for m in self.models:
             if m.name == name:
                 return m
+        raise KeyError(name)
+
+    def enum(self, name: str) -> Enum:
+        for e in self.enums:
+            if e.name == name:
+                return e
         raise KeyError(name)

@@ -11,35 +11,60 @@ from pathlib import Path
 
 import jinja2
 
-from .model import API, Endpoint, Field, Model, TypeRef
+from .model import API, Body, Direction, Endpoint, Field, Inbox, Kind, Model, ReplyMode, TokenKind, TypeRef
 
 TEMPLATES = Path(__file__).parent / "templates"
 OUTPUTS = {
     "models.py": "models.py.j2",
     "api.py": "api.py.j2",
     "errors.py": "errors.py.j2",
+    "toplevel.py": "toplevel.py.j2",
     "__init__.py": "init.py.j2",
 }
 
 
 # How scalar kinds are spelled inside the generated modules (aliases that avoid name clashes).
-GENERATED_LEAVES = {"bytes": "_bytes", "duration": "_Duration", "time": "_Time", "raw": "msgspec.Raw"}
+GENERATED_LEAVES = {
+    Kind.BYTES: "_bytes",
+    Kind.DURATION: "_Duration",
+    Kind.TIME: "_Time",
+    Kind.RAW: "msgspec.Raw",
+}
 
 
-def annotation(t: TypeRef, api: API, leaves: Mapping[str, str] = GENERATED_LEAVES) -> str:
+def annotation(t: TypeRef, api: API, leaves: Mapping[Kind, str] = GENERATED_LEAVES) -> str:
     """The Python annotation of a field type; `leaves` spells the scalar kinds."""
-    if t.kind == "list":
+    if t.kind is Kind.LIST:
         assert t.item is not None
         return f"list[{annotation(t.item, api, leaves)}]"
-    if t.kind == "map":
+    if t.kind is Kind.MAP:
         assert t.item is not None
         return f"dict[str, {annotation(t.item, api, leaves)}]"
-    if t.kind == "model":
+    if t.kind is Kind.MODEL:
         return api.model(t.name).class_name
-    if t.kind == "enum":
+    if t.kind is Kind.ENUM:
         # Open enums: a newer server's value decodes as a plain str instead of failing the reply.
-        return next(e.class_name for e in api.enums if e.name == t.name) + " | str"
-    return leaves.get(t.kind, t.kind)
+        return api.enum(t.name).class_name + " | str"
+    return leaves.get(t.kind, str(t.kind.value))
+
+
+# msgspec.Meta's spelling of the JSON Schema constraints.
+META_ARGS = {
+    "minimum": "ge",
+    "maximum": "le",
+    "exclusiveMinimum": "gt",
+    "exclusiveMaximum": "lt",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "minItems": "min_length",
+    "maxItems": "max_length",
+    "pattern": "pattern",
+}
+
+
+def meta_args(f: Field) -> str:
+    """The `msgspec.Meta(...)` arguments of a field's enforced constraints ("" for none)."""
+    return ", ".join(f"{META_ARGS[c.keyword]}={c.value!r}" for c in f.enforced)
 
 
 def docstring_text(text: str) -> str:
@@ -58,6 +83,10 @@ class View:
         base = self.api.model(m.base).fields if m.base else ()
         inherited = self.all_fields(self.api.model(m.base)) if m.base else []
         return inherited + [f for f in m.fields if f not in base]
+
+    def constrained(self) -> list[Model]:
+        """Models with an enforced constraint (their own or inherited): the core checks them."""
+        return [m for m in self.api.models if any(f.enforced for f in self.all_fields(m))]
 
     def request_model(self, e: Endpoint) -> Model | None:
         return self.api.model(e.request) if e.request else None
@@ -137,7 +166,7 @@ class View:
         tail = self.tail(e)
         return bool(tail) and not self.config_token_field(e, tail)
 
-    def token_kind(self, e: Endpoint, token: str) -> str:
+    def token_kind(self, e: Endpoint, token: str) -> TokenKind:
         return next(t.kind for t in e.tokens if t.name == token)
 
 
@@ -152,8 +181,12 @@ def environment(api: API) -> jinja2.Environment:
     )
     env.filters["annotation"] = lambda t: annotation(t, api)
     env.filters["pyrepr"] = repr
+    env.filters["meta"] = meta_args
     env.filters["docstr"] = docstring_text
     env.globals["view"] = View(api)
+    # The IR's enums, so that templates compare members (a misspelt one fails the render).
+    for kind in (Body, Direction, Inbox, Kind, ReplyMode, TokenKind):
+        env.globals[kind.__name__] = kind
     env.globals["api"] = api
     return env
 

@@ -21,19 +21,21 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .load import PROJECT_SCHEMAS, SchemaSet
-from .model import Enum, Field, Model, TypeRef
+from .model import Constraint, Direction, Enum, Field, Kind, Model, TypeRef
 from .problems import Problems
 
 Json = dict[str, Any]
+# wire name, type, required, description, schema default, constraints
+RawField = tuple[str, TypeRef, bool, str, str, tuple[Constraint, ...]]
 
 SCALAR_DEFS = {
-    "golang_duration_nanos": TypeRef("duration"),
-    "golang_int": TypeRef("int"),
-    "golang_int32": TypeRef("int"),
-    "golang_int64": TypeRef("int"),
-    "golang_uint64": TypeRef("int"),
-    "golang_time": TypeRef("time"),
-    "basic_name": TypeRef("str"),
+    "golang_duration_nanos": TypeRef(Kind.DURATION),
+    "golang_int": TypeRef(Kind.INT),
+    "golang_int32": TypeRef(Kind.INT),
+    "golang_int64": TypeRef(Kind.INT),
+    "golang_uint64": TypeRef(Kind.INT),
+    "golang_time": TypeRef(Kind.TIME),
+    "basic_name": TypeRef(Kind.STR),
 }
 # Definitions that are not types of their own: folded into their users or handled by the core.
 SKIPPED_DEFS = {"error_response", "deliver_policy"}
@@ -41,6 +43,12 @@ SKIP_PREFIX = ("golang_",)
 # Members of every reply that the core handles itself (the error probe) or that carry no data.
 ROOT_SKIPPED_PROPS = {"type", "error"}
 OVERRIDES_DIR = PROJECT_SCHEMAS / "overrides"
+# The JSON Schema constraints codegen knows; of two bounds (the field's own and its $ref's type
+# range) the tighter one holds.
+LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems")
+UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems")
+CONSTRAINT_KEYWORDS = (*LOWER_BOUNDS, *UPPER_BOUNDS, "pattern")
+CONSTRAINTS_FILE = "schemas/overrides/constraints.toml"
 
 
 @dataclass
@@ -52,6 +60,9 @@ class Overrides:
     always: dict[str, list[str]] = field(default_factory=dict)  # required.toml: response presence
     nullable: dict[str, list[str]] = field(default_factory=dict)  # always sent, sometimes JSON null
     removed: dict[str, list[str]] = field(default_factory=dict)  # schema properties the server refuses
+    # constraints.toml: "model.field" -> keywords to enforce; "model.field.keyword" -> why not
+    enforce: dict[str, list[str]] = field(default_factory=dict)
+    skip: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: Path = OVERRIDES_DIR) -> Overrides:
@@ -59,6 +70,9 @@ class Overrides:
         presence: dict[str, Any] = {}
         if (folder / "required.toml").exists():
             presence = tomllib.loads((folder / "required.toml").read_text(encoding="utf-8"))
+        constraints: dict[str, Any] = {}
+        if (folder / "constraints.toml").exists():
+            constraints = tomllib.loads((folder / "constraints.toml").read_text(encoding="utf-8"))
         return cls(
             class_names=dict(types.get("class_names", {})),
             enum_names=dict(types.get("enum_names", {})),
@@ -67,7 +81,15 @@ class Overrides:
             removed={k: list(v) for k, v in types.get("removed_fields", {}).items()},
             always={k: list(v.get("always", [])) for k, v in presence.items() if isinstance(v, dict)},
             nullable={k: list(v.get("nullable", [])) for k, v in presence.items() if isinstance(v, dict)},
+            enforce={k: list(v) for k, v in constraints.get("enforce", {}).items()},
+            skip=dict(constraints.get("skip", {})),
         )
+
+
+def _model_refs(t: TypeRef) -> set[str]:
+    if t.kind is Kind.MODEL:
+        return {t.name}
+    return _model_refs(t.item) if t.item is not None else set()
 
 
 def camel(name: str) -> str:
@@ -91,9 +113,10 @@ class Resolver:
         self._building: set[str] = set()
         # (name, file, pointer, schema) of every object type, filled lazily
         self._pending: dict[str, tuple[str, str, Json]] = {}
-        self._raw_fields: dict[str, list[tuple[str, TypeRef, bool, str, str]]] = {}
+        self._raw_fields: dict[str, list[RawField]] = {}
         self._bases: dict[str, str] = {}
         self._roots: set[str] = set()
+        self._decided: set[str] = set()  # constraints.toml keys that name a field or constraint
 
     # --- naming ---------------------------------------------------------------------------------
 
@@ -121,21 +144,29 @@ class Resolver:
     def type_of(self, schema: Json, owner: str, prop: str, file: str, pointer: str) -> TypeRef:
         override = self.o.field_types.get(f"{owner}.{prop}")
         if override:
-            return TypeRef(override)
+            try:
+                return TypeRef(Kind(override))
+            except ValueError:
+                self.problems.add(
+                    "schemas/overrides/types.toml",
+                    f"/field_types/{owner}.{prop}",
+                    f"unknown type {override!r} (one of {sorted(k.value for k in Kind)})",
+                )
+                return TypeRef(Kind.RAW)
         if "$ref" in schema:
             target = self._ref_target(schema["$ref"], file, pointer + "/$ref")
             if target is None:
-                return TypeRef("raw")
+                return TypeRef(Kind.RAW)
             name, sub = target
             if name in SCALAR_DEFS:
                 return SCALAR_DEFS[name]
             if "enum" in sub:
                 return self.enum(name, sub)
-            if self._is_object(sub):
-                self.request_model(name, self._file_of(name), self._pointer_of(name), sub)
-                return TypeRef("model", name=name)
+            if self.is_object(sub):
+                self.request_model(name, self.file_of(name), self._pointer_of(name), sub)
+                return TypeRef(Kind.MODEL, name=name)
             self.problems.add(file, pointer, f"$ref to {name}, which is neither scalar, enum nor object")
-            return TypeRef("raw")
+            return TypeRef(Kind.RAW)
         all_of = schema.get("allOf")
         if all_of and len(all_of) == 1 and "$ref" in all_of[0] and not schema.get("properties"):
             # `{type: object, allOf: [$ref]}` is a wrapper that only adds a description.
@@ -148,19 +179,19 @@ class Resolver:
             kinds = [k for k in kind if k != "null"]
             kind = kinds[0] if len(kinds) == 1 else None
         if kind == "string":
-            return TypeRef("time") if schema.get("format") == "date-time" else TypeRef("str")
+            return TypeRef(Kind.TIME) if schema.get("format") == "date-time" else TypeRef(Kind.STR)
         if kind == "integer":
-            return TypeRef("int")
+            return TypeRef(Kind.INT)
         if kind == "number":
-            return TypeRef("float")
+            return TypeRef(Kind.FLOAT)
         if kind == "boolean":
-            return TypeRef("bool")
+            return TypeRef(Kind.BOOL)
         if kind == "array":
             items = schema.get("items")
             if not isinstance(items, dict):
                 self.problems.add(file, pointer, "array without an items schema")
-                return TypeRef("list", item=TypeRef("raw"))
-            return TypeRef("list", item=self.type_of(items, owner, prop, file, pointer + "/items"))
+                return TypeRef(Kind.LIST, item=TypeRef(Kind.RAW))
+            return TypeRef(Kind.LIST, item=self.type_of(items, owner, prop, file, pointer + "/items"))
         if (
             kind == "object"
             or "properties" in schema
@@ -171,21 +202,21 @@ class Resolver:
             pattern = schema.get("patternProperties")
             if isinstance(values, dict) and not schema.get("properties"):
                 return TypeRef(
-                    "map", item=self.type_of(values, owner, prop, file, pointer + "/additionalProperties")
+                    Kind.MAP, item=self.type_of(values, owner, prop, file, pointer + "/additionalProperties")
                 )
             if isinstance(pattern, dict) and len(pattern) == 1 and not schema.get("properties"):
                 ((key, sub),) = pattern.items()
                 return TypeRef(
-                    "map", item=self.type_of(sub, owner, prop, file, f"{pointer}/patternProperties/{key}")
+                    Kind.MAP, item=self.type_of(sub, owner, prop, file, f"{pointer}/patternProperties/{key}")
                 )
             if schema.get("properties"):
                 name = f"{owner}_{prop}"
                 self.request_model(name, file, pointer, schema)
-                return TypeRef("model", name=name)
+                return TypeRef(Kind.MODEL, name=name)
         self.problems.add(
             file, pointer, f"unsupported schema shape for {owner}.{prop}: keys {sorted(schema)}"
         )
-        return TypeRef("raw")
+        return TypeRef(Kind.RAW)
 
     def enum(self, name: str, schema: Json) -> TypeRef:
         values = tuple(str(v) for v in schema["enum"])
@@ -193,16 +224,18 @@ class Resolver:
         if existing is None:
             self.enums[name] = Enum(name, self.class_name(name), values, schema.get("description", ""))
         elif existing.values != values:
-            self.problems.add(self._file_of(name), "", f"enum {name} declared twice with different values")
-        return TypeRef("enum", name=name, values=values)
+            self.problems.add(self.file_of(name), "", f"enum {name} declared twice with different values")
+        return TypeRef(Kind.ENUM, name=name, values=values)
 
     @staticmethod
-    def _is_object(schema: Json) -> bool:
+    def is_object(schema: Json) -> bool:
+        """An object type (a model), as opposed to a scalar or an enum."""
         return bool(
             schema.get("type") == "object" or "properties" in schema or "allOf" in schema or "oneOf" in schema
         )
 
-    def _file_of(self, name: str) -> str:
+    def file_of(self, name: str) -> str:
+        """The file a schema name comes from, as problems name it."""
         if name in self.s.definitions:
             return "jetstream/api/v1/definitions.json"
         return f"schemas/local/{name}.json" if name in self.s.local else f"jetstream/api/v1/{name}.json"
@@ -216,7 +249,7 @@ class Resolver:
         if name in self._raw_fields or name in self._building:
             return
         self._building.add(name)
-        fields: list[tuple[str, TypeRef, bool, str, str]] = []
+        fields: list[RawField] = []
         required = set(schema.get("required", []))
         is_root = name.endswith("_response") and name in self.s.docs
         if is_root:
@@ -231,7 +264,7 @@ class Resolver:
                 ref_name, ref_schema = target
                 if ref_name in SKIPPED_DEFS:
                     return
-                self.request_model(ref_name, self._file_of(ref_name), self._pointer_of(ref_name), ref_schema)
+                self.request_model(ref_name, self.file_of(ref_name), self._pointer_of(ref_name), ref_schema)
                 if name not in self._bases:
                     self._bases[name] = ref_name
                 else:  # a second parent: copy its fields
@@ -253,7 +286,8 @@ class Resolver:
                 default = json.dumps(prop_schema["default"]) if "default" in prop_schema else ""
                 if isinstance(prop_schema.get("type"), list) and "null" in prop_schema["type"]:
                     nullable.add(prop)
-                fields.append((prop, t, False, prop_schema.get("description", ""), default))
+                description = prop_schema.get("description", "")
+                fields.append((prop, t, False, description, default, self.constraints_of(prop_schema)))
 
         nullable: set[str] = set()
         removed = set(self.o.removed.get(name, ()))
@@ -266,10 +300,83 @@ class Resolver:
                 f"no such properties: {sorted(unused_removals)}",
             )
         self._raw_fields[name] = [
-            (w, t, w in required and w not in nullable, d, dflt) for (w, t, _, d, dflt) in fields
+            (w, t, w in required and w not in nullable, d, dflt, c) for (w, t, _, d, dflt, c) in fields
         ]
         self._pending[name] = (file, pointer, schema)
         self._building.discard(name)
+
+    def constraints_of(self, schema: Json, prefix: str = "") -> tuple[Constraint, ...]:
+        """A property's constraints, with those of the type it refers to (`golang_uint64`'s range
+        ...) and of its list items (`items.` keywords); of two bounds the tighter one."""
+        found: dict[str, int | float | str] = {}
+        sources = [schema]
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            doc_part, _, frag = ref.partition("#")
+            key = frag.removeprefix("/definitions/")
+            if doc_part in ("", "definitions.json") and key in self.s.definitions:
+                sources.append(self.s.definitions[key])
+        for source in sources:
+            for kw in CONSTRAINT_KEYWORDS:
+                if kw not in source:
+                    continue
+                value = source[kw]
+                old = found.get(kw)
+                if isinstance(old, (int, float)) and isinstance(value, (int, float)):
+                    value = max(old, value) if kw in LOWER_BOUNDS else min(old, value)
+                found[kw] = value
+        out = tuple(Constraint(prefix + k, v) for k, v in found.items())
+        items = schema.get("items")
+        if isinstance(items, dict):
+            out += self.constraints_of(items, prefix + "items.")
+        return out
+
+    def names(self) -> list[str]:
+        """Every model resolved so far, in resolution order."""
+        return list(self._raw_fields)
+
+    def references(self, name: str) -> set[str]:
+        """The models a model refers to: its base and the models of its fields' types."""
+        refs: set[str] = set()
+        for _wire, t, *_rest in self._raw_fields.get(name, []):
+            refs |= _model_refs(t)
+        base = self._bases.get(name)
+        return refs | {base} if base else refs
+
+    def _decide(
+        self, model: str, wire: str, direction: Direction, constraints: tuple[Constraint, ...]
+    ) -> tuple[Constraint, ...]:
+        """Which constraints of a field the generated model enforces (schemas/overrides/constraints.toml).
+
+        Only models that nothing but requests carry can enforce one: msgspec checks constraints
+        when it decodes, and a reply that broke a constraint (a limit a newer server relaxed)
+        must still decode. Each constraint of a request-only model is either enforced or skipped
+        with a reason, so a schema bump that adds one asks for a decision."""
+        enforce = set(self.o.enforce.get(f"{model}.{wire}", ()))
+        self._decided.add(f"{model}.{wire}")
+        out = []
+        for c in constraints:
+            key = f"{model}.{wire}.{c.keyword}"
+            self._decided.add(key)
+            wanted = c.keyword in enforce
+            enforce.discard(c.keyword)
+            if wanted and (direction is not Direction.REQUEST or c.keyword.startswith("items.")):
+                self.problems.add(
+                    CONSTRAINTS_FILE,
+                    f"/enforce/{model}.{wire}",
+                    f"{c.keyword} cannot be enforced: only fields of request-only models, not list items",
+                )
+                wanted = False
+            elif direction is Direction.REQUEST and not wanted and key not in self.o.skip:
+                self.problems.add(
+                    CONSTRAINTS_FILE,
+                    "",
+                    f"{key} = {c.value!r}: enforce it ([enforce]) or say why not ([skip])",
+                )
+            out.append(Constraint(c.keyword, c.value, enforced=wanted))
+        for kw in sorted(enforce):
+            self.problems.add(CONSTRAINTS_FILE, f"/enforce/{model}.{wire}", f"the schema has no {kw}")
+        return tuple(out)
 
     def _wire_names(self, name: str) -> set[str]:
         """Wire names of a model's fields, inherited ones included."""
@@ -277,11 +384,11 @@ class Resolver:
         base = self._bases.get(name)
         return names | self._wire_names(base) if base else names
 
-    def finish(self, directions: dict[str, str]) -> list[Model]:
+    def finish(self, directions: dict[str, Direction]) -> list[Model]:
         models = []
         for name, raw in self._raw_fields.items():
             file, pointer, schema = self._pending[name]
-            direction = directions.get(name, "response")
+            direction = directions.get(name, Direction.RESPONSE)
             if name in self.o.required:
                 required = set(self.o.required[name])
                 unknown = required - {w for (w, *_rest) in raw}
@@ -291,9 +398,9 @@ class Resolver:
                         f"/required/{name}",
                         f"unknown fields {sorted(unknown)}",
                     )
-            elif direction == "request":
+            elif direction is Direction.REQUEST:
                 required = {w for (w, _t, req, *_r) in raw if req}
-            elif direction == "both":
+            elif direction is Direction.BOTH:
                 self.problems.add(
                     file,
                     pointer,
@@ -315,8 +422,17 @@ class Resolver:
                         f"unknown fields {sorted(unknown)}",
                     )
             fields = tuple(
-                Field(wire, py_name(wire), t, wire in required, " ".join(doc.split()), dflt, wire in nullable)
-                for (wire, t, _req, doc, dflt) in raw
+                Field(
+                    wire,
+                    py_name(wire),
+                    t,
+                    wire in required,
+                    " ".join(doc.split()),
+                    dflt,
+                    wire in nullable,
+                    self._decide(name, wire, direction, constraints),
+                )
+                for (wire, t, _req, doc, dflt, constraints) in raw
             )
             models.append(
                 Model(
@@ -330,4 +446,7 @@ class Resolver:
                     response_root=name in self._roots,
                 )
             )
+        for table, keys in (("enforce", self.o.enforce), ("skip", self.o.skip)):
+            for key in sorted(set(keys) - self._decided):
+                self.problems.add(CONSTRAINTS_FILE, f"/{table}/{key}", "no such field or constraint")
         return models

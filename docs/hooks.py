@@ -5,7 +5,7 @@ comes from the code and the repository as they are, never from a copy that can g
 
 ``<!-- reference: NAME -->``
     one mkdocstrings block (``::: jetstream.X``) per public name of a generated set: ``models``
-    (every model of ``jetstream._generated.models.__all__`` that ``jetstream`` exports) or
+    (every model of ``jetstream.models``, which ``jetstream`` re-exports but the request bodies) or
     ``api-errors`` (every generated ``jetstream.errors`` name: the error classes, ``ErrorCode``,
     ``ERRORS``, ``api_error``).
 ``<!-- error-codes -->``
@@ -18,8 +18,9 @@ comes from the code and the repository as they are, never from a copy that can g
     links that leave the docs are made plain text and images are served from the site.
 
 The build also checks that every public name (``jetstream.__all__``, ``jetstream.errors.__all__``,
-``jetstream.testing.__all__`` and the pytest plugin's fixtures) has a block in the API reference, and fails (``--strict``) naming the
-ones that have none. The functions here import neither mkdocs nor griffe: the tests in tests/docs
+``jetstream.models.__all__``, ``jetstream.testing.__all__`` and the pytest plugin's fixtures) has a
+block in the API reference, and fails (``--strict``) naming the ones that have none; a model that
+``jetstream`` re-exports is documented once, as ``jetstream.models.X``. The functions here import neither mkdocs nor griffe: the tests in tests/docs
 use them too.
 """
 
@@ -57,12 +58,14 @@ def public_names() -> dict[str, list[str]]:
     """Every public name, by module: what the API reference must cover."""
     import jetstream
     import jetstream.errors
+    import jetstream.models
     import jetstream.testing
     import jetstream.testing.pytest_plugin
 
     return {
         "jetstream": list(jetstream.__all__),
         "jetstream.errors": list(jetstream.errors.__all__),
+        "jetstream.models": list(jetstream.models.__all__),
         "jetstream.testing": list(jetstream.testing.__all__),
         "jetstream.testing.pytest_plugin": list(jetstream.testing.pytest_plugin.__all__),
     }
@@ -71,11 +74,9 @@ def public_names() -> dict[str, list[str]]:
 def generated_set(name: str) -> list[str]:
     """The identifiers a ``<!-- reference: NAME -->`` marker expands to."""
     if name == "models":
-        import jetstream
-        from jetstream._generated import models
+        import jetstream.models
 
-        exported = set(jetstream.__all__)
-        return [f"jetstream.{n}" for n in models.__all__ if n in exported]
+        return [f"jetstream.models.{n}" for n in jetstream.models.__all__]
     if name == "api-errors":
         import jetstream.errors
         from jetstream._generated import errors
@@ -117,13 +118,26 @@ def reference_pages() -> list[tuple[str, str]]:
 
 def undocumented_names(pages: Iterable[tuple[str, str]] | None = None) -> list[str]:
     """Public names without a block in the API reference (``module.name``)."""
+    import jetstream
+    import jetstream.models
+
     found = documented_identifiers(reference_pages() if pages is None else pages)
     missing = []
     for module, names in public_names().items():
         for name in names:
-            # `jetstream.errors` (the module) is documented by its own page's blocks.
-            if f"{module}.{name}" not in found and not (module == "jetstream" and name == "errors"):
-                missing.append(f"{module}.{name}")
+            if f"{module}.{name}" in found:
+                continue
+            # `jetstream.errors` and `jetstream.models` (the modules) are documented by their own
+            # pages' blocks, and a model by its `jetstream.models` block.
+            if module == "jetstream" and (
+                name in ("errors", "models")
+                or (
+                    getattr(jetstream, name) is getattr(jetstream.models, name, None)
+                    and f"jetstream.models.{name}" in found
+                )
+            ):
+                continue
+            missing.append(f"{module}.{name}")
     return missing
 
 

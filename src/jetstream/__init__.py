@@ -7,7 +7,7 @@ ack = await js.publish("orders.new", b"hello")
 
 import logging as _logging
 
-from . import errors
+from . import errors, models
 from ._client import JetStream, connect
 from ._consume._consume import ConsumeContext
 from ._consume._fetch import FetchResult
@@ -28,8 +28,8 @@ from ._consume._status import (
 )
 from ._core import DEFAULT, RawMessage, Timeout
 from ._generated import SCHEMA_REF
-from ._generated.models import *  # noqa: F403
-from ._generated.models import __all__ as _models_all
+from ._generated.toplevel import *  # noqa: F403
+from ._generated.toplevel import __all__ as _models_all
 from ._kv._bucket import (
     InitialValuesDone,
     KeyValue,
@@ -148,6 +148,7 @@ __all__ = [
     "__version__",
     "connect",
     "errors",
+    "models",
     "nanos",
     *_models_all,
 ]

@@ -319,6 +319,12 @@ class Inputs:
         }
 
 
+CONSTRAINTS_TOML = """
+[enforce]
+"iterable_request.offset" = ["minimum"]
+"""
+
+
 def write_inputs(
     root: Path,
     *,
@@ -329,6 +335,7 @@ def write_inputs(
     manifest: str = MANIFEST,
     types_toml: str = TYPES_TOML,
     required_toml: str = REQUIRED_TOML,
+    constraints_toml: str = CONSTRAINTS_TOML,
 ) -> Inputs:
     """Write a schema set (`<root>/<ref>/schema_source/...`) and the project-side inputs."""
     api = root / ref / API_DIR
@@ -346,6 +353,7 @@ def write_inputs(
     overrides.mkdir()
     (overrides / "types.toml").write_text(types_toml)
     (overrides / "required.toml").write_text(required_toml)
+    (overrides / "constraints.toml").write_text(constraints_toml)
     (root / "endpoints.toml").write_text(manifest)
     errors = root / "errors" / "errref" / "errors.json"
     errors.parent.mkdir(parents=True)

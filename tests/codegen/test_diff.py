@@ -7,7 +7,7 @@ import pytest
 
 from codegen.cli import main
 from codegen.diff import Change, SchemaDiff, diff_apis, diff_sets, render_markdown, signature
-from codegen.model import API, Endpoint, Enum, Field, Model, Token, TypeRef
+from codegen.model import API, Body, Direction, Endpoint, Enum, Field, Kind, Model, Token, TokenKind, TypeRef
 from codegen.resolve import camel
 
 
@@ -21,12 +21,12 @@ def fld(
     item: str = "",
 ) -> Field:
     """A field; `name` is the model a "model" field refers to, `item` the kind of list items."""
-    t = TypeRef(kind, item=TypeRef(item) if item else None, name=name)
+    t = TypeRef(Kind(kind), item=TypeRef(Kind(item)) if item else None, name=name)
     return Field(wire, wire, t, required, nullable=nullable)
 
 
 def mdl(name: str, *fields: Field, direction: str = "response", base: str = "", cls: str = "") -> Model:
-    return Model(name, cls or camel(name), "", tuple(fields), base=base, direction=direction)
+    return Model(name, cls or camel(name), "", tuple(fields), base=base, direction=Direction(direction))
 
 
 def api(*models: Model, enums: tuple[Enum, ...] = (), endpoints: tuple[Endpoint, ...] = ()) -> API:
@@ -127,7 +127,7 @@ def test_nullable_flip_and_new_required_request_field() -> None:
     assert added.kind == "added" and "required" in added.breaking
     # A type that moved from replies to requests is judged in both roles.
     (moved,) = [tc for tc in d.types_changed if tc.class_name == "ReplyThenRequest"]
-    assert moved.direction == "both"
+    assert moved.direction is Direction.BOTH
     assert moved.changes[0].breaking
 
 
@@ -166,9 +166,9 @@ def test_enums_added_removed_and_values() -> None:
 
 
 def endpoint(name: str, request: str, response: str, *, paged: str = "", result: str = "") -> Endpoint:
-    tokens = (Token("stream", "name"),)
+    tokens = (Token("stream", TokenKind.NAME),)
     subject = f"{name.upper()}.{{stream}}"
-    return Endpoint(name, subject, tokens, "C", request, "optional", response, paged=paged, result=result)
+    return Endpoint(name, subject, tokens, "C", request, Body.OPTIONAL, response, paged=paged, result=result)
 
 
 ENDPOINTS = (

@@ -77,13 +77,14 @@ def test_every_server_error_has_a_class() -> None:
 
 def test_headers_name_their_inputs() -> None:
     """The generated tree says which refs it came from: the ones in schemas/lock.toml."""
-    assert [f.name for f in FILES] == ["__init__.py", "api.py", "errors.py", "models.py"]
+    assert [f.name for f in FILES] == ["__init__.py", "api.py", "errors.py", "models.py", "toplevel.py"]
     schemas, errors_ref = support.LOCK.schemas.ref, support.LOCK.errors.ref
     expected_refs = {
         "__init__.py": (schemas, errors_ref),
         "api.py": (schemas,),
         "errors.py": (errors_ref,),
         "models.py": (schemas,),
+        "toplevel.py": (schemas,),
     }
     for path in FILES:
         header = path.read_text(encoding="utf-8").splitlines()[0]
@@ -112,7 +113,11 @@ def test_models_all_is_complete() -> None:
         if not name.startswith("_") and isinstance(value, type) and issubclass(value, msgspec.Struct)
     }
     assert public <= set(models.__all__)
-    assert set(models.__all__) <= set(jetstream.__all__)
+    assert models.__all__ == jetstream.models.__all__
+    # The top level leaves out only the request bodies.
+    assert set(models.__all__) - set(jetstream.__all__) == {
+        n for n in models.__all__ if n.endswith("Request")
+    }
 
 
 def _structs() -> list[type[msgspec.Struct]]:

@@ -222,6 +222,19 @@ def test_requests_carry_only_what_was_set(gen: Generated) -> None:
     assert encode(m.WidgetNamesRequest(offset=0)) == b'{"offset":0}'
 
 
+def test_enforced_constraints_become_meta(gen: Generated) -> None:
+    """constraints.toml enforces `iterable_request.offset >= 0`: the field carries `msgspec.Meta`,
+    which decoding checks, and the request types that have it (inherited too) are listed."""
+    m = gen.models
+    assert "offset: Annotated[int, msgspec.Meta(ge=0)]" in gen.files["models.py"]
+    assert frozenset({m.IterableRequest, m.WidgetNamesRequest}) == m.CONSTRAINED_REQUESTS
+    assert decoder(m.WidgetNamesRequest).decode(b'{"offset":0}') == m.WidgetNamesRequest(offset=0)
+    with pytest.raises(msgspec.ValidationError, match=r">= 0 - at `\$.offset`"):
+        decoder(m.WidgetNamesRequest).decode(b'{"offset":-1}')
+    # Replies keep every schema constraint out of their types: a reply decodes whatever the bounds.
+    assert "Meta(" not in gen.files["models.py"].split("class IterableResponse", 1)[1].split("class ", 1)[0]
+
+
 def test_one_of_success_ref_becomes_a_subclass(gen: Generated) -> None:
     m = gen.models
     assert m.WidgetCreateResponse.__bases__ == (m.Widget,)  # oneOf[ref, error_response]

@@ -154,3 +154,61 @@ def test_not_a_schema_set(tmp_path: Path) -> None:
     )
     with pytest.raises(FileNotFoundError, match=re.escape(expected)):
         load(tmp_path)
+
+
+MULTI_ENDPOINT = """
+[[endpoint]]
+name = "widget_everywhere"
+subject = "WIDGET.EVERYWHERE"
+request = ""
+body = "none"
+response = "widget_delete_response"
+reply = "multi"
+
+[[endpoint]]
+name = "widget_elsewhere"
+subject = "WIDGET.ELSEWHERE"
+request = ""
+body = "none"
+response = "widget_delete_response"
+reply = "single"
+inbox = "somewhere"
+"""
+
+
+def test_several_replies_need_a_private_inbox(tmp_path: Path) -> None:
+    inputs = support.write_inputs(tmp_path, manifest=support.MANIFEST + MULTI_ENDPOINT)
+    with pytest.raises(InputError) as info:
+        build(inputs.schemas, None, **inputs.build_kwargs())
+    manifest = str(inputs.manifest)
+    assert {(p.file, p.pointer, p.message) for p in info.value.problems} == {
+        (manifest, "/endpoint/4/inbox", 'several replies to one request need inbox = "private"'),
+        (manifest, "/endpoint/5/inbox", "inbox must be one of ['private', 'shared']"),
+    }
+
+
+def test_every_request_constraint_is_decided(tmp_path: Path) -> None:
+    """A constraint of a request-only model is enforced or skipped with a reason; a decision that
+    names nothing, or enforces a constraint of a model that replies carry too, is a problem."""
+    constraints = """
+[enforce]
+"widget_create_request.pedantic" = ["minimum"]
+"widget_limits.max_parts" = ["minimum"]
+
+[skip]
+"widget_names_request.nothing.minimum" = "no such field"
+"""
+    inputs = support.write_inputs(tmp_path, constraints_toml=constraints)
+    with pytest.raises(InputError) as info:
+        build(inputs.schemas, None, **inputs.build_kwargs())
+    file = "schemas/overrides/constraints.toml"
+    assert {(p.file, p.pointer, p.message) for p in info.value.problems} == {
+        (file, "", "iterable_request.offset.minimum = 0: enforce it ([enforce]) or say why not ([skip])"),
+        (file, "/enforce/widget_create_request.pedantic", "the schema has no minimum"),
+        (
+            file,
+            "/enforce/widget_limits.max_parts",
+            "minimum cannot be enforced: only fields of request-only models, not list items",
+        ),
+        (file, "/skip/widget_names_request.nothing.minimum", "no such field or constraint"),
+    }

@@ -15,7 +15,7 @@ import pytest
 from codegen import patches
 from codegen.build import build
 from codegen.load import API_DIR, SchemaSet, load
-from codegen.model import API, TypeRef
+from codegen.model import API, Kind, TypeRef
 from codegen.problems import InputError
 
 Check = Callable[[SchemaSet], bool]
@@ -134,14 +134,14 @@ def test_patched_models() -> None:
     patched = build(support.LOCKED, None)
     raw = build(support.LOCKED, None, strict=False, patch_list=())
 
-    assert _field(raw, "stream_names_response", "consumers") == TypeRef("list", item=TypeRef("str"))
+    assert _field(raw, "stream_names_response", "consumers") == TypeRef(Kind.LIST, item=TypeRef(Kind.STR))
     assert _field(raw, "stream_names_response", "streams") is None
-    assert _field(patched, "stream_names_response", "streams") == TypeRef("list", item=TypeRef("str"))
+    assert _field(patched, "stream_names_response", "streams") == TypeRef(Kind.LIST, item=TypeRef(Kind.STR))
     assert _field(patched, "stream_names_response", "consumers") is None
 
     assert {f.wire_name for f in raw.model("consumer_list_response").fields} == {"consumers"}
-    assert _field(patched, "consumer_list_response", "missing") == TypeRef("list", item=TypeRef("str"))
-    assert _field(patched, "consumer_list_response", "offline") == TypeRef("map", item=TypeRef("str"))
+    assert _field(patched, "consumer_list_response", "missing") == TypeRef(Kind.LIST, item=TypeRef(Kind.STR))
+    assert _field(patched, "consumer_list_response", "offline") == TypeRef(Kind.MAP, item=TypeRef(Kind.STR))
 
     def ack_wait_default(api: API) -> str:
         return next(
@@ -173,4 +173,4 @@ def test_build_refuses_a_set_where_upstream_fixed_b1(tmp_path: Path) -> None:
 
     lenient = build(fixed, None, strict=False)
     assert [p for p in lenient.problems if "b1_stream_names_streams" in p] != []
-    assert _field(lenient, "stream_names_response", "streams") == TypeRef("list", item=TypeRef("str"))
+    assert _field(lenient, "stream_names_response", "streams") == TypeRef(Kind.LIST, item=TypeRef(Kind.STR))

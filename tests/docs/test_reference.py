@@ -49,7 +49,7 @@ def test_generated_sets_follow_the_generated_modules() -> None:
     from jetstream._generated import errors as generated_errors
     from jetstream._generated import models
 
-    assert hooks.generated_set("models") == [f"jetstream.{n}" for n in models.__all__]
+    assert hooks.generated_set("models") == [f"jetstream.models.{n}" for n in models.__all__]
     assert hooks.generated_set("api-errors") == [f"jetstream.errors.{n}" for n in generated_errors.__all__]
     with pytest.raises(ValueError):
         hooks.generated_set("nothing")

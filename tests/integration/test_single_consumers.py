@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import pytest_asyncio
 
-from jetstream import ConsumerConfig, ConsumerNamesRequest, Duration, JetStream, RawMessage, Timestamp, errors
+from jetstream import ConsumerConfig, Duration, JetStream, RawMessage, Timestamp, errors
+from jetstream.models import ConsumerNamesRequest
 
 
 @pytest_asyncio.fixture

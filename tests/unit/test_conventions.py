@@ -26,6 +26,7 @@ from datetime import timedelta
 import pytest
 
 import jetstream
+import jetstream.models
 import jetstream.testing
 from jetstream import errors
 from jetstream._consume._status import MissedHeartbeat, PullWarning, Reconnected, emit
@@ -34,6 +35,7 @@ from jetstream._generated.errors import api_error
 PUBLIC_MODULES: dict[str, types.ModuleType] = {
     "jetstream": jetstream,
     "jetstream.errors": errors,
+    "jetstream.models": jetstream.models,
     "jetstream.testing": jetstream.testing,
 }
 
@@ -261,7 +263,8 @@ def test_the_examples_of_the_issue() -> None:
     assert errors.StreamNotFoundError.__module__ == "jetstream.errors"
     assert errors.TimeoutError.__module__ == "jetstream.errors"
     assert jetstream.JetStream.__module__ == "jetstream"
-    assert jetstream.StreamConfig.__module__ == "jetstream"
+    assert jetstream.StreamConfig.__module__ == "jetstream.models"
+    assert jetstream.models.StreamInfoRequest.__module__ == "jetstream.models"
     assert jetstream.connect.__module__ == "jetstream"
     assert jetstream.testing.NatsServer.__module__ == "jetstream.testing"
     try:

@@ -76,7 +76,7 @@ def fuzz(cases: int) -> settings:
 
 def _decoded_types() -> dict[str, str]:
     """Method name -> the response Struct it decodes into: the third argument of its
-    ``self._core.request/pages/request_multi(...)`` calls in the generated API."""
+    ``self._core.request/request_pages/request_merged/request_multi(...)`` calls in the generated API."""
     source = Path(models.__file__).with_name("api.py").read_text()
     found: dict[str, str] = {}
     for fn in ast.walk(ast.parse(source)):
@@ -86,7 +86,7 @@ def _decoded_types() -> dict[str, str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("request", "pages", "request_multi")
+                and node.func.attr in ("request", "request_pages", "request_merged", "request_multi")
                 and isinstance(node.func.value, ast.Attribute)
                 and node.func.value.attr == "_core"
                 and len(node.args) >= 3

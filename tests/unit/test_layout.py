@@ -30,6 +30,7 @@ TOP_LEVEL = {
     "_numbers.py",
     "_public.py",
     "_reprs.py",
+    "_typing.py",
     # rooms
     "_transport",
     "_generated",

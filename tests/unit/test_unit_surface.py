@@ -12,7 +12,7 @@ import pytest
 from unit_support import always, mock_js
 
 import jetstream
-from jetstream import JetStream, errors
+from jetstream import JetStream, errors, models
 from jetstream._generated import ENDPOINT_COUNT
 from jetstream._generated.api import GeneratedAPI
 
@@ -26,7 +26,7 @@ def public_names(module: types.ModuleType) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("module", [jetstream, errors], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [jetstream, errors, models], ids=lambda m: m.__name__)
 def test_all_is_exactly_the_public_surface(module: types.ModuleType) -> None:
     exported = module.__all__
     assert len(exported) == len(set(exported)), "duplicates in __all__"
@@ -43,9 +43,9 @@ def test_star_import_gives_the_surface() -> None:
     assert {name for name in namespace if name != "__builtins__"} == set(jetstream.__all__)
 
 
-def test_only_errors_is_a_public_submodule() -> None:
+def test_only_errors_and_models_are_public_submodules() -> None:
     exported_modules = [n for n in jetstream.__all__ if isinstance(getattr(jetstream, n), types.ModuleType)]
-    assert exported_modules == ["errors"]
+    assert exported_modules == ["errors", "models"]
 
 
 CONTRACT = [
@@ -155,7 +155,20 @@ def test_models_are_structs_and_exported() -> None:
     for name in ("StreamConfig", "ConsumerConfig", "PubAck", "StreamInfo", "ConsumerInfo"):
         cls = getattr(jetstream, name)
         assert issubclass(cls, msgspec.Struct)
-        assert cls.__module__ == "jetstream"  # the public module (see jetstream._public)
+        assert cls is getattr(models, name)
+        assert cls.__module__ == "jetstream.models"  # the public module (see jetstream._public)
+
+
+def test_models_has_every_generated_model_and_the_top_level_all_but_request_bodies() -> None:
+    from jetstream._generated import models as generated
+
+    assert models.__all__ == generated.__all__
+    requests = {name for name in models.__all__ if name.endswith("Request")}
+    assert len(requests) == 27
+    assert "StreamInfoRequest" in requests and "IterableRequest" in requests
+    assert set(models.__all__) - set(jetstream.__all__) == requests
+    for name in set(models.__all__) - requests:
+        assert getattr(jetstream, name) is getattr(models, name), name
 
 
 def test_py_typed_is_shipped() -> None:

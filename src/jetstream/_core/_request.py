@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar
 
 import msgspec
 
@@ -19,16 +19,23 @@ from .._exceptions import (
     UnexpectedReplyError,
 )
 from .._generated.errors import NoMessageFoundError, api_error
-from .._generated.models import IterableResponse
+from .._generated.models import CONSTRAINED_REQUESTS, IterableResponse
 from .._numbers import parse_status, parse_uint
 from .._reprs import struct_repr
 from .._time import Timestamp, seconds
 from .._transport import Reply, Transport
 from .._validate import check_name, check_subject
-from ._codec import decode, encode, error_of
+from ._codec import decode, decoder, encode, error_of
 
 T = TypeVar("T")
 P = TypeVar("P", bound=IterableResponse)
+
+
+class _PagedReply(Protocol):
+    total: int
+
+
+R = TypeVar("R", bound=_PagedReply)
 
 
 class _Default:
@@ -72,6 +79,21 @@ def resolve_prefix(domain: str | None, prefix: str | None) -> str:
             raise InvalidArgumentError(str(exc)) from exc
         return bare + "."
     return "$JS.API."
+
+
+def _payload(body: msgspec.Struct | None) -> bytes:
+    """The encoded request body. A body whose type has constraints (`msgspec.Meta`) is decoded
+    once more, which is where msgspec checks them: `errors.InvalidArgumentError`, nothing sent."""
+    if body is None:
+        return b""
+    payload = encode(body)
+    tp = type(body)
+    if tp in CONSTRAINED_REQUESTS:
+        try:
+            decoder(tp).decode(payload)
+        except msgspec.ValidationError as exc:
+            raise InvalidArgumentError(f"{tp.__name__}: {exc}") from exc
+    return payload
 
 
 class RawMessage(msgspec.Struct, frozen=True):
@@ -146,7 +168,7 @@ class Core:
 
     async def _send(self, suffix: str, body: msgspec.Struct | None, timeout: Timeout) -> tuple[str, Reply]:
         subject = self.subject(suffix)
-        payload = b"" if body is None else encode(body)
+        payload = _payload(body)
         try:
             return subject, await self.transport.request(subject, payload, self.timeout(timeout))
         except NoRespondersError as exc:
@@ -167,7 +189,7 @@ class Core:
         or the `APIError` it answered with (one server may refuse while another complies). No
         answer at all is a `TimeoutError`."""
         subject = self.subject(suffix)
-        payload = b"" if body is None else encode(body)
+        payload = _payload(body)
         wait = self.timeout(timeout)
         try:
             replies = await self.transport.request_many(subject, payload, wait)
@@ -183,21 +205,24 @@ class Core:
             outcomes.append(err if err is not None else decode(subject, reply.data, tp))
         return outcomes
 
-    async def request_raw(self, suffix: str, body: msgspec.Struct | None, timeout: Timeout) -> RawMessage:
+    async def request_raw(
+        self, suffix: str, body: msgspec.Struct | None, timeout: Timeout, *, private_inbox: bool = False
+    ) -> RawMessage:
         """One message answered as-is.
 
         A direct get is answered on the reply subject itself, so it goes through the shared request
         inbox like any API call. A pulled message keeps its stream subject, which that inbox cannot
-        match: MSG.NEXT gets a private inbox (a subscription per call, three times the cost).
+        match: such endpoints (``inbox = "private"`` in the manifest) get a private inbox (a
+        subscription per call, three times the cost).
         """
         subject = self.subject(suffix)
-        payload = b"" if body is None else encode(body)
+        payload = _payload(body)
         wait = self.timeout(timeout)
         try:
-            if suffix.startswith("DIRECT.GET."):
-                replies = [await self.transport.request(subject, payload, wait)]
-            else:
+            if private_inbox:
                 replies = await self.transport.request_many(subject, payload, wait, max_replies=1)
+            else:
+                replies = [await self.transport.request(subject, payload, wait)]
         except NoRespondersError as exc:
             raise NoRespondersError(
                 subject,
@@ -264,3 +289,47 @@ class Core:
         raise UnexpectedReplyError(
             self.subject(suffix), b"", f"more than {MAX_PAGES} pages, and the total is still not reached"
         )
+
+    async def request_pages(
+        self,
+        suffix: str,
+        make_body: Callable[[int], msgspec.Struct],
+        tp: type[P],
+        items: Callable[[P], Sequence[T] | None],
+        timeout: Timeout,
+    ) -> list[T]:
+        """The items (`items` of each page) of every page of a paged list, in order (see `pages`)."""
+        out: list[T] = []
+        async for page in self.pages(suffix, make_body, tp, lambda page: len(items(page) or ()), timeout):
+            out.extend(items(page) or ())
+        return out
+
+    async def request_merged(
+        self,
+        suffix: str,
+        make_body: Callable[[int | None], msgspec.Struct],
+        tp: type[R],
+        part: Callable[[R], dict[str, T] | None],
+        offset: int | None,
+        timeout: Timeout,
+        what: str,
+    ) -> R:
+        """One reply whose map `part(reply)` (named `what`) the server pages, as STREAM.INFO pages
+        `state.subjects`: unless the caller asked for the page at `offset`, the later pages are
+        requested and merged into the first reply's map."""
+        reply = await self.request(suffix, make_body(offset), tp, timeout)
+        merged = part(reply)
+        for _ in range(MAX_PAGES):
+            if offset is not None or not reply.total or merged is None:
+                return reply
+            have = len(merged)
+            if have >= reply.total:
+                return reply
+            page = part(await self.request(suffix, make_body(have), tp, timeout))
+            if not page:
+                return reply
+            merged.update(page)
+            if len(merged) == have:
+                # A page of names already held: asking again would never end.
+                raise UnexpectedReplyError(self.subject(suffix), b"", f"a page of `{what}` added nothing new")
+        raise UnexpectedReplyError(self.subject(suffix), b"", f"more than {MAX_PAGES} pages of `{what}`")

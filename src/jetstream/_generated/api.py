@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime as _Time
 from datetime import timedelta as _Duration
 
-from .._core import DEFAULT, MAX_PAGES, Core, RawMessage, Timeout, config_token, extend, merge_config
-from .._exceptions import APIError, UnexpectedReplyError
+from .._core import DEFAULT, Core, RawMessage, Timeout, config_token, extend, merge_config
+from .._exceptions import APIError
 from .._validate import check_name, check_subject
 from .models import (
     AccountInfo,
@@ -331,14 +331,13 @@ class GeneratedAPI:
         Raises `errors.APIError` (the subclass for the server's err_code), `errors.InvalidNameError`,
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
         """
-        pages = self._core.pages(
+        return await self._core.request_pages(
             "STREAM.NAMES",
             lambda offset: StreamNamesRequest(offset=offset, subject=subject),
             StreamNamesResponse,
-            lambda page: len(page.streams or ()),
+            lambda page: page.streams,
             timeout,
         )
-        return [item async for page in pages for item in page.streams or ()]
 
     async def stream_list(
         self,
@@ -353,14 +352,13 @@ class GeneratedAPI:
         Raises `errors.APIError` (the subclass for the server's err_code), `errors.InvalidNameError`,
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
         """
-        pages = self._core.pages(
+        return await self._core.request_pages(
             "STREAM.LIST",
             lambda offset: StreamListRequest(offset=offset, subject=subject),
             StreamListResponse,
-            lambda page: len(page.streams or ()),
+            lambda page: page.streams,
             timeout,
         )
-        return [item async for page in pages for item in page.streams or ()]
 
     async def stream_info(
         self,
@@ -380,38 +378,18 @@ class GeneratedAPI:
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
         """
         check_name("stream", stream)
-        body = StreamInfoRequest(
-            deleted_details=deleted_details,
-            subjects_filter=subjects_filter,
-            offset=offset,
+        # The server pages `state.subjects`: unless one page was asked for, the rest are merged into it.
+        return await self._core.request_merged(
+            f"STREAM.INFO.{stream}",
+            lambda page_offset: StreamInfoRequest(
+                offset=page_offset, deleted_details=deleted_details, subjects_filter=subjects_filter
+            ),
+            StreamInfoResponse,
+            lambda reply: reply.state.subjects,
+            offset,
+            timeout,
+            "state.subjects",
         )
-        reply = await self._core.request(f"STREAM.INFO.{stream}", body, StreamInfoResponse, timeout)
-        # The server pages `state.subjects`: unless one page was asked for, fetch the rest into it.
-        for _ in range(MAX_PAGES):
-            if offset is not None or not reply.total or reply.state.subjects is None:
-                break
-            have = len(reply.state.subjects)
-            if have >= reply.total:
-                break
-            body.offset = have
-            page = await self._core.request(f"STREAM.INFO.{stream}", body, StreamInfoResponse, timeout)
-            if not page.state.subjects:
-                break
-            reply.state.subjects.update(page.state.subjects)
-            if len(reply.state.subjects) == have:
-                # A page of names already held: asking again would never end.
-                raise UnexpectedReplyError(
-                    self._core.subject(f"STREAM.INFO.{stream}"),
-                    b"",
-                    "a page of `state.subjects` added nothing new",
-                )
-        else:
-            raise UnexpectedReplyError(
-                self._core.subject(f"STREAM.INFO.{stream}"),
-                b"",
-                f"more than {MAX_PAGES} pages of `state.subjects`",
-            )
-        return reply
 
     async def stream_delete(
         self,
@@ -962,14 +940,13 @@ class GeneratedAPI:
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
         """
         check_name("stream", stream)
-        pages = self._core.pages(
+        return await self._core.request_pages(
             f"CONSUMER.NAMES.{stream}",
             lambda offset: ConsumerNamesRequest(offset=offset),
             ConsumerNamesResponse,
-            lambda page: len(page.consumers or ()),
+            lambda page: page.consumers,
             timeout,
         )
-        return [item async for page in pages for item in page.consumers or ()]
 
     async def consumer_list(
         self,
@@ -986,14 +963,13 @@ class GeneratedAPI:
         `errors.TimeoutError`, `errors.JetStreamNotEnabledError`, `errors.InvalidReplyError`.
         """
         check_name("stream", stream)
-        pages = self._core.pages(
+        return await self._core.request_pages(
             f"CONSUMER.LIST.{stream}",
             lambda offset: ConsumerListRequest(offset=offset),
             ConsumerListResponse,
-            lambda page: len(page.consumers or ()),
+            lambda page: page.consumers,
             timeout,
         )
-        return [item async for page in pages for item in page.consumers or ()]
 
     async def consumer_info(
         self,
@@ -1153,7 +1129,9 @@ class GeneratedAPI:
             id=id,
             priority=priority,
         )
-        return await self._core.request_raw(f"CONSUMER.MSG.NEXT.{stream}.{consumer}", body, timeout)
+        return await self._core.request_raw(
+            f"CONSUMER.MSG.NEXT.{stream}.{consumer}", body, timeout, private_inbox=True
+        )
 
     async def stream_leader_stepdown(
         self,

@@ -12,7 +12,7 @@ request is encoded.
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 
@@ -458,7 +458,7 @@ class ConsumerGetnextRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The minimum number of messages the server should have in the consumer's ack pending queue before serving this pull"""
     id: str | None = None
     """When pulling from a Pinned Client consumer this is the unique client ID"""
-    priority: int | None = None
+    priority: Annotated[int, msgspec.Meta(ge=0, le=9)] | None = None
     """The priority of the pull request"""
 
 
@@ -591,7 +591,7 @@ class ConsumerResetRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     Schema: ``jetstream/api/v1/consumer_reset_request.json#`` (sent in requests).
     """
 
-    seq: int | None = None
+    seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
     """The sequence to reset the consumer to"""
 
 
@@ -1129,7 +1129,7 @@ class StreamMsgDeleteRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     Schema: ``jetstream/api/v1/stream_msg_delete_request.json#`` (sent in requests).
     """
 
-    seq: int
+    seq: Annotated[int, msgspec.Meta(ge=0)]
     """Stream sequence number of the message to delete"""
     no_erase: bool | None = None
     """Default will securely remove a message and rewrite the data with random data, set this to true to only remove the message"""
@@ -1181,9 +1181,9 @@ class StreamPurgeRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     filter: str | None = None
     """Restrict purging to messages that match this subject"""
-    seq: int | None = None
+    seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
     """Purge all messages up to but not including the message with this sequence. Can be combined with subject filter but not the keep option"""
-    keep: int | None = None
+    keep: Annotated[int, msgspec.Meta(ge=0)] | None = None
     """Ensures this many messages are present after the purge. Can be combined with the subject filter but not the sequence"""
 
 
@@ -1204,7 +1204,7 @@ class StreamRemovePeerRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     Schema: ``jetstream/api/v1/stream_remove_peer_request.json#`` (sent in requests).
     """
 
-    peer: str
+    peer: Annotated[str, msgspec.Meta(min_length=1)]
     """Server name of the peer to remove"""
 
 
@@ -1244,7 +1244,7 @@ class StreamSnapshotRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     Schema: ``jetstream/api/v1/stream_snapshot_request.json#`` (sent in requests).
     """
 
-    deliver_subject: str
+    deliver_subject: Annotated[str, msgspec.Meta(min_length=1)]
     """The NATS subject where the snapshot will be delivered"""
     no_consumers: bool | None = None
     """When true consumer states and configurations will not be present in the snapshot"""
@@ -1386,3 +1386,17 @@ class Tier(msgspec.Struct, kw_only=True, omit_defaults=True):
     consumers: int
     """Number of active Consumers"""
     limits: AccountLimits
+
+
+CONSTRAINED_REQUESTS: frozenset[type[msgspec.Struct]] = frozenset(
+    {
+        ConsumerGetnextRequest,
+        ConsumerResetRequest,
+        StreamMsgDeleteRequest,
+        StreamPurgeRequest,
+        StreamRemovePeerRequest,
+        StreamSnapshotRequest,
+    }
+)
+"""Request types with constraints (`msgspec.Meta`, schemas/overrides/constraints.toml): msgspec checks
+them only when it decodes, so the core checks these before sending them."""

@@ -482,7 +482,7 @@ async def test_stream_peer_evacuate_errors(nats_cluster: NatsCluster, js_factory
 
     with pytest.raises(errors.ClusterPeerNotMemberError):
         await js.stream_peer_evacuate("ORDERS", peer="no-such-server")
-    with pytest.raises(errors.BadRequestError):
+    with pytest.raises(errors.InvalidArgumentError, match="peer"):  # refused before sending
         await js.stream_peer_evacuate("ORDERS", peer="")
     with pytest.raises(errors.StreamNotFoundError):
         await js.stream_peer_evacuate("NOPE", peer=leader)

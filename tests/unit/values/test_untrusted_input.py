@@ -1,5 +1,5 @@
 """Untrusted input ends in a value or a `JetStreamError`: deep JSON, non-ASCII digits in statuses,
-headers and ack subjects, paging that never advances (see test_unit_paging), unencodable names,
+headers and ack subjects, paging that never advances (see tests/unit/core/test_paging.py), unencodable names,
 headers that are not text, and batch sizes the server cannot serve."""
 
 from __future__ import annotations

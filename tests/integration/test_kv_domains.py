@@ -15,8 +15,7 @@ from typing import TypeVar
 import pytest
 from conftest import JetStreamFactory
 
-from jetstream import InitialValuesDone, KeyValueEntry, KeyValueOp, StreamSource, errors
-from jetstream._generated.models import ExternalStreamSource
+from jetstream import ExternalStreamSource, InitialValuesDone, KeyValueEntry, KeyValueOp, StreamSource, errors
 from jetstream.testing import HubAndLeaf, NatsServer
 
 T = TypeVar("T")

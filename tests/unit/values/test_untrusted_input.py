@@ -13,14 +13,21 @@ import msgspec
 import pytest
 from unit_support import PUB_ACK, STREAM_INFO_FULL, Answer, always, dumps, mock_js
 
-from jetstream import BatchMessage, Reply, StreamInfoResponse, errors
-from jetstream._consume._message import Message, MsgMetadata
+from jetstream import (
+    BatchMessage,
+    DirectGetEnd,
+    Message,
+    MsgMetadata,
+    Reply,
+    StreamInfoResponse,
+    StreamMessage,
+    Timestamp,
+    errors,
+)
 from jetstream._core._codec import decode
 from jetstream._numbers import MAX_UINT64, parse_int, parse_status, parse_uint
 from jetstream._publish._awaited import counter_add
 from jetstream._publish._options import PublishOptions
-from jetstream._stream import DirectGetEnd, StreamMessage
-from jetstream._time import Timestamp
 from jetstream._validate import check_header, check_name, check_publish_subject, check_subject
 
 DIRECT = "$JS.API.DIRECT.GET.FULL"

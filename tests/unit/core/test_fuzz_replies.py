@@ -59,7 +59,7 @@ from jetstream import (
 )
 from jetstream._core._codec import decode, encode
 from jetstream._generated.api import GeneratedAPI
-from jetstream._publish._awaited import counter_add, parse_ack, publish_request
+from jetstream._publish._awaited import parse_ack
 
 T = TypeVar("T")
 
@@ -759,15 +759,11 @@ def test_publish_and_counters_over_any_ack(ack: Any, status: str, no_responders:
 
     js = jetstream_answering(answer)
     if counter:
-        outcome("publish:counter_add", lambda: run(counter_add(js._core, "c.a", 1, None, timeout=1.0)))
+        outcome("publish:counter_add", lambda: run(js.counter_add("c.a", 1, timeout=1.0)))
     else:
         outcome(
             "publish:publish",
-            lambda: run(
-                publish_request(
-                    js._core, "orders.a", b"x", None, timeout=1.0, retry_attempts=2, retry_wait=0.001
-                )
-            ),
+            lambda: run(js.publish("orders.a", b"x", timeout=1.0, retry_attempts=2, retry_wait=0.001)),
             lambda ack: _assert(isinstance(ack, PubAck)),
         )
 

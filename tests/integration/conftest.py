@@ -78,6 +78,46 @@ async def sys_js(nats_server: NatsServer, js_factory: JetStreamFactory) -> JetSt
     return await js_factory(nats_server.system_url)
 
 
+class Published:
+    """The subjects published over one client's connection, as a core subscriber there sees them."""
+
+    def __init__(self) -> None:
+        self.subjects: list[str] = []
+        self._changed = asyncio.Event()
+
+    async def record(self, msg: Any) -> None:
+        self.subjects.append(msg.subject)
+        self._changed.set()
+
+    async def wait_for(self, prefix: str, timeout: float = 5.0) -> str:
+        """The first subject seen that starts with ``prefix`` (waits for it, bounded)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for subject in self.subjects:
+                if subject.startswith(prefix):
+                    return subject
+            self._changed.clear()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"nothing published under {prefix!r}: {self.subjects}")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+
+@contextlib.asynccontextmanager
+async def published(js: JetStream, pattern: str) -> AsyncIterator[Published]:
+    """Record what ``js`` sends to subjects matching ``pattern`` while the block runs: where the
+    client writes, seen on the wire rather than read from the handle."""
+    seen = Published()
+    sub = await js.nc.subscribe(pattern, cb=seen.record)
+    await js.nc.flush()
+    try:
+        yield seen
+    finally:
+        await sub.unsubscribe()
+
+
 async def raw_hpub(server: NatsServer, subject: str, header_block: bytes, payload: bytes = b"") -> None:
     """Publish with a header block written by hand (a status line included), as a raw client can."""
     host, port = "127.0.0.1", server.port

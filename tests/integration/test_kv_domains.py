@@ -13,10 +13,9 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
-from conftest import JetStreamFactory
+from conftest import JetStreamFactory, published
 
-from jetstream import InitialValuesDone, KeyValueEntry, KeyValueOp, StreamSource, errors
-from jetstream._generated.models import ExternalStreamSource
+from jetstream import ExternalStreamSource, InitialValuesDone, KeyValueEntry, KeyValueOp, StreamSource, errors
 from jetstream.testing import HubAndLeaf, NatsServer
 
 T = TypeVar("T")
@@ -42,11 +41,12 @@ async def test_leaf_client_uses_a_hub_bucket(nats_hub_leaf: HubAndLeaf, js_facto
     local = await js_factory(nats_hub_leaf.leaf_url)
 
     kv = await to_hub.create_key_value("cfg", history=5)
-    assert kv._write_pre == "$JS.hub.API.$KV.cfg."
     assert await on_hub.key_value_bucket_names() == ["cfg"]
     assert await local.key_value_bucket_names() == []
 
-    r1 = await kv.put("a", b"1")
+    async with published(to_hub, "$JS.hub.API.$KV.cfg.>") as wire:
+        r1 = await kv.put("a", b"1")
+        assert await wire.wait_for("$JS.hub.API.$KV.cfg.") == "$JS.hub.API.$KV.cfg.a"
     r2 = await kv.update("a", b"2", last=r1)
     with pytest.raises(errors.WrongLastRevisionError):
         await kv.update("a", b"x", last=r1)
@@ -96,7 +96,6 @@ async def test_leaf_mirror_of_a_hub_bucket_writes_to_the_origin(
     )
     cfg = mirror.cached_info.config
     assert cfg.mirror is not None and cfg.mirror.name == "KV_TEST" and cfg.mirror_direct is True
-    assert mirror._write_pre == "$JS.hub.API.$KV.TEST."
 
     async def synced(n: int) -> None:
         assert (await mirror.status()).values == n
@@ -106,7 +105,9 @@ async def test_leaf_mirror_of_a_hub_bucket_writes_to_the_origin(
     assert await mirror.keys() == ["age", "name"]
 
     # A write through the mirror goes to the origin in the hub, then comes back mirrored.
-    rev = await mirror.put("name", b"rip")
+    async with published(on_leaf, "$JS.hub.API.$KV.TEST.>") as wire:
+        rev = await mirror.put("name", b"rip")
+        assert await wire.wait_for("$JS.hub.API.$KV.TEST.") == "$JS.hub.API.$KV.TEST.name"
     assert (await origin.get("name")).revision == rev
     await eventually(lambda: synced(3))
     assert (await mirror.get("name")).value == b"rip"
@@ -157,8 +158,9 @@ async def test_custom_api_prefix_from_another_account(
 
     await owner.create_key_value("map", history=3)
     kv = await other.key_value("map")
-    assert kv._write_pre == "fromA.$KV.map."
-    r1 = await kv.put("k", b"hello world")
+    async with published(other, "fromA.$KV.map.>") as wire:
+        r1 = await kv.put("k", b"hello world")
+        assert await wire.wait_for("fromA.$KV.map.") == "fromA.$KV.map.k"
     assert (await kv.get("k")).value == b"hello world"
     await kv.update("k", b"2", last=r1)
     await kv.delete("gone")

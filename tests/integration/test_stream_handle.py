@@ -7,8 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from jetstream import ConsumerConfig, JetStream, StreamConfig, Timestamp, errors
-from jetstream._stream import DirectGetEnd, StreamMessage
+from jetstream import ConsumerConfig, DirectGetEnd, JetStream, StreamConfig, StreamMessage, Timestamp, errors
 
 
 async def _filled(js: JetStream, *, allow_direct: bool = True) -> None:

@@ -115,7 +115,7 @@ def test_sdist_has_the_tests_license_and_changelog(dists: tuple[Path, Path]) -> 
         "src/jetstream/py.typed",
         "src/jetstream/testing/pytest_plugin.py",
         "tests/testing/test_packaging.py",
-        "tests/unit/test_boundary.py",
+        "tests/unit/project/test_boundary.py",
         "tests/integration/conftest.py",
         "codegen/__main__.py",
         "schemas/endpoints.toml",

@@ -12,9 +12,7 @@ import pytest
 from unit_support import CONSUMER_CREATE_DURABLE, STREAM_INFO_FULL, always, mock_js
 
 import jetstream
-from jetstream import JetStream
-from jetstream._consume._consume import ConsumeContext
-from jetstream._consume._message import Message
+from jetstream import ConsumeContext, JetStream, Message
 from jetstream._consume._ordered import OrderedConfig
 from jetstream._core._codec import decoder
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Awaitable, Callable
 
 import pytest
-from conftest import JetStreamFactory
+from conftest import JetStreamFactory, published
 from msgspec.structs import replace
 
 from jetstream import InitialValuesDone, errors
@@ -29,12 +29,14 @@ async def test_leaf_client_uses_a_hub_store(nats_hub_leaf: HubAndLeaf, js_factor
     local = await js_factory(nats_hub_leaf.leaf_url)
 
     store = await to_hub.create_object_store("files")
-    assert store._write_pre == "$O.files."
     assert await on_hub.object_store_names() == ["files"]
     assert await local.object_store_names() == []
 
     data = os.urandom(300 * 1024)
-    info = await store.put("a", data, description="via the leaf")
+    async with published(to_hub, "$O.files.>") as wire:
+        info = await store.put("a", data, description="via the leaf")
+        await wire.wait_for("$O.files.C.")  # chunks and meta to plain subjects, not $JS.hub.API.
+        await wire.wait_for("$O.files.M.")
     await store.put("gone", b"x")
     await store.delete("gone")
     hub_store = await on_hub.object_store("files")
@@ -96,9 +98,11 @@ async def test_custom_api_prefix_from_another_account(
 
     await owner.create_object_store("shared")
     store = await other.object_store("shared")
-    assert store._write_pre == "fromA.$O.shared."
     data = os.urandom(200 * 1024)
-    info = await store.put("a", data)
+    async with published(other, "fromA.$O.shared.>") as wire:
+        info = await store.put("a", data)
+        await wire.wait_for("fromA.$O.shared.C.")  # ADR-19: writes under the API prefix
+        await wire.wait_for("fromA.$O.shared.M.")
     assert await store.get_bytes("a") == data
     owner_store = await owner.object_store("shared")
     assert await owner_store.info("a") == info

@@ -266,7 +266,7 @@ async def test_nats_transport_translates_nats_py_errors(
     failure: Exception, expected: type[errors.JetStreamError]
 ) -> None:
     # Timeouts and no-responders replies are the transport's own now: see
-    # tests/integration/test_transport_fast_path.py.
+    # tests/integration/test_transport_capabilities.py.
     js = jetstream.JetStream(_FailingConnection(failure))
     with pytest.raises(expected) as info:
         await js.stream_info("S")

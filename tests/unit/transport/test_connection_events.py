@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
-import msgspec
 import pytest
 from unit_support import CONSUMER_CREATE_DURABLE
 
-from jetstream import ConsumerInfo, JetStream, errors
-from jetstream._consume._pull import Consumer
-from jetstream._time import dec_hook
+from jetstream import Consumer, JetStream, errors
 from jetstream._transport import (
     FakeConnection,
     LinkClosed,
@@ -123,30 +120,37 @@ async def test_replies_reach_their_request_and_status_replies_are_typed() -> Non
     assert not router._pending
 
 
-def _consumer(js: JetStream) -> Consumer:
-    info = msgspec.json.decode(CONSUMER_CREATE_DURABLE, type=ConsumerInfo, dec_hook=dec_hook)
-    return Consumer(js, info)
+# The pull subject (ADR-13) of the consumer in CONSUMER_CREATE_DURABLE.
+NEXT = "$JS.API.CONSUMER.MSG.NEXT.MIN.D2"
+
+
+def consumer_info_only(subject: str, payload: bytes, headers: object) -> bytes:
+    """A server that knows consumer MIN/D2 and never answers anything else (a pull waits)."""
+    if subject == "$JS.API.CONSUMER.INFO.MIN.D2":
+        return CONSUMER_CREATE_DURABLE
+    raise errors.TimeoutError(subject, None)
+
+
+async def _consumer() -> tuple[FakeConnection, Consumer]:
+    conn = FakeConnection(consumer_info_only)
+    return conn, await JetStream(transport=conn).consumer("MIN", "D2")
 
 
 async def test_a_fetch_whose_pull_is_denied_ends_with_the_permission_error() -> None:
-    conn = FakeConnection(silent)
-    js = JetStream(transport=conn)
-    consumer = _consumer(js)
-    conn.deny("publish", consumer._next_subject)
+    conn, consumer = await _consumer()
+    conn.deny("publish", NEXT)
     loop = asyncio.get_running_loop()
     started = loop.time()
     with pytest.raises(errors.PermissionDeniedError) as info:
         async for _ in consumer.fetch(5, expires=30):
             pass
     assert loop.time() - started < 1
-    assert info.value.subject == consumer._next_subject
+    assert info.value.subject == NEXT
 
 
 async def test_messages_whose_pull_is_denied_ends_with_the_permission_error() -> None:
-    conn = FakeConnection(silent)
-    js = JetStream(transport=conn)
-    consumer = _consumer(js)
-    conn.deny("publish", consumer._next_subject)
+    conn, consumer = await _consumer()
+    conn.deny("publish", NEXT)
     with pytest.raises(errors.PermissionDeniedError):
         async with consumer.messages(expires=30) as stream:
             await asyncio.wait_for(stream.__anext__(), 2)

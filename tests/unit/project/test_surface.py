@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import sys
 import types
 from importlib import resources
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -15,6 +17,14 @@ import jetstream
 from jetstream import JetStream, errors, models
 from jetstream._generated import ENDPOINT_COUNT
 from jetstream._generated.api import GeneratedAPI
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# The endpoint manifest: one method per entry, however many the server's API has today.
+MANIFEST = Path(__file__).resolve().parents[3] / "schemas" / "endpoints.toml"
 
 
 def public_names(module: types.ModuleType) -> set[str]:
@@ -181,7 +191,9 @@ def test_one_method_per_endpoint() -> None:
         for name, fn in vars(GeneratedAPI).items()
         if not name.startswith("_") and inspect.iscoroutinefunction(fn)
     ]
-    assert len(methods) == ENDPOINT_COUNT == 37
+    endpoints = tomllib.loads(MANIFEST.read_text())["endpoint"]
+    assert len(methods) == ENDPOINT_COUNT == len(endpoints)
+    assert set(methods) == {endpoint["name"] for endpoint in endpoints}
     for name in [
         "account_info",
         "stream_names",

@@ -18,6 +18,7 @@ import asyncio
 import base64
 import contextlib
 import copy
+import inspect
 import json
 import string
 from collections import Counter
@@ -38,16 +39,27 @@ from unit_support import (
     STREAM_INFO_FULL,
 )
 
-import jetstream._generated.models as models
-from jetstream import JetStream, MockTransport, Reply, StreamConfig, StreamState, errors
-from jetstream._consume._message import Message
-from jetstream._core import RawMessage
+from jetstream import (
+    DirectGetEnd,
+    Duration,
+    JetStream,
+    Message,
+    MockTransport,
+    PubAck,
+    RawMessage,
+    Reply,
+    Stream,
+    StreamConfig,
+    StreamInfo,
+    StreamMessage,
+    StreamState,
+    Timestamp,
+    errors,
+    models,
+)
 from jetstream._core._codec import decode, encode
 from jetstream._generated.api import GeneratedAPI
-from jetstream._generated.models import PubAck, StreamInfo
-from jetstream._publish._awaited import counter_add, parse_ack, publish_request
-from jetstream._stream import DirectGetEnd, Stream, StreamMessage
-from jetstream._time import Duration, Timestamp
+from jetstream._publish._awaited import parse_ack
 
 T = TypeVar("T")
 
@@ -77,7 +89,7 @@ def fuzz(cases: int) -> settings:
 def _decoded_types() -> dict[str, str]:
     """Method name -> the response Struct it decodes into: the third argument of its
     ``self._core.request/request_pages/request_merged/request_multi(...)`` calls in the generated API."""
-    source = Path(models.__file__).with_name("api.py").read_text()
+    source = Path(inspect.getfile(GeneratedAPI)).read_text()
     found: dict[str, str] = {}
     for fn in ast.walk(ast.parse(source)):
         if not isinstance(fn, ast.AsyncFunctionDef):
@@ -747,15 +759,11 @@ def test_publish_and_counters_over_any_ack(ack: Any, status: str, no_responders:
 
     js = jetstream_answering(answer)
     if counter:
-        outcome("publish:counter_add", lambda: run(counter_add(js._core, "c.a", 1, None, timeout=1.0)))
+        outcome("publish:counter_add", lambda: run(js.counter_add("c.a", 1, timeout=1.0)))
     else:
         outcome(
             "publish:publish",
-            lambda: run(
-                publish_request(
-                    js._core, "orders.a", b"x", None, timeout=1.0, retry_attempts=2, retry_wait=0.001
-                )
-            ),
+            lambda: run(js.publish("orders.a", b"x", timeout=1.0, retry_attempts=2, retry_wait=0.001)),
             lambda ack: _assert(isinstance(ack, PubAck)),
         )
 

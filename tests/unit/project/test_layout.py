@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jetstream
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = Path(jetstream.__file__).parent
 
 # What may sit at the top of the package. A new entry is a design decision: say in

@@ -28,8 +28,8 @@ import pytest
 import jetstream
 import jetstream.models
 import jetstream.testing
-from jetstream import errors
-from jetstream._consume._status import MissedHeartbeat, PullWarning, Reconnected, emit
+from jetstream import MissedHeartbeat, PullWarning, Reconnected, errors
+from jetstream._consume._status import emit
 from jetstream._generated.errors import api_error
 
 PUBLIC_MODULES: dict[str, types.ModuleType] = {

@@ -1,5 +1,5 @@
 """Untrusted input ends in a value or a `JetStreamError`: deep JSON, non-ASCII digits in statuses,
-headers and ack subjects, paging that never advances (see test_unit_paging), unencodable names,
+headers and ack subjects, paging that never advances (see tests/unit/core/test_paging.py), unencodable names,
 headers that are not text, and batch sizes the server cannot serve."""
 
 from __future__ import annotations
@@ -13,14 +13,19 @@ import msgspec
 import pytest
 from unit_support import PUB_ACK, STREAM_INFO_FULL, Answer, always, dumps, mock_js
 
-from jetstream import BatchMessage, Reply, StreamInfoResponse, errors
-from jetstream._consume._message import Message, MsgMetadata
+from jetstream import (
+    BatchMessage,
+    DirectGetEnd,
+    Message,
+    MsgMetadata,
+    Reply,
+    StreamInfoResponse,
+    StreamMessage,
+    Timestamp,
+    errors,
+)
 from jetstream._core._codec import decode
 from jetstream._numbers import MAX_UINT64, parse_int, parse_status, parse_uint
-from jetstream._publish._awaited import counter_add
-from jetstream._publish._options import PublishOptions
-from jetstream._stream import DirectGetEnd, StreamMessage
-from jetstream._time import Timestamp
 from jetstream._validate import check_header, check_name, check_publish_subject, check_subject
 
 DIRECT = "$JS.API.DIRECT.GET.FULL"
@@ -248,12 +253,12 @@ async def test_an_odd_status_in_a_batch_is_an_invalid_reply(status: str) -> None
 async def test_a_counter_value_that_is_not_ascii_digits_is_unexpected(val: str) -> None:
     js, _ = mock_js(always(dumps({"stream": "C", "seq": 1, "val": val})))
     with pytest.raises(errors.UnexpectedReplyError, match="not an integer"):
-        await counter_add(js._core, "c.a", 1, None, timeout=1.0)
+        await js.counter_add("c.a", 1, timeout=1.0)
 
 
 async def test_a_counter_value_may_be_negative_and_large() -> None:
     js, _ = mock_js(always(dumps({"stream": "C", "seq": 1, "val": "-123456789012345678901234567890"})))
-    assert await counter_add(js._core, "c.a", 1, None, timeout=1.0) == -123456789012345678901234567890
+    assert await js.counter_add("c.a", 1, timeout=1.0) == -123456789012345678901234567890
 
 
 # -- 5. names and subjects must be encodable --------------------------------------------------------
@@ -309,8 +314,6 @@ BAD_HEADERS: list[Any] = [
 
 @pytest.mark.parametrize("headers", BAD_HEADERS, ids=repr)
 async def test_bad_headers_are_refused_before_publishing(headers: Any) -> None:
-    with pytest.raises(errors.InvalidArgumentError):
-        PublishOptions().headers(headers)
     js, transport = mock_js(always(PUB_ACK))
     with pytest.raises(errors.InvalidArgumentError):
         await js.publish("orders.a", b"x", headers=headers)
@@ -319,22 +322,26 @@ async def test_bad_headers_are_refused_before_publishing(headers: Any) -> None:
 
 @pytest.mark.parametrize("option", ["msg_id", "expected_stream", "expected_last_msg_id"])
 @pytest.mark.parametrize("value", [5, "a\r\nb", "\udcff"])
-def test_bad_option_values_are_refused(option: str, value: Any) -> None:
+async def test_bad_option_values_are_refused(option: str, value: Any) -> None:
+    js, transport = mock_js(always(PUB_ACK))
     with pytest.raises(errors.InvalidArgumentError):
-        PublishOptions(**{option: value}).headers(None)
+        await js.publish("orders.a", b"x", **{option: value})
+    assert transport.requests == []
 
 
-def test_headers_that_are_not_a_mapping_are_refused() -> None:
+async def test_headers_that_are_not_a_mapping_are_refused() -> None:
+    js, transport = mock_js(always(PUB_ACK))
     with pytest.raises(errors.InvalidArgumentError, match="mapping"):
-        PublishOptions().headers([("X", "1")])  # type: ignore[arg-type]
+        await js.publish("orders.a", b"x", headers=[("X", "1")])  # type: ignore[arg-type]
+    assert transport.requests == []
 
 
-def test_good_headers_pass() -> None:
-    assert PublishOptions(msg_id="m1").headers({"X-Name": "välue with: colon", "Y": ""}) == {
-        "X-Name": "välue with: colon",
-        "Y": "",
-        "Nats-Msg-Id": "m1",
-    }
+async def test_good_headers_pass() -> None:
+    js, transport = mock_js(always(PUB_ACK))
+    await js.publish("orders.a", b"x", msg_id="m1", headers={"X-Name": "välue with: colon", "Y": ""})
+    assert [headers for _, _, headers in transport.requests] == [
+        {"X-Name": "välue with: colon", "Y": "", "Nats-Msg-Id": "m1"}
+    ]
     check_header("X", "y")
 
 

@@ -1,6 +1,6 @@
 """Requests whose schema constraints are enforced (schemas/overrides/constraints.toml) are checked
 before anything is sent; other requests are sent as they are. The live server's view of the same
-values is in tests/integration/test_request_constraints.py."""
+values is in tests/integration/test_api_request_constraints.py."""
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 import msgspec
 
@@ -14,7 +14,7 @@ from ._consume._pull import Consumer
 from ._core import DEFAULT, RawMessage, Timeout
 from ._core._codec import encode
 from ._exceptions import InvalidArgumentError, InvalidReplyError, NoRespondersError
-from ._generated.errors import NoMessageFoundError, StreamNotFoundError, api_error
+from ._generated.errors import NoMessageFoundError, StreamNameExistError, StreamNotFoundError, api_error
 from ._generated.models import (
     ConsumerConfig,
     DirectGetRequest,
@@ -356,21 +356,96 @@ async def get_stream(api: StreamAPI, name: str, *, timeout: Timeout = DEFAULT) -
     return Stream(api, await api.stream_info(name, timeout=timeout))
 
 
+async def put_stream(
+    api: StreamsAPI, config: StreamConfig, mode: Literal["create", "update"] | None, *, timeout: Timeout
+) -> StreamInfo:
+    """STREAM.CREATE, STREAM.UPDATE, or (``mode`` None) STREAM.UPDATE falling back to STREAM.CREATE
+    when there is no such stream."""
+    if mode == "create":
+        return await api.stream_create(config, timeout=timeout)
+    if mode == "update":
+        return await api.stream_update(config, timeout=timeout)
+    try:
+        return await api.stream_update(config, timeout=timeout)
+    except StreamNotFoundError:
+        return await api.stream_create(config, timeout=timeout)
+
+
 async def create_stream(api: StreamsAPI, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
     """STREAM.CREATE, as a handle."""
-    return Stream(api, await api.stream_create(config, timeout=timeout))
+    return Stream(api, await put_stream(api, config, "create", timeout=timeout))
 
 
 async def update_stream(api: StreamsAPI, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
     """STREAM.UPDATE, as a handle."""
-    return Stream(api, await api.stream_update(config, timeout=timeout))
+    return Stream(api, await put_stream(api, config, "update", timeout=timeout))
 
 
 async def create_or_update_stream(
     api: StreamsAPI, config: StreamConfig, *, timeout: Timeout = DEFAULT
 ) -> Stream:
     """STREAM.UPDATE, or STREAM.CREATE when there is no such stream; as a handle."""
-    try:
-        return await update_stream(api, config, timeout=timeout)
-    except StreamNotFoundError:
-        return await create_stream(api, config, timeout=timeout)
+    return Stream(api, await put_stream(api, config, None, timeout=timeout))
+
+
+class BucketStreams:
+    """How one kind of bucket (Key/Value buckets, object stores) lives in streams: the stream of
+    bucket ``b`` is ``prefix + b``, a stream capturing ``subjects`` is a bucket of the kind, and the
+    kind's own errors replace the stream errors. What the two managers share."""
+
+    def __init__(
+        self,
+        prefix: str,
+        subjects: str,
+        exists: Callable[[str], Exception],
+        missing: Callable[[str], Exception],
+    ) -> None:
+        self.prefix = prefix
+        self._subjects = subjects
+        self._exists = exists
+        self._missing = missing
+
+    async def put(
+        self,
+        api: StreamsAPI,
+        bucket: str,
+        config: StreamConfig,
+        mode: Literal["create", "update"] | None,
+        *,
+        timeout: Timeout,
+    ) -> StreamInfo:
+        """`put_stream`, with the bucket's errors: there is one of another configuration (create,
+        or created meanwhile by another client), there is none (update)."""
+        try:
+            return await put_stream(api, config, mode, timeout=timeout)
+        except StreamNameExistError as exc:
+            raise self._exists(bucket) from exc
+        except StreamNotFoundError as exc:
+            raise self._missing(bucket) from exc
+
+    async def info(self, api: StreamAPI, bucket: str, *, timeout: Timeout) -> StreamInfo:
+        """The info of the bucket's stream (not yet checked to be a bucket)."""
+        try:
+            return await api.stream_info(self.prefix + bucket, timeout=timeout)
+        except StreamNotFoundError as exc:
+            raise self._missing(bucket) from exc
+
+    async def delete(self, api: StreamsAPI, bucket: str, *, timeout: Timeout) -> None:
+        try:
+            await api.stream_delete(self.prefix + bucket, timeout=timeout)
+        except StreamNotFoundError as exc:
+            raise self._missing(bucket) from exc
+
+    async def names(self, api: StreamsAPI, *, timeout: Timeout) -> list[str]:
+        """The names of every bucket of the kind (every page)."""
+        names = await api.stream_names(subject=self._subjects, timeout=timeout)
+        return [n.removeprefix(self.prefix) for n in names if n.startswith(self.prefix)]
+
+    async def infos(self, api: StreamsAPI, *, timeout: Timeout) -> list[tuple[str, StreamInfo]]:
+        """Every bucket of the kind with its stream's info (every page)."""
+        infos = await api.stream_list(subject=self._subjects, timeout=timeout)
+        return [
+            (i.config.name.removeprefix(self.prefix), i)
+            for i in infos
+            if i.config.name.startswith(self.prefix)
+        ]

@@ -18,7 +18,6 @@ from .._core import DEFAULT, Timeout
 from .._exceptions import (
     InvalidArgumentError,
     InvalidKeyError,
-    InvalidNameError,
     KeyExistsError,
     KeyNotFoundError,
     WrongLastRevisionError,
@@ -61,7 +60,6 @@ ROLLUP = "Nats-Rollup"
 
 # ADR-6: a key is limited-terms joined by '.'; a filter may also use '*' tokens and a final '>'.
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_/=")
-_BUCKET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _RESERVED_KEY_PREFIX = "_kv"
 _WRONG_LAST = (StreamWrongLastSequenceError, StreamWrongLastSequenceConstantError)
 
@@ -163,15 +161,6 @@ class KeyValueStatus:
             limit_marker_ttl=marker if marker else None,
             metadata=cfg.metadata,
         )
-
-
-def check_bucket(bucket: object) -> str:
-    """ADR-6 ``restricted-term``: letters, digits, '-' and '_'."""
-    if not isinstance(bucket, str) or not bucket:
-        raise InvalidNameError(f"bucket name must be a non-empty str, got {bucket!r}")
-    if not _BUCKET_CHARS.issuperset(bucket):
-        raise InvalidNameError(f"invalid bucket name {bucket!r}: only letters, digits, '-' and '_'")
-    return bucket
 
 
 def check_key(key: object, *, write: bool = False) -> str:

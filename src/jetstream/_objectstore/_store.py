@@ -43,6 +43,7 @@ from .._generated.errors import NoMessageFoundError, StreamNotFoundError, Stream
 from .._generated.models import PubAck, StreamConfig, StreamInfo
 from .._stream import StreamAPI, StreamMessage
 from .._transport import Connection, next_id
+from .._validate import check_bucket
 from ._io import (
     WINDOW_BYTES,
     ObjectData,
@@ -61,7 +62,6 @@ from ._types import (
     ObjectMeta,
     ObjectMetaOptions,
     ObjectStoreStatus,
-    check_bucket,
     check_object_name,
     digest_text,
     encode_info,
@@ -557,7 +557,7 @@ class ObjectStore:
         """Add link ``name`` to a whole object store (a handle or a store name), like a directory.
         Raises `errors.ObjectExistsError` when ``name`` is an object that is not deleted."""
         check_object_name(name)
-        target = check_bucket(bucket.bucket if isinstance(bucket, ObjectStore) else bucket)
+        target = check_bucket(bucket.bucket if isinstance(bucket, ObjectStore) else bucket, "object store")
         return await self._add_link(name, ObjectLink(bucket=target), timeout)
 
     async def _add_link(self, name: str, link: ObjectLink, timeout: Timeout) -> ObjectInfo:

@@ -17,7 +17,7 @@ from typing import Final, TypeAlias
 
 import msgspec
 
-from .._exceptions import BadObjectMetaError, InvalidNameError, InvalidObjectNameError
+from .._exceptions import BadObjectMetaError, InvalidObjectNameError
 from .._generated.models import Placement, StorageType, StreamInfo
 from .._time import Duration
 from .._transport._headers import Headers
@@ -36,7 +36,6 @@ DEFAULT_CHUNK_SIZE: Final = 128 * 1024
 DIGEST_ALGORITHM: Final = "SHA-256"
 ROLLUP: Final = "Nats-Rollup"
 
-_BUCKET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 HeadersArg: TypeAlias = Mapping[str, str | Sequence[str]] | Headers
 """Object headers as given: a mapping of names to one value or several, or `Headers`."""
@@ -216,15 +215,6 @@ class _MetaMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(_MetaMessage)
-
-
-def check_bucket(bucket: object) -> str:
-    """ADR-6 ``restricted-term``: letters, digits, '-' and '_'."""
-    if not isinstance(bucket, str) or not bucket:
-        raise InvalidNameError(f"object store name must be a non-empty str, got {bucket!r}")
-    if not _BUCKET_CHARS.issuperset(bucket):
-        raise InvalidNameError(f"invalid object store name {bucket!r}: only letters, digits, '-' and '_'")
-    return bucket
 
 
 def check_object_name(name: object) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 import msgspec
@@ -25,7 +26,7 @@ from ._generated.models import (
 )
 from ._numbers import parse_status, parse_uint
 from ._reprs import struct_repr
-from ._time import Timestamp
+from ._time import Duration, Timestamp
 from ._transport._headers import Headers
 from ._validate import check_name, check_subject
 
@@ -386,6 +387,35 @@ async def create_or_update_stream(
 ) -> Stream:
     """STREAM.UPDATE, or STREAM.CREATE when there is no such stream; as a handle."""
     return Stream(api, await put_stream(api, config, None, timeout=timeout))
+
+
+@dataclass(frozen=True, slots=True)
+class BucketStatus:
+    """What the status of a Key/Value bucket and of an object store share: the bucket's name and
+    its stream's info (``stream_info``)."""
+
+    bucket: str
+    stream_info: StreamInfo
+
+    @property
+    def ttl(self) -> timedelta:
+        """How long a value or object is kept (the stream's ``max_age``); 0 for ever."""
+        return self.stream_info.config.max_age or Duration(0)
+
+    @property
+    def is_compressed(self) -> bool:
+        """Whether the stream compresses its data (S2)."""
+        return self.stream_info.config.compression not in (None, "none")
+
+    @property
+    def backing_store(self) -> str:
+        """Always ``"JetStream"`` (the name other clients report)."""
+        return "JetStream"
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The bucket's metadata (a copy; empty when it has none)."""
+        return dict(self.stream_info.config.metadata or {})
 
 
 class BucketStreams:

@@ -8,7 +8,6 @@ reads are direct gets, and everything that lists (watch, keys, history) runs an 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
@@ -36,7 +35,7 @@ from .._generated.models import (
     StreamSource,
 )
 from .._numbers import parse_uint
-from .._stream import StreamMessage
+from .._stream import BucketStatus, StreamMessage
 from .._time import Duration, Timestamp, nanos
 from ._api import KeyValueAPI
 from ._entry import KV_OPERATION, KeyDeletedError, KeyValueEntry, KeyValueOp, operation_of
@@ -92,12 +91,11 @@ class KeyValueConfig(msgspec.Struct, kw_only=True):
     metadata: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class KeyValueStatus:
+class KeyValueStatus(BucketStatus):
     """A bucket's state and configuration, read from its stream's info (``stream_info``)."""
 
-    bucket: str
-    stream_info: StreamInfo
+    # A dataclass through `BucketStatus` (its fields, __init__ and __eq__).
+    __slots__ = ()
 
     @property
     def values(self) -> int:
@@ -110,34 +108,14 @@ class KeyValueStatus:
         return self.stream_info.config.max_msgs_per_subject or 0
 
     @property
-    def ttl(self) -> timedelta:
-        """How long a value is kept (the stream's ``max_age``); 0 for ever."""
-        return self.stream_info.config.max_age or Duration(0)
-
-    @property
     def limit_marker_ttl(self) -> timedelta:
         """How long markers of removed keys are kept; 0 when limit markers are off."""
         return self.stream_info.config.subject_delete_marker_ttl or Duration(0)
 
     @property
-    def is_compressed(self) -> bool:
-        """Whether the bucket's stream compresses its data (S2)."""
-        return self.stream_info.config.compression not in (None, "none")
-
-    @property
-    def backing_store(self) -> str:
-        """Always ``"JetStream"`` (the name other clients report)."""
-        return "JetStream"
-
-    @property
     def bytes(self) -> int:
         """The size of the bucket's stream in bytes (values, headers and markers)."""
         return self.stream_info.state.bytes
-
-    @property
-    def metadata(self) -> dict[str, str]:
-        """The bucket's metadata (a copy; empty when it has none)."""
-        return dict(self.stream_info.config.metadata or {})
 
     @property
     def config(self) -> KeyValueConfig:

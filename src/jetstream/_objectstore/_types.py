@@ -11,15 +11,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, TypeAlias
 
 import msgspec
 
 from .._exceptions import BadObjectMetaError, InvalidObjectNameError
-from .._generated.models import Placement, StorageType, StreamInfo
-from .._time import Duration
+from .._generated.models import Placement, StorageType
+from .._stream import BucketStatus
 from .._transport._headers import Headers
 
 __all__ = [
@@ -57,22 +56,16 @@ class ObjectStoreConfig(msgspec.Struct, kw_only=True):
     metadata: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectStoreStatus:
+class ObjectStoreStatus(BucketStatus):
     """An object store's state and configuration, read from its stream's info."""
 
-    bucket: str
-    stream_info: StreamInfo
+    # A dataclass through `BucketStatus` (its fields, __init__ and __eq__).
+    __slots__ = ()
 
     @property
     def description(self) -> str | None:
         """The store's description, if it has one."""
         return self.stream_info.config.description
-
-    @property
-    def ttl(self) -> timedelta:
-        """How long objects are kept (0: forever)."""
-        return self.stream_info.config.max_age or Duration(0)
 
     @property
     def storage(self) -> StorageType | str:
@@ -93,21 +86,6 @@ class ObjectStoreStatus:
     def size(self) -> int:
         """Bytes stored: every chunk and meta message."""
         return self.stream_info.state.bytes
-
-    @property
-    def backing_store(self) -> str:
-        """Always ``"JetStream"`` (the name other clients report)."""
-        return "JetStream"
-
-    @property
-    def is_compressed(self) -> bool:
-        """Whether the store's stream compresses its data (S2)."""
-        return self.stream_info.config.compression not in (None, "none")
-
-    @property
-    def metadata(self) -> dict[str, str]:
-        """The store's metadata (a copy; empty when it has none)."""
-        return dict(self.stream_info.config.metadata or {})
 
     @property
     def config(self) -> ObjectStoreConfig:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import secrets
 from pathlib import Path
@@ -14,7 +13,7 @@ from ._config import SYS_ACCOUNT
 from ._errors import NatsServerError, PortInUseError
 from ._http import http_get
 from ._lifecycle import StartStop, wait_for
-from ._ports import LOOPBACK, free_ports
+from ._ports import LOOPBACK, free_ports, loopback_connection
 from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
 
 __all__ = ["NatsCluster"]
@@ -425,8 +424,7 @@ async def _prime_api_replies(server: NatsServer) -> str | None:
     frames = f"CONNECT {json.dumps(connect)}\r\nPUB {_PRIME_SUBJECT} {inbox} 0\r\n\r\nPING\r\n"
 
     async def exchange() -> str | None:
-        reader, writer = await asyncio.open_connection(LOOPBACK, server.port)
-        try:
+        async with loopback_connection(server.port) as (reader, writer):
             info = await reader.readline()
             if not info.startswith(b"INFO "):
                 return f"{server.name}: unexpected greeting {info[:80]!r}"
@@ -442,9 +440,5 @@ async def _prime_api_replies(server: NatsServer) -> str | None:
                     writer.write(b"PONG\r\n")
                 elif line.startswith(b"-ERR"):
                     return f"{server.name} refused the readiness request: {line.strip().decode(errors='replace')}"
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
 
     return await asyncio.wait_for(exchange(), _PROBE_TIMEOUT)

@@ -30,7 +30,7 @@ from ._config import (
 from ._errors import NatsServerError, PortInUseError
 from ._http import http_get_json
 from ._lifecycle import StartStop
-from ._ports import LOOPBACK, free_ports
+from ._ports import LOOPBACK, free_ports, loopback_connection
 
 __all__ = ["DEFAULT_START_TIMEOUT", "DEFAULT_STOP_TIMEOUT", "NatsServer"]
 
@@ -106,13 +106,8 @@ async def _probe_client_port(port: int, server_name: str, timeout: float) -> Non
     """
 
     async def _probe() -> bytes:
-        reader, writer = await asyncio.open_connection(LOOPBACK, port)
-        try:
+        async with loopback_connection(port) as (reader, _):
             return await reader.readline()
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
 
     line = await asyncio.wait_for(_probe(), timeout)
     if not line.startswith(b"INFO "):

@@ -444,13 +444,17 @@ class BucketStreams:
         *,
         timeout: Timeout,
     ) -> StreamInfo:
-        """`put_stream`, with the bucket's errors: there is one of another configuration (create,
-        or created meanwhile by another client), there is none (update)."""
+        """`put_stream`, with the bucket's errors: on a create, there is one of another
+        configuration (maybe created meanwhile by another client); on an update, there is none."""
         try:
             return await put_stream(api, config, mode, timeout=timeout)
         except StreamNameExistError as exc:
+            if mode == "update":
+                raise
             raise self._exists(bucket) from exc
         except StreamNotFoundError as exc:
+            if mode != "update":
+                raise
             raise self._missing(bucket) from exc
 
     async def info(self, api: StreamAPI, bucket: str, *, timeout: Timeout) -> StreamInfo:

@@ -1,5 +1,5 @@
 """Key/Value bucket management (ADR-8 "KV Management"): create, update, bind, delete and list
-buckets. `JetStream`'s methods of the same names delegate here."""
+buckets. `JetStream`'s Key/Value methods delegate here; what is not KV-specific is `BucketStreams`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Object store management (ADR-20 ``ObjectStoreManager``): create, update, bind, delete and list
-stores. `JetStream`'s methods of the same names delegate here."""
+stores. `JetStream`'s Object Store methods delegate here; what is not specific to stores is
+`BucketStreams`."""
 
 from __future__ import annotations
 

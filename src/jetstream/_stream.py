@@ -19,14 +19,17 @@ from ._generated.errors import NoMessageFoundError, StreamNameExistError, Stream
 from ._generated.models import (
     ConsumerConfig,
     DirectGetRequest,
+    PubAck,
     StoredMessage,
     StreamConfig,
     StreamInfo,
     StreamPurgeResponse,
 )
 from ._numbers import parse_status, parse_uint
+from ._publish._options import MessageTTL
 from ._reprs import struct_repr
 from ._time import Duration, Timestamp
+from ._transport import Connection
 from ._transport._headers import Headers
 from ._validate import check_name, check_subject
 
@@ -138,6 +141,30 @@ class StreamAPI(ConsumerAPI, Protocol):
         next_by_subj: str | None = None,
         timeout: Timeout = DEFAULT,
     ) -> RawMessage: ...
+
+
+class BucketAPI(StreamAPI, Protocol):
+    """What the handles of Key/Value buckets and object stores need of the client: a `Stream`'s
+    endpoints (reads, purges, consumers), last-for-subject direct gets, the connection, and
+    publishing (writes are publishes; Key/Value's carry expectations and TTLs)."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+    async def direct_get_last_for_subject(
+        self, stream: str, subject: str, /, *, timeout: Timeout = DEFAULT
+    ) -> RawMessage: ...
+
+    async def publish(
+        self,
+        subject: str,
+        data: bytes = b"",
+        *,
+        headers: Mapping[str, str] | None = None,
+        expected_last_subject_seq: int | None = None,
+        ttl: MessageTTL | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> PubAck: ...
 
 
 class StreamsAPI(StreamAPI, Protocol):

@@ -350,20 +350,10 @@ class KeyValue:
             idle_heartbeat=idle_heartbeat,
         )
 
-    async def _initial(
-        self,
-        keys: str | Sequence[str] = ">",
-        *,
-        include_history: bool = False,
-        ignore_deletes: bool = False,
-        meta_only: bool = False,
-        timeout: Timeout = DEFAULT,
-    ) -> AsyncIterator[KeyValueEntry]:
-        """The initial values of a watch, then stop. ``timeout`` bounds the wait for each item."""
+    async def _initial(self, watcher: KeyWatcher, timeout: Timeout) -> AsyncIterator[KeyValueEntry]:
+        """The initial values of ``watcher`` (not started yet), then stop. ``timeout`` bounds the
+        wait for each item."""
         wait = self._js._core.timeout(timeout)
-        watcher = self.watch(
-            keys, include_history=include_history, ignore_deletes=ignore_deletes, meta_only=meta_only
-        )
         async with await watcher.start(timeout=timeout):
             async for item in watcher._initial_values(wait):
                 yield item
@@ -375,7 +365,7 @@ class KeyValue:
         (``filters``: a key pattern or several); values are never transferred. A key written
         while listing may appear twice. ``timeout`` bounds the wait for each key
         (`errors.TimeoutError`)."""
-        async for entry in self._initial(filters, ignore_deletes=True, meta_only=True, timeout=timeout):
+        async for entry in self._initial(self.watch(filters, ignore_deletes=True, meta_only=True), timeout):
             yield entry.key
 
     async def keys(self, filters: str | Sequence[str] = ">", *, timeout: Timeout = DEFAULT) -> list[str]:
@@ -387,7 +377,7 @@ class KeyValue:
         """Every kept revision of ``key`` (oldest first, markers included). Raises
         `errors.KeyNotFoundError` when the key has none."""
         check_key(key)
-        entries = [entry async for entry in self._initial(key, include_history=True, timeout=timeout)]
+        entries = [entry async for entry in self._initial(self.watch(key, include_history=True), timeout)]
         if not entries:
             raise KeyNotFoundError(self.bucket, key)
         return entries
@@ -501,7 +491,9 @@ class KeyValue:
         """Remove delete and purge markers with everything behind them. Markers younger than
         ``older_than`` (default 30 minutes) are kept, their history is removed; ``None`` or 0
         removes every marker. Returns the number of markers found."""
-        markers = [e async for e in self._initial(">", timeout=timeout) if e.operation is not KeyValueOp.PUT]
+        markers = [
+            e async for e in self._initial(self.watch(">"), timeout) if e.operation is not KeyValueOp.PUT
+        ]
         limit = None
         if older_than is not None and nanos(older_than) > 0:
             limit = datetime.now(timezone.utc) - timedelta(microseconds=nanos(older_than) // 1000)

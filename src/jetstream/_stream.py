@@ -1,4 +1,6 @@
-"""`Stream`: a handle on one stream, with cached info, message reads and consumer management."""
+"""`Stream`: a handle on one stream, with cached info, message reads and consumer management; and
+what Key/Value buckets and object stores share as streams (`BucketAPI`, `BucketStatus`,
+`BucketStreams`), kept here because the two features may not import each other."""
 
 from __future__ import annotations
 

@@ -371,7 +371,7 @@ class JetStream(GeneratedAPI):
         it again with the same configuration is fine; with another one it raises
         `errors.BucketExistsError`. Raises `errors.HistoryTooLargeError`,
         `errors.LimitMarkersNotSupportedError`, `errors.InvalidNameError` before sending."""
-        return await _kv.create_key_value(self, config, options, timeout=timeout)
+        return await _kv.put_key_value(self, config, options, "create", timeout=timeout)
 
     async def update_key_value(
         self,
@@ -383,7 +383,7 @@ class JetStream(GeneratedAPI):
     ) -> KeyValue:
         """Update an existing bucket to this configuration (options not given take their
         defaults, as on create); raises `errors.BucketNotFoundError` when there is none."""
-        return await _kv.update_key_value(self, config, options, timeout=timeout)
+        return await _kv.put_key_value(self, config, options, "update", timeout=timeout)
 
     async def create_or_update_key_value(
         self,
@@ -394,7 +394,7 @@ class JetStream(GeneratedAPI):
         **options: Unpack[KeyValueOptions],
     ) -> KeyValue:
         """Update the bucket if it exists, else create it (options as in `create_key_value`)."""
-        return await _kv.create_or_update_key_value(self, config, options, timeout=timeout)
+        return await _kv.put_key_value(self, config, options, None, timeout=timeout)
 
     async def key_value(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> KeyValue:
         """A handle on an existing bucket; raises `errors.BucketNotFoundError` when there is none
@@ -407,7 +407,7 @@ class JetStream(GeneratedAPI):
 
     async def key_value_bucket_names(self, *, timeout: Timeout = DEFAULT) -> list[str]:
         """The names of every bucket (every page)."""
-        return await _kv.key_value_bucket_names(self, timeout=timeout)
+        return await _kv.BUCKETS.names(self, timeout=timeout)
 
     async def key_value_buckets(self, *, timeout: Timeout = DEFAULT) -> list[KeyValueStatus]:
         """The status of every bucket (every page)."""
@@ -428,7 +428,7 @@ class JetStream(GeneratedAPI):
         Creating it again with the same configuration is fine; with another one it raises
         `errors.ObjectStoreExistsError`. Raises `errors.InvalidNameError` before sending for a name
         that is not letters, digits, '-' and '_'."""
-        return await _obj.create_object_store(self, config, options, timeout=timeout)
+        return await _obj.put_object_store(self, config, options, "create", timeout=timeout)
 
     async def update_object_store(
         self,
@@ -440,7 +440,7 @@ class JetStream(GeneratedAPI):
     ) -> ObjectStore:
         """Update an existing store to this configuration (options not given take their defaults,
         as on create); raises `errors.ObjectStoreNotFoundError` when there is none."""
-        return await _obj.update_object_store(self, config, options, timeout=timeout)
+        return await _obj.put_object_store(self, config, options, "update", timeout=timeout)
 
     async def create_or_update_object_store(
         self,
@@ -451,7 +451,7 @@ class JetStream(GeneratedAPI):
         **options: Unpack[ObjectStoreOptions],
     ) -> ObjectStore:
         """Update the store if it exists, else create it (options as in `create_object_store`)."""
-        return await _obj.create_or_update_object_store(self, config, options, timeout=timeout)
+        return await _obj.put_object_store(self, config, options, None, timeout=timeout)
 
     async def object_store(self, bucket: str, /, *, timeout: Timeout = DEFAULT) -> ObjectStore:
         """A handle on an existing store; raises `errors.ObjectStoreNotFoundError` when there is
@@ -465,7 +465,7 @@ class JetStream(GeneratedAPI):
 
     async def object_store_names(self, *, timeout: Timeout = DEFAULT) -> list[str]:
         """The names of every object store (every page)."""
-        return await _obj.object_store_names(self, timeout=timeout)
+        return await _obj.STORES.names(self, timeout=timeout)
 
     async def object_stores(self, *, timeout: Timeout = DEFAULT) -> list[ObjectStoreStatus]:
         """The status of every object store (every page)."""

@@ -1,10 +1,13 @@
-"""`Stream`: a handle on one stream, with cached info, message reads and consumer management."""
+"""`Stream`: a handle on one stream, with cached info, message reads and consumer management; and
+what Key/Value buckets and object stores share as streams (`BucketAPI`, `BucketStatus`,
+`BucketStreams`), kept here because the two features may not import each other."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
-from typing import Protocol
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
 
 import msgspec
 
@@ -14,18 +17,21 @@ from ._consume._pull import Consumer
 from ._core import DEFAULT, RawMessage, Timeout
 from ._core._codec import encode
 from ._exceptions import InvalidArgumentError, InvalidReplyError, NoRespondersError
-from ._generated.errors import NoMessageFoundError, StreamNotFoundError, api_error
+from ._generated.errors import NoMessageFoundError, StreamNameExistError, StreamNotFoundError, api_error
 from ._generated.models import (
     ConsumerConfig,
     DirectGetRequest,
+    PubAck,
     StoredMessage,
     StreamConfig,
     StreamInfo,
     StreamPurgeResponse,
 )
 from ._numbers import parse_status, parse_uint
+from ._publish._options import MessageTTL
 from ._reprs import struct_repr
-from ._time import Timestamp
+from ._time import Duration, Timestamp
+from ._transport import Connection
 from ._transport._headers import Headers
 from ._validate import check_name, check_subject
 
@@ -137,6 +143,30 @@ class StreamAPI(ConsumerAPI, Protocol):
         next_by_subj: str | None = None,
         timeout: Timeout = DEFAULT,
     ) -> RawMessage: ...
+
+
+class BucketAPI(StreamAPI, Protocol):
+    """What the handles of Key/Value buckets and object stores need of the client: a `Stream`'s
+    endpoints (reads, purges, consumers), last-for-subject direct gets, the connection, and
+    publishing (writes are publishes; Key/Value's carry expectations and TTLs)."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+    async def direct_get_last_for_subject(
+        self, stream: str, subject: str, /, *, timeout: Timeout = DEFAULT
+    ) -> RawMessage: ...
+
+    async def publish(
+        self,
+        subject: str,
+        data: bytes = b"",
+        *,
+        headers: Mapping[str, str] | None = None,
+        expected_last_subject_seq: int | None = None,
+        ttl: MessageTTL | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> PubAck: ...
 
 
 class StreamsAPI(StreamAPI, Protocol):
@@ -356,21 +386,129 @@ async def get_stream(api: StreamAPI, name: str, *, timeout: Timeout = DEFAULT) -
     return Stream(api, await api.stream_info(name, timeout=timeout))
 
 
+async def put_stream(
+    api: StreamsAPI, config: StreamConfig, mode: Literal["create", "update"] | None, *, timeout: Timeout
+) -> StreamInfo:
+    """STREAM.CREATE, STREAM.UPDATE, or (``mode`` None) STREAM.UPDATE falling back to STREAM.CREATE
+    when there is no such stream."""
+    if mode == "create":
+        return await api.stream_create(config, timeout=timeout)
+    if mode == "update":
+        return await api.stream_update(config, timeout=timeout)
+    try:
+        return await api.stream_update(config, timeout=timeout)
+    except StreamNotFoundError:
+        return await api.stream_create(config, timeout=timeout)
+
+
 async def create_stream(api: StreamsAPI, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
     """STREAM.CREATE, as a handle."""
-    return Stream(api, await api.stream_create(config, timeout=timeout))
+    return Stream(api, await put_stream(api, config, "create", timeout=timeout))
 
 
 async def update_stream(api: StreamsAPI, config: StreamConfig, *, timeout: Timeout = DEFAULT) -> Stream:
     """STREAM.UPDATE, as a handle."""
-    return Stream(api, await api.stream_update(config, timeout=timeout))
+    return Stream(api, await put_stream(api, config, "update", timeout=timeout))
 
 
 async def create_or_update_stream(
     api: StreamsAPI, config: StreamConfig, *, timeout: Timeout = DEFAULT
 ) -> Stream:
     """STREAM.UPDATE, or STREAM.CREATE when there is no such stream; as a handle."""
-    try:
-        return await update_stream(api, config, timeout=timeout)
-    except StreamNotFoundError:
-        return await create_stream(api, config, timeout=timeout)
+    return Stream(api, await put_stream(api, config, None, timeout=timeout))
+
+
+@dataclass(frozen=True, slots=True)
+class BucketStatus:
+    """What the status of a Key/Value bucket and of an object store share: the bucket's name and
+    its stream's info (``stream_info``)."""
+
+    bucket: str
+    stream_info: StreamInfo
+
+    @property
+    def ttl(self) -> timedelta:
+        """How long a value or object is kept (the stream's ``max_age``); 0 for ever."""
+        return self.stream_info.config.max_age or Duration(0)
+
+    @property
+    def is_compressed(self) -> bool:
+        """Whether the stream compresses its data (S2)."""
+        return self.stream_info.config.compression not in (None, "none")
+
+    @property
+    def backing_store(self) -> str:
+        """Always ``"JetStream"`` (the name other clients report)."""
+        return "JetStream"
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The bucket's metadata (a copy; empty when it has none)."""
+        return dict(self.stream_info.config.metadata or {})
+
+
+class BucketStreams:
+    """How one kind of bucket (Key/Value buckets, object stores) lives in streams: the stream of
+    bucket ``b`` is ``prefix + b``, a stream capturing ``subjects`` is a bucket of the kind, and the
+    kind's own errors replace the stream errors. What the two managers share."""
+
+    def __init__(
+        self,
+        prefix: str,
+        subjects: str,
+        exists: Callable[[str], Exception],
+        missing: Callable[[str], Exception],
+    ) -> None:
+        self.prefix = prefix
+        self._subjects = subjects
+        self._exists = exists
+        self._missing = missing
+
+    async def put(
+        self,
+        api: StreamsAPI,
+        bucket: str,
+        config: StreamConfig,
+        mode: Literal["create", "update"] | None,
+        *,
+        timeout: Timeout,
+    ) -> StreamInfo:
+        """`put_stream`, with the bucket's errors: on a create, there is one of another
+        configuration (maybe created meanwhile by another client); on an update, there is none."""
+        try:
+            return await put_stream(api, config, mode, timeout=timeout)
+        except StreamNameExistError as exc:
+            if mode == "update":
+                raise
+            raise self._exists(bucket) from exc
+        except StreamNotFoundError as exc:
+            if mode != "update":
+                raise
+            raise self._missing(bucket) from exc
+
+    async def info(self, api: StreamAPI, bucket: str, *, timeout: Timeout) -> StreamInfo:
+        """The info of the bucket's stream (not yet checked to be a bucket)."""
+        try:
+            return await api.stream_info(self.prefix + bucket, timeout=timeout)
+        except StreamNotFoundError as exc:
+            raise self._missing(bucket) from exc
+
+    async def delete(self, api: StreamsAPI, bucket: str, *, timeout: Timeout) -> None:
+        try:
+            await api.stream_delete(self.prefix + bucket, timeout=timeout)
+        except StreamNotFoundError as exc:
+            raise self._missing(bucket) from exc
+
+    async def names(self, api: StreamsAPI, *, timeout: Timeout) -> list[str]:
+        """The names of every bucket of the kind (every page)."""
+        names = await api.stream_names(subject=self._subjects, timeout=timeout)
+        return [n.removeprefix(self.prefix) for n in names if n.startswith(self.prefix)]
+
+    async def infos(self, api: StreamsAPI, *, timeout: Timeout) -> list[tuple[str, StreamInfo]]:
+        """Every bucket of the kind with its stream's info (every page)."""
+        infos = await api.stream_list(subject=self._subjects, timeout=timeout)
+        return [
+            (i.config.name.removeprefix(self.prefix), i)
+            for i in infos
+            if i.config.name.startswith(self.prefix)
+        ]

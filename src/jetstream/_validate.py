@@ -8,6 +8,8 @@ from ._exceptions import InvalidArgumentError, InvalidNameError
 # (names become file names on the server). Length is capped at 255 (the server's filename limit).
 _NAME_FORBIDDEN = frozenset(" \t\r\n\f\v.*>/\\\x00")
 MAX_NAME_LENGTH = 255
+# ADR-6 ``restricted-term``: the names of Key/Value buckets and object stores.
+_TERM_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def encodable(value: str) -> bool:
@@ -36,6 +38,16 @@ def check_name(kind: str, value: str) -> str:
     if not encodable(value):
         raise InvalidNameError(f"invalid {kind} name {value!r}: not valid UTF-8 (a lone surrogate)")
     return value
+
+
+def check_bucket(bucket: object, kind: str = "bucket") -> str:
+    """The name of a Key/Value bucket or (``kind``) an object store: ADR-6 ``restricted-term``,
+    letters, digits, '-' and '_'."""
+    if not isinstance(bucket, str) or not bucket:
+        raise InvalidNameError(f"{kind} name must be a non-empty str, got {bucket!r}")
+    if not _TERM_CHARS.issuperset(bucket):
+        raise InvalidNameError(f"invalid {kind} name {bucket!r}: only letters, digits, '-' and '_'")
+    return bucket
 
 
 def check_subject(kind: str, value: str, *, wildcards: bool = True) -> str:

@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Protocol
 
-from .._core import DEFAULT, RawMessage, Timeout
-from .._generated.models import PubAck
-from .._publish._options import MessageTTL
-from .._stream import StreamAPI
-from .._transport import Connection
+from .._stream import BucketAPI
 
 __all__ = ["KeyValueAPI"]
 
 
-class KeyValueAPI(StreamAPI, Protocol):
+class KeyValueAPI(BucketAPI, Protocol):
     """A `Stream`'s endpoints (reads, purges, consumers), last-for-subject direct gets, the
-    connection, and publishing (writes are publishes with expectations)."""
-
-    @property
-    def connection(self) -> Connection: ...
-
-    async def direct_get_last_for_subject(
-        self, stream: str, subject: str, /, *, timeout: Timeout = DEFAULT
-    ) -> RawMessage: ...
-
-    async def publish(
-        self,
-        subject: str,
-        data: bytes = b"",
-        *,
-        headers: Mapping[str, str] | None = None,
-        expected_last_subject_seq: int | None = None,
-        ttl: MessageTTL | None = None,
-        timeout: Timeout = DEFAULT,
-    ) -> PubAck: ...
+    connection, and publishing (writes are publishes with expectations): `BucketAPI`."""

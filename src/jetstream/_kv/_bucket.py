@@ -8,7 +8,6 @@ reads are direct gets, and everything that lists (watch, keys, history) runs an 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
@@ -18,7 +17,6 @@ from .._core import DEFAULT, Timeout
 from .._exceptions import (
     InvalidArgumentError,
     InvalidKeyError,
-    InvalidNameError,
     KeyExistsError,
     KeyNotFoundError,
     WrongLastRevisionError,
@@ -37,7 +35,7 @@ from .._generated.models import (
     StreamSource,
 )
 from .._numbers import parse_uint
-from .._stream import StreamMessage
+from .._stream import BucketStatus, StreamMessage
 from .._time import Duration, Timestamp, nanos
 from ._api import KeyValueAPI
 from ._entry import KV_OPERATION, KeyDeletedError, KeyValueEntry, KeyValueOp, operation_of
@@ -61,7 +59,6 @@ ROLLUP = "Nats-Rollup"
 
 # ADR-6: a key is limited-terms joined by '.'; a filter may also use '*' tokens and a final '>'.
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_/=")
-_BUCKET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _RESERVED_KEY_PREFIX = "_kv"
 _WRONG_LAST = (StreamWrongLastSequenceError, StreamWrongLastSequenceConstantError)
 
@@ -94,12 +91,11 @@ class KeyValueConfig(msgspec.Struct, kw_only=True):
     metadata: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class KeyValueStatus:
+class KeyValueStatus(BucketStatus):
     """A bucket's state and configuration, read from its stream's info (``stream_info``)."""
 
-    bucket: str
-    stream_info: StreamInfo
+    # A dataclass through `BucketStatus` (its fields, __init__ and __eq__).
+    __slots__ = ()
 
     @property
     def values(self) -> int:
@@ -112,34 +108,14 @@ class KeyValueStatus:
         return self.stream_info.config.max_msgs_per_subject or 0
 
     @property
-    def ttl(self) -> timedelta:
-        """How long a value is kept (the stream's ``max_age``); 0 for ever."""
-        return self.stream_info.config.max_age or Duration(0)
-
-    @property
     def limit_marker_ttl(self) -> timedelta:
         """How long markers of removed keys are kept; 0 when limit markers are off."""
         return self.stream_info.config.subject_delete_marker_ttl or Duration(0)
 
     @property
-    def is_compressed(self) -> bool:
-        """Whether the bucket's stream compresses its data (S2)."""
-        return self.stream_info.config.compression not in (None, "none")
-
-    @property
-    def backing_store(self) -> str:
-        """Always ``"JetStream"`` (the name other clients report)."""
-        return "JetStream"
-
-    @property
     def bytes(self) -> int:
         """The size of the bucket's stream in bytes (values, headers and markers)."""
         return self.stream_info.state.bytes
-
-    @property
-    def metadata(self) -> dict[str, str]:
-        """The bucket's metadata (a copy; empty when it has none)."""
-        return dict(self.stream_info.config.metadata or {})
 
     @property
     def config(self) -> KeyValueConfig:
@@ -163,15 +139,6 @@ class KeyValueStatus:
             limit_marker_ttl=marker if marker else None,
             metadata=cfg.metadata,
         )
-
-
-def check_bucket(bucket: object) -> str:
-    """ADR-6 ``restricted-term``: letters, digits, '-' and '_'."""
-    if not isinstance(bucket, str) or not bucket:
-        raise InvalidNameError(f"bucket name must be a non-empty str, got {bucket!r}")
-    if not _BUCKET_CHARS.issuperset(bucket):
-        raise InvalidNameError(f"invalid bucket name {bucket!r}: only letters, digits, '-' and '_'")
-    return bucket
 
 
 def check_key(key: object, *, write: bool = False) -> str:
@@ -383,20 +350,10 @@ class KeyValue:
             idle_heartbeat=idle_heartbeat,
         )
 
-    async def _initial(
-        self,
-        keys: str | Sequence[str] = ">",
-        *,
-        include_history: bool = False,
-        ignore_deletes: bool = False,
-        meta_only: bool = False,
-        timeout: Timeout = DEFAULT,
-    ) -> AsyncIterator[KeyValueEntry]:
-        """The initial values of a watch, then stop. ``timeout`` bounds the wait for each item."""
+    async def _initial(self, watcher: KeyWatcher, timeout: Timeout) -> AsyncIterator[KeyValueEntry]:
+        """The initial values of ``watcher`` (not started yet), then stop. ``timeout`` bounds the
+        wait for each item."""
         wait = self._js._core.timeout(timeout)
-        watcher = self.watch(
-            keys, include_history=include_history, ignore_deletes=ignore_deletes, meta_only=meta_only
-        )
         async with await watcher.start(timeout=timeout):
             async for item in watcher._initial_values(wait):
                 yield item
@@ -408,7 +365,7 @@ class KeyValue:
         (``filters``: a key pattern or several); values are never transferred. A key written
         while listing may appear twice. ``timeout`` bounds the wait for each key
         (`errors.TimeoutError`)."""
-        async for entry in self._initial(filters, ignore_deletes=True, meta_only=True, timeout=timeout):
+        async for entry in self._initial(self.watch(filters, ignore_deletes=True, meta_only=True), timeout):
             yield entry.key
 
     async def keys(self, filters: str | Sequence[str] = ">", *, timeout: Timeout = DEFAULT) -> list[str]:
@@ -420,7 +377,7 @@ class KeyValue:
         """Every kept revision of ``key`` (oldest first, markers included). Raises
         `errors.KeyNotFoundError` when the key has none."""
         check_key(key)
-        entries = [entry async for entry in self._initial(key, include_history=True, timeout=timeout)]
+        entries = [entry async for entry in self._initial(self.watch(key, include_history=True), timeout)]
         if not entries:
             raise KeyNotFoundError(self.bucket, key)
         return entries
@@ -534,7 +491,9 @@ class KeyValue:
         """Remove delete and purge markers with everything behind them. Markers younger than
         ``older_than`` (default 30 minutes) are kept, their history is removed; ``None`` or 0
         removes every marker. Returns the number of markers found."""
-        markers = [e async for e in self._initial(">", timeout=timeout) if e.operation is not KeyValueOp.PUT]
+        markers = [
+            e async for e in self._initial(self.watch(">"), timeout) if e.operation is not KeyValueOp.PUT
+        ]
         limit = None
         if older_than is not None and nanos(older_than) > 0:
             limit = datetime.now(timezone.utc) - timedelta(microseconds=nanos(older_than) // 1000)

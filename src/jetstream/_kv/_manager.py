@@ -1,10 +1,10 @@
 """Key/Value bucket management (ADR-8 "KV Management"): create, update, bind, delete and list
-buckets. `JetStream`'s methods of the same names delegate here."""
+buckets. `JetStream`'s Key/Value methods delegate here; what is not KV-specific is `BucketStreams`."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Protocol, TypedDict
+from typing import Literal, Protocol, TypedDict
 
 import msgspec
 
@@ -16,40 +16,36 @@ from .._exceptions import (
     InvalidArgumentError,
     LimitMarkersNotSupportedError,
 )
-from .._generated.errors import StreamNameExistError, StreamNotFoundError
 from .._generated.models import (
     AccountInfo,
     Placement,
     Republish,
     StorageType,
     StreamConfig,
-    StreamInfo,
     StreamSource,
     SubjectTransform,
 )
-from .._stream import StreamsAPI
+from .._stream import BucketStreams, StreamsAPI
 from .._time import Duration, nanos
+from .._validate import check_bucket
 from ._api import KeyValueAPI
-from ._bucket import MAX_HISTORY, STREAM_PREFIX, KeyValue, KeyValueConfig, KeyValueStatus, check_bucket
+from ._bucket import MAX_HISTORY, STREAM_PREFIX, KeyValue, KeyValueConfig, KeyValueStatus
 
 __all__ = [
     "KeyValueManagerAPI",
     "KeyValueOptions",
-    "create_key_value",
-    "create_or_update_key_value",
     "delete_key_value",
     "key_value",
-    "key_value_bucket_names",
     "key_value_buckets",
-    "stream_config",
-    "update_key_value",
+    "key_value_stream_config",
+    "put_key_value",
 ]
 
 # ADR-8: the duplicate window is at most 2 minutes, and never longer than the TTL.
 _MAX_DUPLICATE_WINDOW_NS = 120 * 1_000_000_000
 _NS_PER_S = 1_000_000_000
 # Only listing streams that capture some `$KV.<bucket>.>` finds buckets (as nats.go does).
-_BUCKET_SUBJECTS = "$KV.*.>"
+BUCKETS = BucketStreams(STREAM_PREFIX, "$KV.*.>", BucketExistsError, BucketNotFoundError)
 
 
 def _positive_ns(name: str, value: timedelta | float | None) -> int:
@@ -61,7 +57,7 @@ def _positive_ns(name: str, value: timedelta | float | None) -> int:
     return ns
 
 
-def stream_config(config: KeyValueConfig, *, api_level: int | None = None) -> StreamConfig:
+def key_value_stream_config(config: KeyValueConfig, *, api_level: int | None = None) -> StreamConfig:
     """The stream a bucket is (ADR-8), with ADR-48 limit markers and ADR-57 mirrors/sources.
 
     ``api_level`` is the server's JetStream API level; it must be given (and >= 1) when
@@ -175,66 +171,28 @@ def key_value_config(config: KeyValueConfig | str, options: KeyValueOptions) -> 
     return merge_config(KeyValueConfig, config, ("bucket",), options, {})
 
 
-async def _bucket_stream_config(
-    api: KeyValueManagerAPI, config: KeyValueConfig, timeout: Timeout
-) -> StreamConfig:
+async def put_key_value(
+    api: KeyValueManagerAPI,
+    config: KeyValueConfig | str,
+    options: KeyValueOptions,
+    mode: Literal["create", "update"] | None,
+    *,
+    timeout: Timeout,
+) -> KeyValue:
+    """Create (``mode`` "create"), update ("update"), or update or create (None) the bucket (see
+    `JetStream.create_key_value` ...)."""
+    cfg = key_value_config(config, options)
     level = None
-    if config.limit_marker_ttl is not None and nanos(config.limit_marker_ttl) > 0:
+    if cfg.limit_marker_ttl is not None and nanos(cfg.limit_marker_ttl) > 0:
         # ADR-48: ask the JetStream we manage (not the server we are connected to).
         level = (await api.account_info(timeout=timeout)).api.level
-    return stream_config(config, api_level=level)
-
-
-async def create_key_value(
-    api: KeyValueManagerAPI, config: KeyValueConfig | str, options: KeyValueOptions, *, timeout: Timeout
-) -> KeyValue:
-    """Create the bucket (see `JetStream.create_key_value`)."""
-    cfg = key_value_config(config, options)
-    scfg = await _bucket_stream_config(api, cfg, timeout)
-    try:
-        info = await api.stream_create(scfg, timeout=timeout)
-    except StreamNameExistError as exc:
-        raise BucketExistsError(cfg.bucket) from exc
-    return KeyValue(api, info)
-
-
-async def update_key_value(
-    api: KeyValueManagerAPI, config: KeyValueConfig | str, options: KeyValueOptions, *, timeout: Timeout
-) -> KeyValue:
-    """Update the bucket (see `JetStream.update_key_value`)."""
-    cfg = key_value_config(config, options)
-    scfg = await _bucket_stream_config(api, cfg, timeout)
-    try:
-        info = await api.stream_update(scfg, timeout=timeout)
-    except StreamNotFoundError as exc:
-        raise BucketNotFoundError(cfg.bucket) from exc
-    return KeyValue(api, info)
-
-
-async def create_or_update_key_value(
-    api: KeyValueManagerAPI, config: KeyValueConfig | str, options: KeyValueOptions, *, timeout: Timeout
-) -> KeyValue:
-    """Update the bucket, or create it (see `JetStream.create_or_update_key_value`)."""
-    cfg = key_value_config(config, options)
-    scfg = await _bucket_stream_config(api, cfg, timeout)
-    info: StreamInfo
-    try:
-        info = await api.stream_update(scfg, timeout=timeout)
-    except StreamNotFoundError:
-        try:
-            info = await api.stream_create(scfg, timeout=timeout)
-        except StreamNameExistError as exc:  # created meanwhile, differently
-            raise BucketExistsError(cfg.bucket) from exc
-    return KeyValue(api, info)
+    scfg = key_value_stream_config(cfg, api_level=level)
+    return KeyValue(api, await BUCKETS.put(api, cfg.bucket, scfg, mode, timeout=timeout))
 
 
 async def key_value(api: KeyValueAPI, bucket: str, *, timeout: Timeout) -> KeyValue:
     """A handle on an existing bucket (see `JetStream.key_value`)."""
-    check_bucket(bucket)
-    try:
-        info = await api.stream_info(STREAM_PREFIX + bucket, timeout=timeout)
-    except StreamNotFoundError as exc:
-        raise BucketNotFoundError(bucket) from exc
+    info = await BUCKETS.info(api, check_bucket(bucket), timeout=timeout)
     if (info.config.max_msgs_per_subject or 0) < 1:
         raise BucketNotFoundError(bucket, f"stream {info.config.name!r} is not a key/value bucket")
     return KeyValue(api, info)
@@ -242,24 +200,9 @@ async def key_value(api: KeyValueAPI, bucket: str, *, timeout: Timeout) -> KeyVa
 
 async def delete_key_value(api: StreamsAPI, bucket: str, *, timeout: Timeout) -> None:
     """Delete a bucket (see `JetStream.delete_key_value`)."""
-    check_bucket(bucket)
-    try:
-        await api.stream_delete(STREAM_PREFIX + bucket, timeout=timeout)
-    except StreamNotFoundError as exc:
-        raise BucketNotFoundError(bucket) from exc
-
-
-async def key_value_bucket_names(api: StreamsAPI, *, timeout: Timeout) -> list[str]:
-    """The names of every bucket (every page)."""
-    names = await api.stream_names(subject=_BUCKET_SUBJECTS, timeout=timeout)
-    return [n.removeprefix(STREAM_PREFIX) for n in names if n.startswith(STREAM_PREFIX)]
+    await BUCKETS.delete(api, check_bucket(bucket), timeout=timeout)
 
 
 async def key_value_buckets(api: StreamsAPI, *, timeout: Timeout) -> list[KeyValueStatus]:
     """The status of every bucket (every page)."""
-    infos = await api.stream_list(subject=_BUCKET_SUBJECTS, timeout=timeout)
-    return [
-        KeyValueStatus(i.config.name.removeprefix(STREAM_PREFIX), i)
-        for i in infos
-        if i.config.name.startswith(STREAM_PREFIX)
-    ]
+    return [KeyValueStatus(bucket, info) for bucket, info in await BUCKETS.infos(api, timeout=timeout)]

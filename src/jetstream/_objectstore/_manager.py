@@ -1,40 +1,38 @@
 """Object store management (ADR-20 ``ObjectStoreManager``): create, update, bind, delete and list
-stores. `JetStream`'s methods of the same names delegate here."""
+stores. `JetStream`'s Object Store methods delegate here; what is not specific to stores is
+`BucketStreams`."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Protocol, TypedDict
+from typing import Literal, Protocol, TypedDict
 
 from .._core import Timeout, merge_config
 from .._exceptions import InvalidArgumentError, ObjectStoreExistsError, ObjectStoreNotFoundError
-from .._generated.errors import StreamNameExistError, StreamNotFoundError
 from .._generated.models import Placement, StorageType, StreamConfig, StreamInfo
-from .._stream import StreamsAPI
+from .._stream import BucketStreams, StreamsAPI
 from .._time import Duration, nanos
+from .._validate import check_bucket
 from ._store import ObjectStore, ObjectStoreAPI
-from ._types import STREAM_PREFIX, ObjectStoreConfig, ObjectStoreStatus, check_bucket
+from ._types import STREAM_PREFIX, ObjectStoreConfig, ObjectStoreStatus
 
 __all__ = [
     "ObjectStoreManagerAPI",
     "ObjectStoreOptions",
-    "create_object_store",
-    "create_or_update_object_store",
     "delete_object_store",
     "object_store",
-    "object_store_names",
+    "object_store_stream_config",
     "object_stores",
-    "stream_config",
-    "update_object_store",
+    "put_object_store",
 ]
 
 # Only streams capturing some `$O.<bucket>.C.>` are listed as stores (as nats.go does).
-_STORE_SUBJECTS = "$O.*.C.>"
+STORES = BucketStreams(STREAM_PREFIX, "$O.*.C.>", ObjectStoreExistsError, ObjectStoreNotFoundError)
 
 
-def stream_config(config: ObjectStoreConfig) -> StreamConfig:
+def object_store_stream_config(config: ObjectStoreConfig) -> StreamConfig:
     """The stream an object store is (ADR-20 "Stream Configuration and Subject Templates")."""
-    bucket = check_bucket(config.bucket)
+    bucket = check_bucket(config.bucket, "object store")
     ttl_ns = 0 if config.ttl is None else nanos(config.ttl)
     if ttl_ns < 0:
         raise InvalidArgumentError(f"ttl must not be negative, got {config.ttl!r}")
@@ -90,65 +88,24 @@ def object_store_config(config: ObjectStoreConfig | str, options: ObjectStoreOpt
     return merge_config(ObjectStoreConfig, config, ("bucket",), options, {})
 
 
-async def create_object_store(
+async def put_object_store(
     api: ObjectStoreManagerAPI,
     config: ObjectStoreConfig | str,
     options: ObjectStoreOptions,
+    mode: Literal["create", "update"] | None,
     *,
     timeout: Timeout,
 ) -> ObjectStore:
-    """Create the store (see `JetStream.create_object_store`)."""
-    scfg = stream_config(object_store_config(config, options))
-    try:
-        info = await api.stream_create(scfg, timeout=timeout)
-    except StreamNameExistError as exc:
-        raise ObjectStoreExistsError(scfg.name.removeprefix(STREAM_PREFIX)) from exc
-    return ObjectStore(api, info)
-
-
-async def update_object_store(
-    api: ObjectStoreManagerAPI,
-    config: ObjectStoreConfig | str,
-    options: ObjectStoreOptions,
-    *,
-    timeout: Timeout,
-) -> ObjectStore:
-    """Update the store (see `JetStream.update_object_store`)."""
-    scfg = stream_config(object_store_config(config, options))
-    try:
-        info = await api.stream_update(scfg, timeout=timeout)
-    except StreamNotFoundError as exc:
-        raise ObjectStoreNotFoundError(scfg.name.removeprefix(STREAM_PREFIX)) from exc
-    return ObjectStore(api, info)
-
-
-async def create_or_update_object_store(
-    api: ObjectStoreManagerAPI,
-    config: ObjectStoreConfig | str,
-    options: ObjectStoreOptions,
-    *,
-    timeout: Timeout,
-) -> ObjectStore:
-    """Update the store, or create it (see `JetStream.create_or_update_object_store`)."""
-    scfg = stream_config(object_store_config(config, options))
-    info: StreamInfo
-    try:
-        info = await api.stream_update(scfg, timeout=timeout)
-    except StreamNotFoundError:
-        try:
-            info = await api.stream_create(scfg, timeout=timeout)
-        except StreamNameExistError as exc:  # created meanwhile, differently
-            raise ObjectStoreExistsError(scfg.name.removeprefix(STREAM_PREFIX)) from exc
-    return ObjectStore(api, info)
+    """Create (``mode`` "create"), update ("update"), or update or create (None) the store (see
+    `JetStream.create_object_store` ...)."""
+    cfg = object_store_config(config, options)
+    scfg = object_store_stream_config(cfg)
+    return ObjectStore(api, await STORES.put(api, cfg.bucket, scfg, mode, timeout=timeout))
 
 
 async def object_store(api: ObjectStoreAPI, bucket: str, *, timeout: Timeout) -> ObjectStore:
     """A handle on an existing store (see `JetStream.object_store`)."""
-    check_bucket(bucket)
-    try:
-        info = await api.stream_info(STREAM_PREFIX + bucket, timeout=timeout)
-    except StreamNotFoundError as exc:
-        raise ObjectStoreNotFoundError(bucket) from exc
+    info = await STORES.info(api, check_bucket(bucket, "object store"), timeout=timeout)
     if not _is_store(info):
         raise ObjectStoreNotFoundError(bucket, f"stream {info.config.name!r} is not an object store")
     return ObjectStore(api, info)
@@ -156,24 +113,9 @@ async def object_store(api: ObjectStoreAPI, bucket: str, *, timeout: Timeout) ->
 
 async def delete_object_store(api: StreamsAPI, bucket: str, *, timeout: Timeout) -> None:
     """Delete a store (see `JetStream.delete_object_store`)."""
-    check_bucket(bucket)
-    try:
-        await api.stream_delete(STREAM_PREFIX + bucket, timeout=timeout)
-    except StreamNotFoundError as exc:
-        raise ObjectStoreNotFoundError(bucket) from exc
-
-
-async def object_store_names(api: StreamsAPI, *, timeout: Timeout) -> list[str]:
-    """The names of every object store (every page)."""
-    names = await api.stream_names(subject=_STORE_SUBJECTS, timeout=timeout)
-    return [n.removeprefix(STREAM_PREFIX) for n in names if n.startswith(STREAM_PREFIX)]
+    await STORES.delete(api, check_bucket(bucket, "object store"), timeout=timeout)
 
 
 async def object_stores(api: StreamsAPI, *, timeout: Timeout) -> list[ObjectStoreStatus]:
     """The status of every object store (every page)."""
-    infos = await api.stream_list(subject=_STORE_SUBJECTS, timeout=timeout)
-    return [
-        ObjectStoreStatus(i.config.name.removeprefix(STREAM_PREFIX), i)
-        for i in infos
-        if i.config.name.startswith(STREAM_PREFIX)
-    ]
+    return [ObjectStoreStatus(bucket, info) for bucket, info in await STORES.infos(api, timeout=timeout)]

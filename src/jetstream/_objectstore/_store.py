@@ -26,7 +26,7 @@ from typing import Final, Protocol
 
 import msgspec
 
-from .._core import DEFAULT, RawMessage, Timeout
+from .._core import DEFAULT, Timeout
 from .._exceptions import (
     APIError,
     BadObjectMetaError,
@@ -41,8 +41,9 @@ from .._exceptions import (
 )
 from .._generated.errors import NoMessageFoundError, StreamNotFoundError, StreamSealedError
 from .._generated.models import PubAck, StreamConfig, StreamInfo
-from .._stream import StreamAPI, StreamMessage
-from .._transport import Connection, next_id
+from .._stream import BucketAPI, StreamMessage
+from .._transport import next_id
+from .._validate import check_bucket
 from ._io import (
     WINDOW_BYTES,
     ObjectData,
@@ -61,7 +62,6 @@ from ._types import (
     ObjectMeta,
     ObjectMetaOptions,
     ObjectStoreStatus,
-    check_bucket,
     check_object_name,
     digest_text,
     encode_info,
@@ -95,30 +95,14 @@ def _ignore_outcome(future: asyncio.Future[PubAck]) -> None:
         future.exception()
 
 
-class ObjectStoreAPI(StreamAPI, Protocol):
-    """What an `ObjectStore` needs of the client: a `Stream`'s endpoints (reads, purges,
-    consumers), last-for-subject direct gets, stream updates (sealing), the connection, publishing,
-    and binding the store a link points to."""
-
-    @property
-    def connection(self) -> Connection: ...
-
-    async def direct_get_last_for_subject(
-        self, stream: str, subject: str, /, *, timeout: Timeout = DEFAULT
-    ) -> RawMessage: ...
+class ObjectStoreAPI(BucketAPI, Protocol):
+    """What an `ObjectStore` needs of the client: what every bucket handle needs (`BucketAPI`: a
+    `Stream`'s endpoints, last-for-subject direct gets, the connection, publishing), stream updates
+    (sealing), async publishing, and binding the store a link points to."""
 
     async def stream_update(
         self, config: str | StreamConfig, /, *, timeout: Timeout = DEFAULT
     ) -> StreamInfo: ...
-
-    async def publish(
-        self,
-        subject: str,
-        data: bytes = b"",
-        *,
-        headers: Mapping[str, str] | None = None,
-        timeout: Timeout = DEFAULT,
-    ) -> PubAck: ...
 
     async def publish_async(
         self,
@@ -557,7 +541,7 @@ class ObjectStore:
         """Add link ``name`` to a whole object store (a handle or a store name), like a directory.
         Raises `errors.ObjectExistsError` when ``name`` is an object that is not deleted."""
         check_object_name(name)
-        target = check_bucket(bucket.bucket if isinstance(bucket, ObjectStore) else bucket)
+        target = check_bucket(bucket.bucket if isinstance(bucket, ObjectStore) else bucket, "object store")
         return await self._add_link(name, ObjectLink(bucket=target), timeout)
 
     async def _add_link(self, name: str, link: ObjectLink, timeout: Timeout) -> ObjectInfo:

@@ -11,15 +11,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, TypeAlias
 
 import msgspec
 
-from .._exceptions import BadObjectMetaError, InvalidNameError, InvalidObjectNameError
-from .._generated.models import Placement, StorageType, StreamInfo
-from .._time import Duration
+from .._exceptions import BadObjectMetaError, InvalidObjectNameError
+from .._generated.models import Placement, StorageType
+from .._stream import BucketStatus
 from .._transport._headers import Headers
 
 __all__ = [
@@ -36,7 +35,6 @@ DEFAULT_CHUNK_SIZE: Final = 128 * 1024
 DIGEST_ALGORITHM: Final = "SHA-256"
 ROLLUP: Final = "Nats-Rollup"
 
-_BUCKET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 HeadersArg: TypeAlias = Mapping[str, str | Sequence[str]] | Headers
 """Object headers as given: a mapping of names to one value or several, or `Headers`."""
@@ -58,22 +56,16 @@ class ObjectStoreConfig(msgspec.Struct, kw_only=True):
     metadata: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectStoreStatus:
+class ObjectStoreStatus(BucketStatus):
     """An object store's state and configuration, read from its stream's info."""
 
-    bucket: str
-    stream_info: StreamInfo
+    # A dataclass through `BucketStatus` (its fields, __init__ and __eq__).
+    __slots__ = ()
 
     @property
     def description(self) -> str | None:
         """The store's description, if it has one."""
         return self.stream_info.config.description
-
-    @property
-    def ttl(self) -> timedelta:
-        """How long objects are kept (0: forever)."""
-        return self.stream_info.config.max_age or Duration(0)
 
     @property
     def storage(self) -> StorageType | str:
@@ -94,21 +86,6 @@ class ObjectStoreStatus:
     def size(self) -> int:
         """Bytes stored: every chunk and meta message."""
         return self.stream_info.state.bytes
-
-    @property
-    def backing_store(self) -> str:
-        """Always ``"JetStream"`` (the name other clients report)."""
-        return "JetStream"
-
-    @property
-    def is_compressed(self) -> bool:
-        """Whether the store's stream compresses its data (S2)."""
-        return self.stream_info.config.compression not in (None, "none")
-
-    @property
-    def metadata(self) -> dict[str, str]:
-        """The store's metadata (a copy; empty when it has none)."""
-        return dict(self.stream_info.config.metadata or {})
 
     @property
     def config(self) -> ObjectStoreConfig:
@@ -216,15 +193,6 @@ class _MetaMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(_MetaMessage)
-
-
-def check_bucket(bucket: object) -> str:
-    """ADR-6 ``restricted-term``: letters, digits, '-' and '_'."""
-    if not isinstance(bucket, str) or not bucket:
-        raise InvalidNameError(f"object store name must be a non-empty str, got {bucket!r}")
-    if not _BUCKET_CHARS.issuperset(bucket):
-        raise InvalidNameError(f"invalid object store name {bucket!r}: only letters, digits, '-' and '_'")
-    return bucket
 
 
 def check_object_name(name: object) -> str:

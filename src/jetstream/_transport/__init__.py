@@ -4,7 +4,7 @@ Features talk to a `Connection` (protocol in `_types`): `NatsConnection` over na
 in-memory `FakeConnection` in unit tests. Everything nats-py raises is translated here, once.
 """
 
-from ._checks import check_message, check_subject, header_size
+from ._checks import check_message, check_wire_subject, header_size
 from ._connect import open_connection, redact
 from ._fake import FakeConnection, FakeMsg, MockTransport, matches, status_msg
 from ._hub import (
@@ -51,7 +51,7 @@ __all__ = [
     "Subscription",
     "Transport",
     "check_message",
-    "check_subject",
+    "check_wire_subject",
     "description_of",
     "for_client",
     "header_size",

@@ -14,7 +14,7 @@ _CLEAN_MAX = 4096
 _HEADER_FRAME = 12
 
 
-def check_subject(subject: object, what: str = "subject") -> None:
+def check_wire_subject(subject: object, what: str = "subject") -> None:
     """A subject nats can carry: a non-empty str without blanks, encodable as UTF-8."""
     if type(subject) is str and subject in _CLEAN:
         return
@@ -56,9 +56,9 @@ def header_size(headers: Mapping[str, str]) -> int:
 def check_message(
     subject: str, payload: object, headers: Mapping[str, str] | None, reply: str, limit: int | None
 ) -> None:
-    check_subject(subject)
+    check_wire_subject(subject)
     if reply:
-        check_subject(reply, "reply subject")
+        check_wire_subject(reply, "reply subject")
     if not isinstance(payload, (bytes, bytearray, memoryview)):
         raise InvalidArgumentError(
             f"a message payload must be bytes, bytearray or memoryview, got {type(payload).__name__}"

@@ -16,12 +16,13 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from .._exceptions import ConnectionClosedError, NoRespondersError, PermissionDeniedError
-from ._checks import check_message, check_subject
+from ._checks import check_wire_subject
 from ._hub import ConnectionHub, LinkClosed, LinkDisconnected, LinkReconnected, PermissionDenied
 from ._ids import next_id
 from ._msg import Msg, MsgHandler, Reply, Subscription
 from ._router import ReplyRouter
 from ._status import StatusHeaders
+from ._types import ConnectionBase
 
 Answer = Reply | bytes | list[Reply | bytes]
 Handler = Callable[[str, bytes, "Mapping[str, str] | None"], "Awaitable[Answer] | Answer"]
@@ -97,7 +98,7 @@ async def _no_answer(subject: str, payload: bytes, headers: Mapping[str, str] | 
     raise NoRespondersError(subject)
 
 
-class FakeConnection:
+class FakeConnection(ConnectionBase):
     """An in-memory `Connection` (see the module docstring). ``requests``/``timeouts`` record the
     requests, ``published`` every publish as (subject, payload, reply, headers)."""
 
@@ -121,11 +122,6 @@ class FakeConnection:
         return f"FakeConnection({state}, requests={len(self.requests)}, published={len(self.published)})"
 
     # -- state ------------------------------------------------------------------------------------
-
-    @property
-    def hub(self) -> ConnectionHub:
-        """Connection-state events and the current state."""
-        return self._hub
 
     @property
     def router(self) -> ReplyRouter:
@@ -178,12 +174,6 @@ class FakeConnection:
         """A fresh inbox subject (under the connection's inbox prefix)."""
         return f"_INBOX.{next_id()}"
 
-    def check(
-        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
-    ) -> None:
-        """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
-        check_message(subject, payload, headers, reply, self._max_payload)
-
     async def publish(
         self,
         subject: str,
@@ -211,7 +201,7 @@ class FakeConnection:
         """Deliver every message on ``subject`` to ``cb``, in order."""
         if self._closed:
             raise ConnectionClosedError(f"connection closed while subscribing to {subject!r}")
-        check_subject(subject)
+        check_wire_subject(subject)
         sub = _FakeSubscription(self, subject, cb)
         self._subs.add(sub)
         return sub

@@ -77,7 +77,7 @@ class Listener(Protocol):
     def connection_event(self, event: ConnectionEvent) -> None: ...
 
 
-class _State(Protocol):
+class _ConnectionState(Protocol):
     @property
     def is_connected(self) -> bool: ...
     @property
@@ -110,7 +110,7 @@ class ConnectionHub:
     """The events of one connection, told to every listener (held weakly: a listener that is
     forgotten stops listening) and to every callback (held until removed)."""
 
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: _ConnectionState) -> None:
         self._state = state
         self._listeners: weakref.WeakSet[Listener] = weakref.WeakSet()
         self._callbacks: list[Callable[[ConnectionEvent], object]] = []

@@ -39,7 +39,7 @@ from .._exceptions import (
     TimeoutError,
 )
 from . import _header_hook
-from ._checks import check_message, check_subject
+from ._checks import check_wire_subject
 from ._hub import (
     ConnectionEvent,
     ConnectionHub,
@@ -52,6 +52,7 @@ from ._hub import (
 from ._msg import Msg, MsgHandler, Reply, Subscription
 from ._router import ReplyRouter
 from ._status import status_of
+from ._types import ConnectionBase
 
 logger = logging.getLogger("jetstream")
 
@@ -112,7 +113,7 @@ def for_client(nc: NATS) -> NatsConnection:
     return conn
 
 
-class NatsConnection:
+class NatsConnection(ConnectionBase):
     """`Connection` over a nats-py client (use `for_client` to share one per client)."""
 
     def __init__(self, nc: NATS, *, own_callbacks: bool = False) -> None:
@@ -131,11 +132,6 @@ class NatsConnection:
         return f"NatsConnection({state})"
 
     # -- state ------------------------------------------------------------------------------------
-
-    @property
-    def hub(self) -> ConnectionHub:
-        """Connection-state events and the current state."""
-        return self._hub
 
     @property
     def router(self) -> ReplyRouter:
@@ -209,12 +205,6 @@ class NatsConnection:
         """A fresh inbox subject (under the connection's inbox prefix)."""
         return self.nc.new_inbox()
 
-    def check(
-        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
-    ) -> None:
-        """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
-        check_message(subject, payload, headers, reply, self.max_payload)
-
     async def publish(
         self,
         subject: str,
@@ -273,7 +263,7 @@ class NatsConnection:
 
     async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
         """Deliver every message on ``subject`` to ``cb``, in order."""
-        check_subject(subject)
+        check_wire_subject(subject)
         try:
             # nats-py's Msg is a `Msg`: the callback is handed over as it is (no frame per message).
             sub = await self.nc.subscribe(subject, cb=cb)

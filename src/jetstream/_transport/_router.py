@@ -25,15 +25,26 @@ from ._msg import Msg, MsgHandler, Subscription
 
 
 class RouterLink(Protocol):
-    """What the router needs of its connection: a part of `Connection`, named here so that the
-    connection protocol can expose its router without the two modules importing each other."""
+    """What the router needs of its connection: the part of `Connection` that sends and subscribes
+    (`Connection` extends it), named here so that the connection protocol can expose its router
+    without the two modules importing each other."""
 
     @property
-    def hub(self) -> ConnectionHub: ...
-    def new_inbox(self) -> str: ...
+    def hub(self) -> ConnectionHub:
+        """Connection-state events (disconnected, reconnected, closed, lame duck, server errors,
+        permission violations) and the current state."""
+        ...
+
+    def new_inbox(self) -> str:
+        """A fresh inbox subject (under the connection's inbox prefix)."""
+        ...
+
     def check(
         self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
-    ) -> None: ...
+    ) -> None:
+        """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
+        ...
+
     async def publish(
         self,
         subject: str,
@@ -42,11 +53,21 @@ class RouterLink(Protocol):
         headers: Mapping[str, str] | None = None,
         *,
         checked: bool = False,
-    ) -> None: ...
+    ) -> None:
+        """Send one message. ``checked``: `check` passed for it already (it is not checked again)."""
+        ...
+
     def send_nowait(
         self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
-    ) -> bool: ...
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription: ...
+    ) -> bool:
+        """Queue one message without headers at once; False when it cannot be done this way now (then
+        `publish` must be used). ``checked``: `check` passed for it already. ``direct``: write to the
+        socket now if nothing is queued before it (a lone request)."""
+        ...
+
+    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
+        """Deliver every message on ``subject`` (wildcards allowed) to ``cb``, in order."""
+        ...
 
 
 _INBOX_REMEDY = (

@@ -10,24 +10,20 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Protocol
 
+from ._checks import check_message
 from ._hub import ConnectionHub
-from ._msg import MsgHandler, Reply, Subscription
-from ._router import ReplyRouter
+from ._msg import Reply
+from ._router import ReplyRouter, RouterLink
 
 
-class Connection(Protocol):
-    """Everything the SDK needs from one NATS connection.
+class Connection(RouterLink, Protocol):
+    """Everything the SDK needs from one NATS connection: what its `ReplyRouter` needs (the hub,
+    inboxes, sending, subscribing: `RouterLink`) and these.
 
     Send-side errors are already typed: `errors.InvalidArgumentError` (a subject, header or payload
     that cannot be sent), `errors.PayloadTooLargeError` (headers plus payload over
     ``max_payload``), `errors.ConnectionClosedError`, `errors.PermissionDeniedError`.
     """
-
-    @property
-    def hub(self) -> ConnectionHub:
-        """Connection-state events (disconnected, reconnected, closed, lame duck, server errors,
-        permission violations) and the current state."""
-        ...
 
     @property
     def router(self) -> ReplyRouter:
@@ -37,40 +33,6 @@ class Connection(Protocol):
     @property
     def max_payload(self) -> int | None:
         """The server's limit for headers plus payload, in bytes (None: not known yet)."""
-        ...
-
-    def new_inbox(self) -> str:
-        """A fresh inbox subject (under the connection's inbox prefix)."""
-        ...
-
-    def check(
-        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
-    ) -> None:
-        """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
-        ...
-
-    async def publish(
-        self,
-        subject: str,
-        payload: bytes,
-        reply: str = "",
-        headers: Mapping[str, str] | None = None,
-        *,
-        checked: bool = False,
-    ) -> None:
-        """Send one message. ``checked``: `check` passed for it already (it is not checked again)."""
-        ...
-
-    def send_nowait(
-        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
-    ) -> bool:
-        """Queue one message without headers at once; False when it cannot be done this way now (then
-        `publish` must be used). ``checked``: `check` passed for it already. ``direct``: write to the
-        socket now if nothing is queued before it (a lone request)."""
-        ...
-
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
-        """Deliver every message on ``subject`` (wildcards allowed) to ``cb``, in order."""
         ...
 
     async def request(
@@ -105,6 +67,29 @@ class Connection(Protocol):
     async def close(self) -> None:
         """Close now; idempotent."""
         ...
+
+
+class ConnectionBase:
+    """What the implementations of `Connection` share: the hub (set as ``_hub``) and the checks
+    against the server's ``max_payload``."""
+
+    _hub: ConnectionHub
+
+    @property
+    def hub(self) -> ConnectionHub:
+        """Connection-state events and the current state."""
+        return self._hub
+
+    @property
+    def max_payload(self) -> int | None:
+        """The server's limit for headers plus payload, in bytes (None: not known)."""
+        raise NotImplementedError
+
+    def check(
+        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
+    ) -> None:
+        """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
+        check_message(subject, payload, headers, reply, self.max_payload)
 
 
 OnClose = Callable[[], object]

@@ -206,8 +206,24 @@ class User:
         return out
 
 
+class _UserKey:
+    """A user's nkey, shown as the user's own."""
+
+    key: NKey
+
+    @property
+    def public_key(self) -> str:
+        """The user's public key (``U...``)."""
+        return self.key.public_key
+
+    @property
+    def seed(self) -> str:
+        """The user's secret seed (``SU...``)."""
+        return self.key.seed
+
+
 @dataclass(frozen=True)
-class NkeyUser:
+class NkeyUser(_UserKey):
     """A config-file user authenticating with an nkey (the server knows the public key).
 
     Connect with nats-py's ``nkeys_seed`` (a path, see :meth:`NKey.write_seed`)
@@ -221,16 +237,6 @@ class NkeyUser:
     def generate(cls, permissions: Permissions | None = None) -> NkeyUser:
         """A user with a fresh user nkey."""
         return cls(NKey.generate("user"), permissions)
-
-    @property
-    def public_key(self) -> str:
-        """The user's public key (``U...``)."""
-        return self.key.public_key
-
-    @property
-    def seed(self) -> str:
-        """The user's secret seed (``SU...``)."""
-        return self.key.seed
 
     def to_config(self) -> dict[str, Any]:
         """The entry of an account's ``users`` list."""
@@ -320,7 +326,7 @@ def creds_text(jwt: str, seed: str) -> str:
     )
 
 
-class JWTUser:
+class JWTUser(_UserKey):
     """A user of an operator-mode account: its nkey and its user JWT.
 
     Connect with nats-py's ``user_credentials`` pointing at :meth:`write_creds`.
@@ -334,16 +340,6 @@ class JWTUser:
 
     def __repr__(self) -> str:
         return f"<JWTUser {self.name} {self.key.public_key} of {self.account.name}>"
-
-    @property
-    def public_key(self) -> str:
-        """The user's public key (``U...``)."""
-        return self.key.public_key
-
-    @property
-    def seed(self) -> str:
-        """The user's secret seed (``SU...``)."""
-        return self.key.seed
 
     def creds(self) -> str:
         """The ``.creds`` file text (JWT and seed)."""

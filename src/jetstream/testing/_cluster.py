@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import secrets
-import sys
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from ._config import SYS_ACCOUNT
 from ._errors import NatsServerError, PortInUseError
 from ._http import http_get
-from ._ports import LOOPBACK, free_ports
+from ._lifecycle import StartStop, wait_for
+from ._ports import LOOPBACK, free_ports, loopback_connection
 from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
-
-if sys.version_info >= (3, 11):
-    from typing import Self
-elif TYPE_CHECKING:  # Python 3.10: only type checkers resolve `-> Self`
-    from typing_extensions import Self
 
 __all__ = ["NatsCluster"]
 
@@ -33,7 +26,7 @@ _PRIME_SUBJECT = "$JS.API.INFO"
 _PROBE_TIMEOUT = 2.0
 
 
-class NatsCluster:
+class NatsCluster(StartStop):
     """A JetStream cluster (3 nodes by default) for tests.
 
     Every node is a :class:`NatsServer` with its own ports, store dir and
@@ -135,18 +128,6 @@ class NatsCluster:
 
     # ------------------------------------------------------------- lifecycle
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
     async def start(self) -> None:
         """Start all nodes in parallel and wait for :meth:`wait_ready`.
 
@@ -227,21 +208,11 @@ class NatsCluster:
         """
         self._require_started()
         limit = self.start_timeout if timeout is None else timeout
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        last = "no check completed"
-        while True:
-            try:
-                problem = await self._readiness_problem()
-            except (OSError, asyncio.TimeoutError, ValueError) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            if problem is None:
-                return
-            last = problem
-            if loop.time() >= deadline:
-                tails = "\n".join(f"--- tail of {s.name} log ---\n{s.log_tail(15)}" for s in self.servers)
-                raise NatsServerError(f"cluster {self._name} not ready after {limit:.1f}s: {last}\n{tails}")
-            await asyncio.sleep(0.1)
+        errors = (OSError, asyncio.TimeoutError, ValueError)
+        last = await wait_for(self._readiness_problem, timeout=limit, errors=errors, interval=0.1)
+        if last is not None:
+            tails = "\n".join(f"--- tail of {s.name} log ---\n{s.log_tail(15)}" for s in self.servers)
+            raise NatsServerError(f"cluster {self._name} not ready after {limit:.1f}s: {last}\n{tails}")
 
     async def wait_for_interest(self, subject: str, *, timeout: float | None = None) -> None:
         """Wait until every running node knows of a subscription matching ``subject``.
@@ -258,23 +229,17 @@ class NatsCluster:
         """
         self._require_started()
         limit = self.start_timeout if timeout is None else timeout
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        while True:
+
+        async def problem() -> str | None:
             running = [s for s in self.servers if s.running]
-            try:
-                known = await asyncio.gather(*(_knows_interest(s, subject) for s in running))
-                problem = None
-                unaware = [s.name for s, ok in zip(running, known, strict=True) if not ok]
-                if unaware:
-                    problem = f"no interest in {subject!r} known on {unaware}"
-            except (OSError, asyncio.TimeoutError, ValueError) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            if problem is None:
-                return
-            if loop.time() >= deadline:
-                raise NatsServerError(f"cluster {self._name}: {problem} after {limit:.1f}s")
-            await asyncio.sleep(0.05)
+            known = await asyncio.gather(*(_knows_interest(s, subject) for s in running))
+            unaware = [s.name for s, ok in zip(running, known, strict=True) if not ok]
+            return f"no interest in {subject!r} known on {unaware}" if unaware else None
+
+        errors = (OSError, asyncio.TimeoutError, ValueError)
+        last = await wait_for(problem, timeout=limit, errors=errors, interval=0.05)
+        if last is not None:
+            raise NatsServerError(f"cluster {self._name}: {last} after {limit:.1f}s")
 
     async def meta_leader(self) -> str | None:
         """Name of the current JetStream meta leader as seen by the first running node."""
@@ -459,8 +424,7 @@ async def _prime_api_replies(server: NatsServer) -> str | None:
     frames = f"CONNECT {json.dumps(connect)}\r\nPUB {_PRIME_SUBJECT} {inbox} 0\r\n\r\nPING\r\n"
 
     async def exchange() -> str | None:
-        reader, writer = await asyncio.open_connection(LOOPBACK, server.port)
-        try:
+        async with loopback_connection(server.port) as (reader, writer):
             info = await reader.readline()
             if not info.startswith(b"INFO "):
                 return f"{server.name}: unexpected greeting {info[:80]!r}"
@@ -476,9 +440,5 @@ async def _prime_api_replies(server: NatsServer) -> str | None:
                     writer.write(b"PONG\r\n")
                 elif line.startswith(b"-ERR"):
                     return f"{server.name} refused the readiness request: {line.strip().decode(errors='replace')}"
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
 
     return await asyncio.wait_for(exchange(), _PROBE_TIMEOUT)

@@ -7,11 +7,10 @@ Only talks to 127.0.0.1 and only needs GET + JSON, so a few lines over
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from typing import Any
 
-from ._ports import LOOPBACK
+from ._ports import LOOPBACK, loopback_connection
 
 __all__ = ["http_get", "http_get_json"]
 
@@ -20,18 +19,13 @@ async def http_get(port: int, path: str, *, timeout: float = 5.0) -> tuple[int, 
     """GET ``path`` from ``127.0.0.1:port``; return ``(status, body)``."""
 
     async def _get() -> bytes:
-        reader, writer = await asyncio.open_connection(LOOPBACK, port)
-        try:
+        async with loopback_connection(port) as (reader, writer):
             # HTTP/1.0 makes the server close the connection after the
             # response, so "read until EOF" is the whole body (no chunking).
             request = f"GET {path} HTTP/1.0\r\nHost: {LOOPBACK}:{port}\r\n\r\n"
             writer.write(request.encode("ascii"))
             await writer.drain()
             return await reader.read()
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
 
     raw = await asyncio.wait_for(_get(), timeout)
     head, _, body = raw.partition(b"\r\n\r\n")

@@ -5,22 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import sys
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import nats
 from nats.errors import Error as NatsError
 
 from ._config import APP_ACCOUNT
 from ._errors import NatsServerError
+from ._lifecycle import StartStop, wait_for
 from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
-
-if sys.version_info >= (3, 11):
-    from typing import Self
-elif TYPE_CHECKING:  # Python 3.10: only type checkers resolve `-> Self`
-    from typing_extensions import Self
 
 __all__ = ["HubAndLeaf", "start_hub_and_leaf"]
 
@@ -50,7 +44,7 @@ async def _js_domain(url: str, api_prefix: str, timeout: float) -> str | None:
     return None if domain is None else str(domain)
 
 
-class HubAndLeaf:
+class HubAndLeaf(StartStop):
     """A hub server and a leaf server connected by a leafnode link.
 
     * ``hub``: JetStream domain ``hub_domain`` (default ``"hub"``), listens
@@ -132,18 +126,6 @@ class HubAndLeaf:
         """Client URL of the leaf."""
         return self.leaf.url
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
     async def start(self) -> None:
         """Start the hub, then the leaf, then :meth:`wait_ready`."""
         try:
@@ -178,25 +160,15 @@ class HubAndLeaf:
         propagates shortly after the link is up, hence the retries.
         """
         limit = self.start_timeout if timeout is None else timeout
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        last = "no check completed"
-        while True:
-            try:
-                problem = await self._readiness_problem()
-            except (OSError, asyncio.TimeoutError, ValueError, NatsError, NatsServerError) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            if problem is None:
-                return
-            last = problem
-            if loop.time() >= deadline:
-                logs = "\n".join(
-                    f"--- tail of {s.name} log ---\n{s.log_tail(15)}"
-                    for s in (self.hub, self._leaf)
-                    if s is not None
-                )
-                raise NatsServerError(f"hub/leaf not ready after {limit:.1f}s: {last}\n{logs}")
-            await asyncio.sleep(0.1)
+        errors = (OSError, asyncio.TimeoutError, ValueError, NatsError, NatsServerError)
+        last = await wait_for(self._readiness_problem, timeout=limit, errors=errors, interval=0.1)
+        if last is not None:
+            logs = "\n".join(
+                f"--- tail of {s.name} log ---\n{s.log_tail(15)}"
+                for s in (self.hub, self._leaf)
+                if s is not None
+            )
+            raise NatsServerError(f"hub/leaf not ready after {limit:.1f}s: {last}\n{logs}")
 
     async def _readiness_problem(self) -> str | None:
         leaf = self.leaf

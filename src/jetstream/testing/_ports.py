@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
+from collections.abc import AsyncIterator
 
-__all__ = ["LOOPBACK", "free_ports"]
+__all__ = ["LOOPBACK", "free_ports", "loopback_connection"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -28,3 +31,16 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+@contextlib.asynccontextmanager
+async def loopback_connection(port: int) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """A TCP connection to ``127.0.0.1:port``, closed on exit (a server that is already gone
+    is no error)."""
+    reader, writer = await asyncio.open_connection(LOOPBACK, port)
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()

@@ -9,13 +9,11 @@ import secrets
 import shutil
 import ssl
 import subprocess
-import sys
 import tempfile
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ._auth import Account, NkeyUser, Operator, TLSCertificates, TLSFiles, User
 from ._binary import find_nats_server
@@ -31,12 +29,8 @@ from ._config import (
 )
 from ._errors import NatsServerError, PortInUseError
 from ._http import http_get_json
-from ._ports import LOOPBACK, free_ports
-
-if sys.version_info >= (3, 11):
-    from typing import Self
-elif TYPE_CHECKING:  # Python 3.10: only type checkers resolve `-> Self`
-    from typing_extensions import Self
+from ._lifecycle import StartStop
+from ._ports import LOOPBACK, free_ports, loopback_connection
 
 __all__ = ["DEFAULT_START_TIMEOUT", "DEFAULT_STOP_TIMEOUT", "NatsServer"]
 
@@ -112,13 +106,8 @@ async def _probe_client_port(port: int, server_name: str, timeout: float) -> Non
     """
 
     async def _probe() -> bytes:
-        reader, writer = await asyncio.open_connection(LOOPBACK, port)
-        try:
+        async with loopback_connection(port) as (reader, _):
             return await reader.readline()
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
 
     line = await asyncio.wait_for(_probe(), timeout)
     if not line.startswith(b"INFO "):
@@ -128,7 +117,7 @@ async def _probe_client_port(port: int, server_name: str, timeout: float) -> Non
         raise ConnectionError(f"port {port} is served by {info.get('server_name')!r}, not {server_name!r}")
 
 
-class NatsServer:
+class NatsServer(StartStop):
     """A real ``nats-server`` process for tests, bound to 127.0.0.1 only.
 
     Every instance gets free ports (client, monitoring and, if requested,
@@ -471,18 +460,6 @@ class NatsServer:
         return status == 200 and isinstance(document, dict) and document.get("status") == "ok"
 
     # ------------------------------------------------------------- lifecycle
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         """Start the server and wait until it is ready.

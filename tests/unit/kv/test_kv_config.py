@@ -21,7 +21,7 @@ from jetstream import (
 )
 from jetstream._core._codec import decoder, encode
 from jetstream._generated.models import ExternalStreamSource, StreamInfo
-from jetstream._kv._manager import KeyValueOptions, key_value_config, stream_config
+from jetstream._kv._manager import KeyValueOptions, key_value_config, key_value_stream_config
 from jetstream._time import nanos
 
 MIN = 60 * 1_000_000_000
@@ -29,7 +29,9 @@ MIN = 60 * 1_000_000_000
 
 def wire(cfg: KeyValueConfig, api_level: int | None = None) -> dict[str, object]:
     """The stream configuration exactly as it goes on the wire."""
-    decoded: dict[str, object] = msgspec.json.decode(encode(stream_config(cfg, api_level=api_level)))
+    decoded: dict[str, object] = msgspec.json.decode(
+        encode(key_value_stream_config(cfg, api_level=api_level))
+    )
     return decoded
 
 
@@ -100,7 +102,7 @@ def test_ttl_sets_max_age_and_the_duplicate_window(ttl: timedelta | None, max_ag
 @pytest.mark.parametrize("history", [0, 65, -1, True])
 def test_history_outside_1_to_64_is_refused(history: int) -> None:
     with pytest.raises(errors.HistoryTooLargeError) as info:
-        stream_config(KeyValueConfig(bucket="b", history=history))
+        key_value_stream_config(KeyValueConfig(bucket="b", history=history))
     assert isinstance(info.value, errors.KeyValueError)
     assert isinstance(info.value, errors.InvalidArgumentError)
 
@@ -114,7 +116,7 @@ def test_history_bounds_are_accepted(history: int) -> None:
 def test_limit_markers_need_api_level_1(level: int | None) -> None:
     cfg = KeyValueConfig(bucket="b", limit_marker_ttl=timedelta(seconds=5))
     with pytest.raises(errors.LimitMarkersNotSupportedError) as info:
-        stream_config(cfg, api_level=level)
+        key_value_stream_config(cfg, api_level=level)
     assert info.value.bucket == "b"
     assert info.value.level == (level or 0)
 
@@ -122,7 +124,7 @@ def test_limit_markers_need_api_level_1(level: int | None) -> None:
 def test_limit_marker_ttl_must_be_at_least_a_second() -> None:
     cfg = KeyValueConfig(bucket="b", limit_marker_ttl=timedelta(milliseconds=999))
     with pytest.raises(errors.InvalidArgumentError):
-        stream_config(cfg, api_level=5)
+        key_value_stream_config(cfg, api_level=5)
 
 
 def test_no_limit_markers_no_ttl_fields() -> None:
@@ -134,7 +136,7 @@ def test_no_limit_markers_no_ttl_fields() -> None:
 @pytest.mark.parametrize("bucket", ["", "a.b", "a b", "a*", "a>", "ä", "a/b", "$KV"])
 def test_bucket_names_are_restricted_terms(bucket: str) -> None:
     with pytest.raises(errors.InvalidNameError):
-        stream_config(KeyValueConfig(bucket=bucket))
+        key_value_stream_config(KeyValueConfig(bucket=bucket))
 
 
 def test_mirror_gets_the_kv_prefix_and_mirror_direct_and_no_subjects() -> None:
@@ -197,7 +199,7 @@ def test_status_and_config_round_trip() -> None:
         storage="memory",
         description="d",
     )
-    stream = stream_config(cfg, api_level=2)
+    stream = key_value_stream_config(cfg, api_level=2)
     info_json = {
         "config": msgspec.json.decode(encode(stream)),
         "created": "2026-01-02T03:04:05.123456789Z",

@@ -27,9 +27,12 @@ from jetstream import (
 )
 from jetstream._core._codec import decode
 from jetstream._objectstore._io import check_chunk_size, chunks_of
-from jetstream._objectstore._manager import ObjectStoreOptions, object_store_config, stream_config
+from jetstream._objectstore._manager import (
+    ObjectStoreOptions,
+    object_store_config,
+    object_store_stream_config,
+)
 from jetstream._objectstore._types import (
-    check_bucket,
     check_object_name,
     digest_bytes,
     digest_text,
@@ -40,6 +43,7 @@ from jetstream._objectstore._types import (
 )
 from jetstream._time import Duration
 from jetstream._transport._headers import Headers
+from jetstream._validate import check_bucket
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
@@ -200,7 +204,7 @@ def test_headers_are_stored_as_lists() -> None:
 
 
 def test_stream_config_is_the_adr20_layout() -> None:
-    cfg = stream_config(
+    cfg = object_store_stream_config(
         ObjectStoreConfig(
             bucket="MY-STORE",
             description="description",
@@ -220,7 +224,7 @@ def test_stream_config_is_the_adr20_layout() -> None:
     assert (cfg.storage, cfg.num_replicas, cfg.compression) == ("memory", 3, "s2")
     assert cfg.placement == Placement(cluster="clstr", tags=["tag1"])
     assert cfg.metadata == {"owner": "infra"} and cfg.description == "description"
-    plain = stream_config(ObjectStoreConfig(bucket="b"))
+    plain = object_store_stream_config(ObjectStoreConfig(bucket="b"))
     assert (plain.max_age, plain.max_bytes, plain.compression, plain.num_replicas) == (
         Duration(0),
         -1,
@@ -228,9 +232,9 @@ def test_stream_config_is_the_adr20_layout() -> None:
         1,
     )
     with pytest.raises(errors.InvalidNameError):
-        stream_config(ObjectStoreConfig(bucket="no.dots"))
+        object_store_stream_config(ObjectStoreConfig(bucket="no.dots"))
     with pytest.raises(errors.InvalidArgumentError):
-        stream_config(ObjectStoreConfig(bucket="b", ttl=timedelta(seconds=-1)))
+        object_store_stream_config(ObjectStoreConfig(bucket="b", ttl=timedelta(seconds=-1)))
 
 
 def test_status_reads_the_stream_info() -> None:

@@ -13,6 +13,7 @@ from typing import Final
 
 import msgspec
 
+from .._consume._status import spawn_cleanup
 from .._core import DEFAULT, Timeout
 from .._exceptions import (
     InvalidArgumentError,
@@ -354,9 +355,16 @@ class KeyValue:
         """The initial values of ``watcher`` (not started yet), then stop. ``timeout`` bounds the
         wait for each item."""
         wait = self._js._core.timeout(timeout)
-        async with await watcher.start(timeout=timeout):
+        await watcher.start(timeout=timeout)
+        try:
             async for item in watcher._initial_values(wait):
                 yield item
+        except BaseException:
+            # A read that failed (a silent server, a caller leaving) returns now: deleting its
+            # consumer, bounded but slow on such a server, goes on in the background.
+            spawn_cleanup(watcher.aclose)
+            raise
+        await watcher.aclose()
 
     async def list_keys(
         self, filters: str | Sequence[str] = ">", *, timeout: Timeout = DEFAULT

@@ -269,7 +269,7 @@ def inbox_for(
         priority=Priority(),
     )
     events: list[ConsumeEvent] = []
-    inbox = _Inbox(consumer, opts, events.append, ordered)
+    inbox = _Inbox(consumer._pulls, opts, events.append, ordered)
     inbox.state = _State.OPEN
     return inbox, events
 
@@ -299,15 +299,15 @@ async def test_pending_accounting_stays_within_bounds() -> None:
 
 async def test_inbox_status_reactions() -> None:
     inbox, events = inbox_for()
-    consumer = inbox.consumer
+    pulls = inbox.pulls
     await inbox.on_msg(user(b"a", {"Nats-Pin-Id": "PIN1"}))
-    assert consumer.pin_id == "PIN1"
+    assert pulls.pin_id == "PIN1"
     inbox.pending_msgs = 10
     await inbox.on_msg(status("409", "Leadership Change"))
     assert inbox.pending_msgs == 1  # only the buffered one: outstanding pulls are gone
     inbox.pending_msgs = 10
     await inbox.on_msg(status("423", "Nats-Wrong-Pin-Id", **{"Nats-Pending-Messages": "9"}))
-    assert consumer.pin_id is None and inbox.pending_msgs == 1
+    assert pulls.pin_id is None and inbox.pending_msgs == 1
     await inbox.on_msg(status("409", "Exceeded MaxWaiting"))
     assert inbox.retry_at > 0  # refused: the next pull waits a little
     assert [type(e) for e in events] == [LeadershipChanged, PinIdMismatch, PullWarning]

@@ -44,7 +44,7 @@ async def nats_py(ctx: Ctx) -> None:
             if entry is None:  # the end of the initial values
                 break
             seen += 1
-        await watcher.stop()
+        await watcher.stop()  # type: ignore[no-untyped-call]  # nats-py leaves it unannotated
     if seen != ctx.n:
         raise RuntimeError(f"{seen} entries of {ctx.n}")
     await nc.close()

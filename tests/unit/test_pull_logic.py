@@ -16,7 +16,7 @@ from unit_support import always, consumer_info, mock_js
 from jetstream import ConsumerConfig, ConsumerInfo, LeadershipChanged, PinIdMismatch, PullWarning, errors
 from jetstream._consume._fetch import heartbeat_for
 from jetstream._consume._manage import config_differences
-from jetstream._consume._messages import ResetNeeded, _Inbox, _State
+from jetstream._consume._messages import ResetNeeded, _Inbox, _Lifecycle
 from jetstream._consume._options import ConsumeOptions, Priority
 from jetstream._consume._pull import Consumer
 from jetstream._consume._status import (
@@ -25,9 +25,9 @@ from jetstream._consume._status import (
     Kind,
     Signal,
     classify,
+    code_and_description,
     msg_size,
     pending_counts,
-    status_of,
 )
 from jetstream._time import dec_hook
 from jetstream._transport import ConnectionEvent, FakeMsg, LinkDisconnected, LinkReconnected, Msg, for_client
@@ -76,8 +76,8 @@ def test_classify(msg: Msg, kind: Kind) -> None:
 def test_status_description_is_only_its_first_line() -> None:
     # what nats-py leaves in Description for "NATS/1.0 503\r\nNats-Subject: ...\r\n\r\n"
     msg = status("503", "\nNats-Subject: $JS.API.CONSUMER.MSG.NEXT.S.D")
-    assert status_of(msg) == (503, "")
-    assert status_of(status("409", "Consumer Deleted")) == (409, "Consumer Deleted")
+    assert code_and_description(msg) == (503, "")
+    assert code_and_description(status("409", "Consumer Deleted")) == (409, "Consumer Deleted")
 
 
 def test_pending_counts() -> None:
@@ -270,7 +270,7 @@ def inbox_for(
     )
     events: list[ConsumeEvent] = []
     inbox = _Inbox(consumer._pulls, opts, events.append, ordered)
-    inbox.state = _State.OPEN
+    inbox.state = _Lifecycle.OPEN
     return inbox, events
 
 

@@ -42,13 +42,13 @@ from ._status import (
     Reconnected,
     Signal,
     classify,
+    code_and_description,
     denial_for,
     emit,
     msg_size,
     pending_counts,
     pull_error,
     spawn_cleanup,
-    status_of,
 )
 
 # Pause before pulling again after a pull was refused (409 Exceeded ..., 503), capped by the heartbeat.
@@ -57,7 +57,9 @@ _RETRY_PAUSE = 1.0
 _DISCONNECTED_POLL = 1.0
 
 
-class _State(enum.Enum):
+class _Lifecycle(enum.Enum):
+    """Where a continuous pull is: not started, pulling, draining, over."""
+
     NEW = enum.auto()
     OPEN = enum.auto()
     DRAINING = enum.auto()  # no more pulls; the buffer is still handed out
@@ -92,7 +94,7 @@ class _Inbox:
         self.retry_at = 0.0
         self.terminal: BaseException | None = None
         self.signal = Signal()
-        self.state = _State.NEW
+        self.state = _Lifecycle.NEW
         self.sub: Subscription | None = None
         self.inbox = ""
         self.generation = 0
@@ -126,7 +128,7 @@ class _Inbox:
         self.signal.wake()
 
     async def on_msg(self, msg: Msg) -> None:
-        if self.state is _State.CLOSED:
+        if self.state is _Lifecycle.CLOSED:
             return
         now = self.clock()
         self.last_seen = now
@@ -153,7 +155,7 @@ class _Inbox:
         elif kind in (Kind.SHUTDOWN, Kind.NO_RESPONDERS, Kind.REJECTED, Kind.OTHER):
             self.reset_pending()
             self.retry_at = now + min(_RETRY_PAUSE, self.opts.heartbeat)
-            emit(self.on_event, PullWarning(*status_of(msg)))
+            emit(self.on_event, PullWarning(*code_and_description(msg)))
             if self.ordered and kind is Kind.NO_RESPONDERS:
                 self._terminate(ResetNeeded("unavailable"))
         elif self.ordered and kind is Kind.DELETED:
@@ -171,7 +173,7 @@ class _Inbox:
 
     def pull_due(self, now: float) -> bool:
         """Whether what is buffered or owed fell below the threshold, so a pull is to be sent (ADR-37)."""
-        if self.state is not _State.OPEN or self.terminal is not None or now < self.retry_at:
+        if self.state is not _Lifecycle.OPEN or self.terminal is not None or now < self.retry_at:
             return False
         opts = self.opts
         if opts.max_bytes is not None:
@@ -216,7 +218,7 @@ class _Inbox:
 
 def _abandon(inbox: _Inbox) -> None:
     """A stream was dropped without aclose(): remove its subscription (best effort)."""
-    inbox.state = _State.CLOSED
+    inbox.state = _Lifecycle.CLOSED
     inbox.buffer.clear()
     spawn_cleanup(inbox.unsubscribe)
 
@@ -244,7 +246,7 @@ class ContinuousPull:
     @property
     def closed(self) -> bool:
         """Whether the stream has ended (stopped, drained, or ended by an error)."""
-        return self._inbox.state is _State.CLOSED
+        return self._inbox.state is _Lifecycle.CLOSED
 
     @property
     def pending(self) -> tuple[int, int]:
@@ -259,10 +261,10 @@ class ContinuousPull:
 
     async def _start(self) -> None:
         inbox = self._inbox
-        if inbox.state is not _State.NEW:
+        if inbox.state is not _Lifecycle.NEW:
             return
         async with self._start_lock:
-            if inbox.state is not _State.NEW:
+            if inbox.state is not _Lifecycle.NEW:
                 return
             pulls = self._pulls
             connection = pulls.connection
@@ -271,14 +273,14 @@ class ContinuousPull:
             try:
                 inbox.sub = await connection.subscribe(inbox.inbox, inbox.on_msg)
             except JetStreamError:
-                inbox.state = _State.CLOSED
+                inbox.state = _Lifecycle.CLOSED
                 raise
             conn.add(inbox)
             inbox.generation = conn.generation
             inbox.connected = conn.connected
             inbox.clock = asyncio.get_running_loop().time
             inbox.last_seen = inbox.clock()
-            inbox.state = _State.OPEN
+            inbox.state = _Lifecycle.OPEN
             # Messages that a cancelled next()/fetch() left behind come first.
             while pulls.stash:
                 inbox.buffer.append((pulls.stash.popleft(), 0))
@@ -295,7 +297,7 @@ class ContinuousPull:
         inbox = self._inbox
         if (
             not inbox.buffer
-            or inbox.state is not _State.OPEN
+            or inbox.state is not _Lifecycle.OPEN
             or inbox.stop_requested
             or inbox.drain_requested
         ):
@@ -313,23 +315,23 @@ class ContinuousPull:
         if msg is not None:
             return msg
         inbox = self._inbox
-        if inbox.state is _State.NEW:
+        if inbox.state is _Lifecycle.NEW:
             await self._start()
         loop = asyncio.get_running_loop()
         while True:
-            if inbox.stop_requested and inbox.state is not _State.CLOSED:
+            if inbox.stop_requested and inbox.state is not _Lifecycle.CLOSED:
                 await self._close()
-            if inbox.drain_requested and inbox.state is _State.OPEN:
+            if inbox.drain_requested and inbox.state is _Lifecycle.OPEN:
                 await self._drain_now()
-            if inbox.state is _State.OPEN:
+            if inbox.state is _Lifecycle.OPEN:
                 await self._housekeeping(loop.time())
             # Take a message only after the last await: a cancellation cannot drop it.
-            if inbox.buffer and inbox.state is not _State.CLOSED:
+            if inbox.buffer and inbox.state is not _Lifecycle.CLOSED:
                 return inbox.take()
-            if inbox.terminal is not None and inbox.state is not _State.CLOSED:
+            if inbox.terminal is not None and inbox.state is not _Lifecycle.CLOSED:
                 await self._close()
                 raise inbox.terminal
-            if inbox.state is not _State.OPEN:
+            if inbox.state is not _Lifecycle.OPEN:
                 await self._close()
                 raise StopAsyncIteration
             await inbox.signal.wait(self._wait_time(loop.time()))
@@ -382,9 +384,9 @@ class ContinuousPull:
 
     async def _drain_now(self) -> None:
         inbox = self._inbox
-        if inbox.state is not _State.OPEN:
+        if inbox.state is not _Lifecycle.OPEN:
             return
-        inbox.state = _State.DRAINING
+        inbox.state = _Lifecycle.DRAINING
         sub = inbox.sub
         inbox.unsubscribed = True
         self._pulls.hub.discard(inbox)
@@ -396,9 +398,9 @@ class ContinuousPull:
 
     async def _close(self) -> None:
         inbox = self._inbox
-        if inbox.state is _State.CLOSED and inbox.unsubscribed:
+        if inbox.state is _Lifecycle.CLOSED and inbox.unsubscribed:
             return
-        inbox.state = _State.CLOSED
+        inbox.state = _Lifecycle.CLOSED
         inbox.buffer.clear()
         inbox.buffered_bytes = 0
         if self._finalizer is not None:
@@ -424,7 +426,7 @@ class ContinuousPull:
     async def drain(self) -> None:
         """Stop pulling; the iteration hands out what is buffered, then ends."""
         self._request_drain()
-        if self._inbox.state is _State.NEW:
+        if self._inbox.state is _Lifecycle.NEW:
             await self._close()
         else:
             await self._drain_now()

@@ -17,7 +17,7 @@ from .._exceptions import InvalidArgumentError, TimeoutError
 from .._generated.models import ConsumerInfo
 from .._time import seconds
 from ._api import ConsumerAPI
-from ._consume import ConsumeContext
+from ._consume import ConsumeContext, consume
 from ._fetch import MIN_PULL, FetchResult, Pull, heartbeat_for
 from ._message import Message
 from ._messages import ContinuousPull
@@ -272,8 +272,7 @@ class Consumer:
             priority=priority,
             on_event=on_event,
         )
-        await stream._start()
-        return ConsumeContext(stream, handler, on_error)
+        return await consume(stream, handler, on_error)
 
 
 class MessageStream(ContinuousPull):

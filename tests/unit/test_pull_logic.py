@@ -13,7 +13,16 @@ import pytest
 from nats.aio.client import Client as NATS
 from unit_support import always, consumer_info, mock_js
 
-from jetstream import ConsumerConfig, ConsumerInfo, LeadershipChanged, PinIdMismatch, PullWarning, errors
+from jetstream import (
+    ConsumerConfig,
+    ConsumerInfo,
+    JetStream,
+    LeadershipChanged,
+    PinIdMismatch,
+    PullWarning,
+    Reconnected,
+    errors,
+)
 from jetstream._consume._fetch import heartbeat_for
 from jetstream._consume._manage import config_differences
 from jetstream._consume._messages import ResetNeeded, _Inbox, _Lifecycle
@@ -30,7 +39,15 @@ from jetstream._consume._status import (
     pending_counts,
 )
 from jetstream._time import dec_hook
-from jetstream._transport import ConnectionEvent, FakeMsg, LinkDisconnected, LinkReconnected, Msg, for_client
+from jetstream._transport import (
+    ConnectionEvent,
+    FakeConnection,
+    FakeMsg,
+    LinkDisconnected,
+    LinkReconnected,
+    Msg,
+    for_client,
+)
 from jetstream._transport import status_msg as _status_msg
 
 
@@ -352,3 +369,26 @@ async def test_connection_callbacks_are_chained_not_replaced() -> None:
     await nc._reconnected_cb()
     assert calls == ["listener", "user disconnected", "listener", "user reconnected"]
     assert state.generation == 0 and not state.connected
+
+
+async def test_a_buffered_message_waits_for_what_is_due_first() -> None:
+    """`messages()` hands out a buffered message at once only when nothing is due: a pull fallen
+    below the threshold is sent, and a reconnect reported and re-pulled, before it."""
+    conn = FakeConnection()
+    consumer = Consumer(JetStream(transport=conn), info_with_groups(None))
+    events: list[ConsumeEvent] = []
+    stream = consumer.messages(max_messages=4, expires=30, on_event=events.append)
+
+    def pulls() -> int:
+        return sum(1 for published in conn.published if published[0] == consumer._next_subject)
+
+    async with stream:
+        for i in range(5):
+            await stream._inbox.on_msg(user(b"%d" % i))
+        got = [(await stream.__anext__()).data for _ in range(3)]
+        assert (got, pulls()) == ([b"0", b"1", b"2"], 1)  # 4 owed, 1 left: above the threshold of 2
+        assert ((await stream.__anext__()).data, pulls()) == (b"3", 2)  # below it: pulled first
+        conn.disconnect()
+        conn.reconnect()
+        assert ((await stream.__anext__()).data, pulls()) == (b"4", 3)  # what was owed died with it
+        assert [type(e) for e in events] == [Reconnected]

@@ -4,6 +4,9 @@
 continuously (`_messages`, `_consume`). `next()` waits on a pull an earlier, cancelled
 call left behind instead of stacking a new one on top of it, so cancelled calls never pile up pull
 requests (or steal each other's messages).
+
+Those modules see the consumer's `PullState` only, never the `Consumer`: `MessageStream`, which
+names its `Consumer`, is the continuous pull of `_messages` with that one property, defined here.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ class Consumer:
         self._name = info.name
         # What next(), fetch() and messages() share: the stash, the pin, the connection ...
         self._pulls = PullState(js._core, self._stream, self._name)
-        self._next_subject = self._pulls.next_subject
+        self._next_subject = self._pulls.next_subject  # named by the errors of a pull
 
     def __repr__(self) -> str:
         return f"Consumer(stream={self._stream!r}, name={self._name!r})"

@@ -25,8 +25,10 @@ from jetstream import (
 )
 from jetstream._consume._fetch import heartbeat_for
 from jetstream._consume._manage import config_differences
+from jetstream._consume._message import Message
 from jetstream._consume._messages import ResetNeeded, _Inbox, _Lifecycle
 from jetstream._consume._options import ConsumeOptions, Priority
+from jetstream._consume._ordered import OrderedConfig
 from jetstream._consume._pull import Consumer
 from jetstream._consume._status import (
     BYTES_ONLY_BATCH,
@@ -38,6 +40,7 @@ from jetstream._consume._status import (
     msg_size,
     pending_counts,
 )
+from jetstream._consume._watch import Watch
 from jetstream._time import dec_hook
 from jetstream._transport import (
     ConnectionEvent,
@@ -392,3 +395,36 @@ async def test_a_buffered_message_waits_for_what_is_due_first() -> None:
         conn.reconnect()
         assert ((await stream.__anext__()).data, pulls()) == (b"4", 3)  # what was owed died with it
         assert [type(e) for e in events] == [Reconnected]
+
+
+class _Messages(Watch[Message]):
+    def _decode(self, msg: Message) -> Message:
+        return msg
+
+
+async def test_a_one_shot_read_bounds_the_wait_for_each_item() -> None:
+    """`keys()`/`history()` read through `Watch._initial_values`: an item that does not come within
+    the timeout is `errors.TimeoutError`, though no timer runs while items are at hand."""
+
+    def server(subject: str, payload: bytes, headers: object) -> Any:
+        if subject.startswith("$JS.API.CONSUMER.CREATE."):
+            return msgspec.json.encode(consumer_info("S", "W"))  # 1 pending: an item is due
+        if subject.startswith("$JS.API.CONSUMER.DELETE."):
+            return b'{"success": true}'
+        return errors.TimeoutError(subject, None)  # pulls go unanswered
+
+    js, _ = mock_js(server)
+    watch = _Messages(
+        js,
+        "S",
+        OrderedConfig(filter_subjects=("s.>",)),
+        updates_only=False,
+        not_found=lambda: errors.StreamNotFoundError(404, 10059, "stream not found"),
+    )
+    loop = asyncio.get_running_loop()
+    async with await watch.start():
+        started = loop.time()
+        with pytest.raises(errors.TimeoutError):
+            async for _ in watch._initial_values(0.2):
+                pass
+        assert 0.2 <= loop.time() - started < 2

@@ -141,8 +141,11 @@ def msg_size(msg: Msg) -> int:
     size = len(msg.subject) + len(msg.reply) + len(msg.data)
     headers = msg.headers
     if headers:
-        # "NATS/1.0\r\n" + "Name: value\r\n" each + "\r\n"
-        size += 12 + sum(len(k) + len(v) + 4 for k, v in headers.items())
+        # "NATS/1.0\r\n" + "Name: value\r\n" each + "\r\n" (a loop: cheaper than sum() over a
+        # generator, once per message)
+        size += 12
+        for name, value in headers.items():
+            size += len(name) + len(value) + 4
     return size
 
 

@@ -22,6 +22,8 @@ BENCH_SUBJECT = "bench.data"
 WINDOW = 4000
 #: Messages per pull of the fetch workloads.
 BATCH = 500
+#: The bucket of the Key/Value read workload (see `fill_kv`).
+KV_READ_BUCKET = "bench_read"
 
 
 async def prefill(url: str, n: int, size: int) -> None:
@@ -39,6 +41,20 @@ async def prefill(url: str, n: int, size: int) -> None:
         info = await js.stream_info(BENCH_STREAM)
         if info.state.messages != n:
             raise RuntimeError(f"prefill stored {info.state.messages} of {n}")
+
+
+async def fill_kv(url: str, n: int, size: int) -> None:
+    """Fills the bucket `KV_READ_BUCKET` with n keys of `size` bytes (jetstream-py, untimed setup)."""
+    import os
+
+    import jetstream
+
+    async with await jetstream.connect(url) as js:
+        await js.create_key_value(KV_READ_BUCKET)
+        value = os.urandom(size)
+        for i in range(n):
+            await js.publish_async(f"$KV.{KV_READ_BUCKET}.key.{i}", value)
+        await js.publish_async_complete()
 
 
 @asynccontextmanager

@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from _common import prefill
+from _common import fill_kv, prefill
 from _harness import NATS_PY, OFFICIAL, RAW, SDK, Workload, WorkloadResult, run_workload
 
 BENCH = Path(__file__).resolve().parent
@@ -63,6 +63,17 @@ WORKLOADS = [
     Workload("messages() + ack", "messages_ack.py", n=200_000, smoke_n=1_000, size=128, setup=prefill),
     Workload(
         "KV", "kv.py", n=20_000, smoke_n=20, size=128, phases=("put", "get"), clients=(SDK, NATS_PY, RAW)
+    ),
+    Workload(
+        "KV 5,000 keys:",
+        "kv_read.py",
+        n=5_000,
+        smoke_n=20,
+        size=128,
+        phases=("keys()", "watch replay"),
+        clients=(SDK, NATS_PY),
+        setup=fill_kv,
+        min_rounds=5,
     ),
     Workload(
         "Object Store 100 MiB",

@@ -12,10 +12,9 @@ from ._client import JetStream, connect
 from ._consume._consume import ConsumeContext
 from ._consume._fetch import FetchResult
 from ._consume._message import Message, MsgMetadata, MsgSequence
-from ._consume._messages import MessageStream
 from ._consume._ordered import OrderedConsumer
 from ._consume._ordered_streams import OrderedFetchResult, OrderedMessageStream
-from ._consume._pull import Consumer
+from ._consume._pull import Consumer, MessageStream
 from ._consume._status import (
     ConsumeEvent,
     ConsumerRecreated,

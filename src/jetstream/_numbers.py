@@ -8,6 +8,7 @@ each caller decides what a bad value means (an error, or an absent value). A lea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeGuard
 
 MAX_UINT64 = 2**64 - 1
@@ -38,6 +39,23 @@ def parse_uint(text: object) -> int | None:
     return value if value <= MAX_UINT64 else None
 
 
+def parse_uints(tokens: Sequence[str]) -> list[int] | None:
+    """`parse_uint` of each token (the counters of an ack subject), checked together: None when
+    any one is not a number."""
+    joined = "".join(tokens)
+    if not (joined.isascii() and joined.isdigit()):
+        return None
+    values = []
+    for token in tokens:
+        if not 0 < len(token) <= _MAX_UINT_DIGITS:
+            return None
+        value = int(token)
+        if value > MAX_UINT64:
+            return None
+        values.append(value)
+    return values
+
+
 def parse_int(text: object) -> int | None:
     """An integer in ASCII digits with an optional '+' or '-' sign (ADR-49 counter values); None
     for anything else."""
@@ -49,4 +67,4 @@ def parse_int(text: object) -> int | None:
     return int(text)
 
 
-__all__ = ["MAX_UINT64", "parse_int", "parse_status", "parse_uint"]
+__all__ = ["MAX_UINT64", "parse_int", "parse_status", "parse_uint", "parse_uints"]

@@ -10,9 +10,6 @@ and msgspec in the namespace of the module ``__module__`` names, which the publi
 each object's own annotations are resolved first, in the module that defines it, and stored as
 objects.
 
-`provide` gives a module, at runtime, the names it imports only for type checkers because an
-import cycle forbids the import, so that `typing.get_type_hints` resolves its signatures too.
-
 A leaf: imports no feature.
 """
 
@@ -23,7 +20,7 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 
-__all__ = ["export", "provide"]
+__all__ = ["export"]
 
 
 def export(module: str, namespace: Mapping[str, object], names: Iterable[str]) -> None:
@@ -38,13 +35,6 @@ def export(module: str, namespace: Mapping[str, object], names: Iterable[str]) -
             continue
         _resolve_annotations(obj)
         obj.__module__ = module
-
-
-def provide(module: types.ModuleType, *objects: type) -> None:
-    """Bind each class of ``objects`` under its name in ``module``, which imports it only under
-    ``TYPE_CHECKING`` (called by the module defining the classes, which imports ``module``)."""
-    for obj in objects:
-        setattr(module, obj.__name__, obj)
 
 
 def _is_private(module: str) -> bool:

@@ -32,7 +32,21 @@ class MessageSource(Protocol):
     async def aclose(self) -> None: ...
 
 
+class _Startable(MessageSource, Protocol):
+    async def _start(self) -> None: ...
+
+
 Handler = Callable[[Message], "Awaitable[object] | object"]
+
+
+async def consume(
+    source: _Startable, handler: Handler, on_error: Callable[[BaseException], object] | None
+) -> ConsumeContext:
+    """What every ``consume()`` does: start ``source`` now, so that what refuses it (a subscription
+    that fails, an ordered consumer already busy) is raised by the call, then run it in a
+    `ConsumeContext`."""
+    await source._start()
+    return ConsumeContext(source, handler, on_error)
 
 
 class ConsumeContext:

@@ -4,8 +4,8 @@ Each pull has its own inbox subscription and a bounded expiry, and is over when 
 (batch filled, 404/408, a 409) or when the client-side deadline, a little after the expiry, passes.
 A caller that leaves before its pull is over (cancelled, timed out, broke out of a fetch) does not
 lose what the pull still delivers: the pull becomes an *orphan* whose messages go to the consumer's
-stash, which the next `next()`/`fetch()` hands out first, and whose subscription is removed once the
-server ends it.
+stash (`PullState`), which the next `next()`/`fetch()` hands out first, and whose subscription is
+removed once the server ends it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import asyncio
 import weakref
 from collections import deque
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from .._core._codec import encode
 from .._exceptions import (
     ConnectionClosedError,
     InvalidArgumentError,
@@ -24,13 +22,12 @@ from .._exceptions import (
     MissedHeartbeatError,
     NoRespondersError,
 )
-from .._generated.models import ConsumerGetnextRequest
-from .._time import Duration, nanos, seconds
+from .._time import seconds
 from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 from ._message import Message
 from ._options import Priority
+from ._pulls import PullState
 from ._status import (
-    PIN_ID,
     Kind,
     Signal,
     classify,
@@ -39,9 +36,6 @@ from ._status import (
     pull_error,
     spawn_cleanup,
 )
-
-if TYPE_CHECKING:
-    from ._pull import Consumer  # an import cycle: provided at runtime by `_pull`
 
 # A fetch/next pull longer than this gets idle heartbeats unless told otherwise (as nats.go).
 _HEARTBEAT_FROM = 10.0
@@ -76,7 +70,7 @@ class Pull:
 
     def __init__(
         self,
-        consumer: Consumer,
+        pulls: PullState,
         *,
         batch: int,
         max_bytes: int | None,
@@ -86,7 +80,7 @@ class Pull:
         priority: Priority,
         wait_no_wait: float = 5.0,
     ) -> None:
-        self.consumer = consumer
+        self.pulls = pulls
         self.batch = batch
         self.max_bytes = max_bytes
         self.expires = expires
@@ -113,8 +107,8 @@ class Pull:
     # --- server side
 
     async def start(self) -> None:
-        consumer = self.consumer
-        connection = consumer._connection
+        pulls = self.pulls
+        connection = pulls.connection
         loop = asyncio.get_running_loop()
         self.inbox = connection.new_inbox()
         try:
@@ -122,7 +116,7 @@ class Pull:
         except JetStreamError:
             self._finish()
             raise
-        conn = consumer._conn
+        conn = pulls.hub
         conn.add(self)
         now = loop.time()
         self.deadline = now + self._client_wait
@@ -135,22 +129,15 @@ class Pull:
             raise
 
     async def _send(self, batch: int, max_bytes: int | None, expires: float | None) -> None:
-        consumer = self.consumer
-        prio = self.priority
-        hb = self.heartbeat
-        request = ConsumerGetnextRequest(
+        await self.pulls.pull(
+            self.inbox,
             batch=batch,
             max_bytes=max_bytes,
-            expires=None if expires is None else Duration(nanos(expires)),
-            no_wait=True if self.no_wait else None,
-            idle_heartbeat=None if hb is None else Duration(nanos(hb)),
-            group=prio.group,
-            min_pending=prio.min_pending,
-            min_ack_pending=prio.min_ack_pending,
-            priority=prio.priority,
-            id=consumer._pin_id if prio.group is not None else None,
+            expires=expires,
+            heartbeat=self.heartbeat,
+            priority=self.priority,
+            no_wait=self.no_wait,
         )
-        await consumer._core.transport.publish(consumer._next_subject, encode(request), reply=self.inbox)
 
     async def _resend(self, now: float) -> None:
         """After a reconnect: the pull died with the old connection; ask for what is still missing."""
@@ -170,26 +157,21 @@ class Pull:
         await self._send(batch, max_bytes, expires)
 
     async def _on_msg(self, msg: Msg) -> None:
-        consumer = self.consumer
+        pulls = self.pulls
         kind = classify(msg)
         if self.done:
             # Late deliveries (after a local deadline, or from a pull re-sent after a reconnect)
             # are kept rather than dropped.
             if kind is Kind.USER:
-                consumer._stash_put(consumer._wrap(msg))
+                pulls.stash_put(pulls.wrap(msg))
             return
         self.last_seen = asyncio.get_running_loop().time()
         if kind is Kind.USER:
-            headers = msg.headers
-            if headers:
-                pin = headers.get(PIN_ID)
-                if pin:
-                    consumer._pin_id = pin
             self.received += 1
             self.received_bytes += msg_size(msg)
-            message = consumer._wrap(msg)
+            message = pulls.receive(msg)
             if self.orphaned:
-                consumer._stash_put(message)
+                pulls.stash_put(message)
             else:
                 self.buffer.append(message)
             if self.received >= self.batch:
@@ -201,7 +183,7 @@ class Pull:
         elif kind is Kind.END:
             self._finish()
         elif kind is Kind.PIN_MISMATCH:
-            consumer._pin_id = None
+            pulls.pin_id = None
             self.retry = True
             self._finish()
         elif kind in (Kind.LEADERSHIP, Kind.SHUTDOWN):
@@ -210,7 +192,7 @@ class Pull:
         elif kind is Kind.NO_RESPONDERS:
             self._finish(
                 NoRespondersError(
-                    consumer._next_subject,
+                    pulls.next_subject,
                     "the consumer does not exist or has no leader, or JetStream is unavailable",
                 )
             )
@@ -229,34 +211,35 @@ class Pull:
             self._timer = None
         self.signal.wake()
         if self.orphaned:
-            consumer = self.consumer
-            consumer._orphans.discard(self)
-            consumer._wake_stash_waiters()
+            pulls = self.pulls
+            pulls.orphans.discard(self)
+            pulls.wake_stash_waiters()
             spawn_cleanup(self.close)
 
     def connection_event(self, event: ConnectionEvent) -> None:
         if isinstance(event, PermissionDenied):
-            denied = denial_for(event, self.consumer._next_subject, self.inbox)
+            denied = denial_for(event, self.pulls.next_subject, self.inbox)
             if denied is not None:
                 self._finish(denied)
             return
         if self.orphaned:
             # An orphan's pull does not outlive its connection; nobody is there to re-send it.
-            if not self.consumer._conn.connected or self.consumer._conn.generation != self.generation:
+            hub = self.pulls.hub
+            if not hub.connected or hub.generation != self.generation:
                 self._finish()
         else:
             self.signal.wake()
 
     def orphan(self) -> None:
         """The owner left before the pull ended: what it still delivers goes to the consumer's stash."""
-        consumer = self.consumer
+        pulls = self.pulls
         self.orphaned = True
         while self.buffer:
-            consumer._stash_put(self.buffer.popleft())
+            pulls.stash_put(self.buffer.popleft())
         if self.done:
             spawn_cleanup(self.close)
             return
-        consumer._orphans.add(self)
+        pulls.orphans.add(self)
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(max(0.0, self.deadline - loop.time()), self._finish)
 
@@ -264,7 +247,7 @@ class Pull:
         if self._closed:
             return
         self._closed = True
-        self.consumer._conn.discard(self)
+        self.pulls.hub.discard(self)
         sub = self.sub
         if sub is not None:
             await sub.unsubscribe()
@@ -272,9 +255,9 @@ class Pull:
     async def release(self) -> None:
         """The owner is done with this pull: clean up now if it is over, else leave it as an orphan."""
         if self.done:
-            consumer = self.consumer
+            pulls = self.pulls
             while self.buffer:
-                consumer._stash_put(self.buffer.popleft())
+                pulls.stash_put(self.buffer.popleft())
             await self.close()
         else:
             self.orphan()
@@ -284,17 +267,17 @@ class Pull:
     async def take(self, *, stash_too: bool = False) -> Message | None:
         """The next message of this pull, or None once it is over (raises the error that ended it).
         With `stash_too`, a message landing in the consumer's stash is taken as well."""
-        consumer = self.consumer
-        conn = consumer._conn
+        pulls = self.pulls
+        conn = pulls.hub
         loop = asyncio.get_running_loop()
         if stash_too:
-            consumer._stash_waiters.add(self.signal)
+            pulls.stash_waiters.add(self.signal)
         try:
             while True:
                 if self.buffer:
                     return self.buffer.popleft()
-                if stash_too and consumer._stash:
-                    return consumer._stash.popleft()
+                if stash_too and pulls.stash:
+                    return pulls.stash.popleft()
                 if self.done:
                     if self.error is not None:
                         raise self.error
@@ -324,7 +307,7 @@ class Pull:
                 await self.signal.wait(wait)
         finally:
             if stash_too:
-                consumer._stash_waiters.discard(self.signal)
+                pulls.stash_waiters.discard(self.signal)
 
 
 class FetchResult:
@@ -343,7 +326,7 @@ class FetchResult:
 
     def __init__(
         self,
-        consumer: Consumer,
+        pulls: PullState,
         n: int,
         *,
         max_bytes: int | None,
@@ -351,8 +334,10 @@ class FetchResult:
         no_wait: bool,
         heartbeat: float | None,
         priority: Priority,
+        owner: object,
     ) -> None:
-        self._consumer = consumer
+        self._pulls = pulls
+        self._owner = owner  # the consumer, for the repr
         self._n = n
         self._max_bytes = max_bytes
         self._expires = expires
@@ -366,7 +351,7 @@ class FetchResult:
         self._finalizer: weakref.finalize[..., FetchResult] | None = None
 
     def __repr__(self) -> str:
-        return f"FetchResult(consumer={self._consumer!r}, n={self._n}, finished={self._finished})"
+        return f"FetchResult(consumer={self._owner!r}, n={self._n}, finished={self._finished})"
 
     def __aiter__(self) -> FetchResult:
         return self
@@ -392,29 +377,29 @@ class FetchResult:
 
     async def _start(self) -> None:
         self._started = True
-        consumer = self._consumer
+        pulls = self._pulls
         # Messages a cancelled call left behind come first and count toward n.
         wanted = self._n
         budget = self._max_bytes
-        while wanted and consumer._stash:
+        while wanted and pulls.stash:
             if budget is not None:
-                size = _size(consumer._stash[0])
+                size = _size(pulls.stash[0])
                 if size > budget:
                     break
                 budget -= size
-            self._ready.append(consumer._stash.popleft())
+            self._ready.append(pulls.stash.popleft())
             wanted -= 1
         if not wanted or (budget is not None and budget <= 0):
             return
         pull = self._pull = Pull(
-            consumer,
+            pulls,
             batch=wanted,
             max_bytes=budget,
             expires=None if self._no_wait else self._expires,
             no_wait=self._no_wait,
             heartbeat=self._heartbeat,
             priority=self._priority,
-            wait_no_wait=consumer._core.default_timeout,
+            wait_no_wait=pulls.core.default_timeout,
         )
         self._finalizer = weakref.finalize(self, _abandon_fetch, pull, self._ready)
         try:
@@ -428,9 +413,9 @@ class FetchResult:
         if self._finalizer is not None:
             self._finalizer.detach()
             self._finalizer = None
-        consumer = self._consumer
+        pulls = self._pulls
         while self._ready:
-            consumer._stash_put(self._ready.pop(), front=True)
+            pulls.stash_put(self._ready.pop(), front=True)
         if self._pull is not None:
             await self._pull.release()
 
@@ -448,9 +433,9 @@ class FetchResult:
 
 def _abandon_fetch(pull: Pull, ready: deque[Message]) -> None:
     """A fetch was dropped mid-iteration without aclose(): keep what it had and what comes."""
-    consumer = pull.consumer
+    pulls = pull.pulls
     while ready:
-        consumer._stash_put(ready.pop(), front=True)
+        pulls.stash_put(ready.pop(), front=True)
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # collected outside the loop (interpreter shutdown): nothing to keep

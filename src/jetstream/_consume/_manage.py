@@ -7,7 +7,6 @@ otherwise with `errors.ConsumerConfigMismatchError`, which names the fields that
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,13 +20,16 @@ from .._generated.models import ConsumerConfig, DeliverPolicy, ReplayPolicy
 from .._time import seconds
 from .._validate import check_name, check_subject
 from ._api import ConsumerAPI
-from ._ordered import OrderedConfig, OrderedConsumer
+from ._ordered import OrderedConfig, OrderedConsumer, start_ordered
+from ._ordered_streams import INACTIVE_THRESHOLD as DEFAULT_INACTIVE
 from ._pull import Consumer
+
+# DEFAULT_INACTIVE: the default of `JetStream.ordered_consumer`, the ordered consumer's one constant.
+__all__ = ["DEFAULT_INACTIVE", "config_differences", "get_consumer", "ordered_consumer", "put_consumer"]
 
 # Fields compared as one: the server may store a single filter in either form.
 _FILTER_FIELDS = ("filter_subject", "filter_subjects")
 _NAME_FIELDS = ("name", "durable_name")
-DEFAULT_INACTIVE = timedelta(minutes=5)
 
 
 def _filters(config: ConsumerConfig) -> list[str]:
@@ -147,8 +149,4 @@ async def ordered_consumer(
         inactive_threshold=inactive,
         metadata=metadata,
     )
-    oc = OrderedConsumer(api, stream, config)
-    timeout_s = api._core.timeout(timeout)
-    deadline = None if timeout_s is None else asyncio.get_running_loop().time() + timeout_s
-    await oc._ensure(deadline, "start")
-    return oc
+    return await start_ordered(api, stream, config, api._core.timeout(timeout))

@@ -15,7 +15,7 @@ from .._exceptions import (
     MessageAlreadyAckedError,
     NotJetStreamMessageError,
 )
-from .._numbers import parse_uint
+from .._numbers import parse_uints
 from .._reprs import preview
 from .._time import Timestamp, nanos
 from .._transport._headers import Headers
@@ -71,9 +71,10 @@ class MsgMetadata(msgspec.Struct, frozen=True):
         if not stream or not consumer:
             raise ValueError(f"no stream or consumer in the ack subject {reply!r}")
         # The counters are ASCII digits in the uint64 range; int() would take "١٢", "1_2", "+1".
-        delivered, sseq, cseq, ts, pending = (parse_uint(token) for token in numbers)
-        if delivered is None or sseq is None or cseq is None or ts is None or pending is None:
+        counters = parse_uints(numbers)
+        if counters is None:
             raise ValueError(f"a counter of the ack subject {reply!r} is not a number")
+        delivered, sseq, cseq, ts, pending = counters
         return cls(
             stream=stream,
             consumer=consumer,

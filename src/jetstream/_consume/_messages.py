@@ -1,5 +1,6 @@
-"""Continuous pulls (ADR-37): `MessageStream`, what ``consumer.messages()`` returns and what
-``consumer.consume(handler)`` runs (`_consume`).
+"""Continuous pulls (ADR-37): `ContinuousPull`, the machinery of `MessageStream` (what
+``consumer.messages()`` returns, in `_pull`) and of what ``consumer.consume(handler)`` runs
+(`_consume`).
 
 One subscription receives the answers to every pull. The count of messages (or bytes) buffered or
 still owed by outstanding pulls is kept; when it falls below the threshold a pull for the
@@ -17,21 +18,20 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
-from .._core._codec import encode
 from .._exceptions import ConnectionClosedError, JetStreamError
-from .._generated.models import ConsumerGetnextRequest
-from .._time import Duration, nanos
 from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
 from ._message import Message
 from ._options import ConsumeOptions
+from ._pulls import PullState
 from ._status import (
     BYTES_ONLY_BATCH,
-    PIN_ID,
     Disconnected,
     EventHandler,
     Kind,
@@ -42,17 +42,14 @@ from ._status import (
     Reconnected,
     Signal,
     classify,
+    code_and_description,
     denial_for,
     emit,
     msg_size,
     pending_counts,
     pull_error,
     spawn_cleanup,
-    status_of,
 )
-
-if TYPE_CHECKING:
-    from ._pull import Consumer  # an import cycle: provided at runtime by `_pull`
 
 # Pause before pulling again after a pull was refused (409 Exceeded ..., 503), capped by the heartbeat.
 _RETRY_PAUSE = 1.0
@@ -60,7 +57,9 @@ _RETRY_PAUSE = 1.0
 _DISCONNECTED_POLL = 1.0
 
 
-class _State(enum.Enum):
+class _Lifecycle(enum.Enum):
+    """Where a continuous pull is: not started, pulling, draining, over."""
+
     NEW = enum.auto()
     OPEN = enum.auto()
     DRAINING = enum.auto()  # no more pulls; the buffer is still handed out
@@ -76,15 +75,13 @@ class ResetNeeded(Exception):
 
 
 class _Inbox:
-    """The receiving half of a `MessageStream`: nats-py delivers here, the reader takes from here.
+    """The receiving half of a `ContinuousPull`: nats-py delivers here, the reader takes from here.
 
-    It holds no reference to its `MessageStream`, so a stream dropped mid-iteration is collected and
-    its subscription removed."""
+    It holds no reference to its `ContinuousPull`, so a stream dropped mid-iteration is collected
+    and its subscription removed."""
 
-    def __init__(
-        self, consumer: Consumer, opts: ConsumeOptions, on_event: EventHandler | None, ordered: bool
-    ):
-        self.consumer = consumer
+    def __init__(self, pulls: PullState, opts: ConsumeOptions, on_event: EventHandler | None, ordered: bool):
+        self.pulls = pulls
         self.opts = opts
         self.on_event = on_event
         self.ordered = ordered  # an ordered consumer recreates instead of re-pulling
@@ -92,11 +89,12 @@ class _Inbox:
         self.buffered_bytes = 0
         self.pending_msgs = 0
         self.pending_bytes = 0
+        self.clock: Callable[[], float] = time.monotonic  # the loop's, once started
         self.last_seen = 0.0
         self.retry_at = 0.0
         self.terminal: BaseException | None = None
         self.signal = Signal()
-        self.state = _State.NEW
+        self.state = _Lifecycle.NEW
         self.sub: Subscription | None = None
         self.inbox = ""
         self.generation = 0
@@ -107,7 +105,7 @@ class _Inbox:
 
     def connection_event(self, event: ConnectionEvent) -> None:
         if isinstance(event, PermissionDenied):
-            denied = denial_for(event, self.consumer._next_subject, self.inbox)
+            denied = denial_for(event, self.pulls.next_subject, self.inbox)
             if denied is not None:
                 self._terminate(denied)
             return
@@ -130,20 +128,14 @@ class _Inbox:
         self.signal.wake()
 
     async def on_msg(self, msg: Msg) -> None:
-        if self.state is _State.CLOSED:
+        if self.state is _Lifecycle.CLOSED:
             return
-        now = asyncio.get_running_loop().time()
+        now = self.clock()
         self.last_seen = now
         kind = classify(msg)
-        consumer = self.consumer
         if kind is Kind.USER:
-            headers = msg.headers
-            if headers:
-                pin = headers.get(PIN_ID)
-                if pin:
-                    consumer._pin_id = pin
             size = msg_size(msg)
-            self.buffer.append((consumer._wrap(msg), size))
+            self.buffer.append((self.pulls.receive(msg), size))
             self.buffered_bytes += size
             self.signal.wake()
             return
@@ -154,7 +146,7 @@ class _Inbox:
             self.pending_msgs = max(0, self.pending_msgs - msgs)
             self.pending_bytes = max(0, self.pending_bytes - nbytes)
         elif kind is Kind.PIN_MISMATCH:
-            consumer._pin_id = None
+            self.pulls.pin_id = None
             self.reset_pending()
             emit(self.on_event, PinIdMismatch())
         elif kind is Kind.LEADERSHIP:
@@ -163,7 +155,7 @@ class _Inbox:
         elif kind in (Kind.SHUTDOWN, Kind.NO_RESPONDERS, Kind.REJECTED, Kind.OTHER):
             self.reset_pending()
             self.retry_at = now + min(_RETRY_PAUSE, self.opts.heartbeat)
-            emit(self.on_event, PullWarning(*status_of(msg)))
+            emit(self.on_event, PullWarning(*code_and_description(msg)))
             if self.ordered and kind is Kind.NO_RESPONDERS:
                 self._terminate(ResetNeeded("unavailable"))
         elif self.ordered and kind is Kind.DELETED:
@@ -179,43 +171,45 @@ class _Inbox:
         self.pending_bytes = max(0, self.pending_bytes - size)
         return msg
 
+    def pull_due(self, now: float) -> bool:
+        """Whether what is buffered or owed fell below the threshold, so a pull is to be sent (ADR-37)."""
+        if self.state is not _Lifecycle.OPEN or self.terminal is not None or now < self.retry_at:
+            return False
+        opts = self.opts
+        if opts.max_bytes is not None:
+            return self.pending_bytes < opts.threshold_bytes
+        return self.pending_msgs < opts.threshold_messages
+
+    def heartbeat_missed(self, now: float) -> bool:
+        return self.outstanding() and now - self.last_seen >= 2 * self.opts.heartbeat
+
     async def pull_if_needed(self, now: float) -> None:
         """Send a pull when what is buffered or owed fell below the threshold (ADR-37)."""
-        if self.state is not _State.OPEN or self.terminal is not None or now < self.retry_at:
+        if not self.pull_due(now):
             return
         opts = self.opts
         if opts.max_bytes is not None:
-            if self.pending_bytes >= opts.threshold_bytes:
-                return
             batch = BYTES_ONLY_BATCH
             max_bytes: int | None = opts.max_bytes - self.pending_bytes
             self.pending_bytes = opts.max_bytes
         else:
-            if self.pending_msgs >= opts.threshold_messages:
-                return
             batch = opts.max_messages - self.pending_msgs
             max_bytes = None
             self.pending_msgs = opts.max_messages
-        prio = opts.priority
-        request = ConsumerGetnextRequest(
+        await self.pulls.pull(
+            self.inbox,
             batch=batch,
             max_bytes=max_bytes,
-            expires=Duration(nanos(opts.expires)),
-            idle_heartbeat=Duration(nanos(opts.heartbeat)),
-            group=prio.group,
-            min_pending=prio.min_pending,
-            min_ack_pending=prio.min_ack_pending,
-            priority=prio.priority,
-            id=self.consumer._pin_id if prio.group is not None else None,
+            expires=opts.expires,
+            heartbeat=opts.heartbeat,
+            priority=opts.priority,
         )
-        consumer = self.consumer
-        await consumer._core.transport.publish(consumer._next_subject, encode(request), reply=self.inbox)
 
     async def unsubscribe(self) -> None:
         if self.unsubscribed:
             return
         self.unsubscribed = True
-        self.consumer._conn.discard(self)
+        self.pulls.hub.discard(self)
         sub = self.sub
         if sub is None:
             return
@@ -224,46 +218,35 @@ class _Inbox:
 
 def _abandon(inbox: _Inbox) -> None:
     """A stream was dropped without aclose(): remove its subscription (best effort)."""
-    inbox.state = _State.CLOSED
+    inbox.state = _Lifecycle.CLOSED
     inbox.buffer.clear()
     spawn_cleanup(inbox.unsubscribe)
 
 
-class MessageStream:
-    """The messages of a pull consumer, for as long as you iterate (ADR-37 ``Messages``).
+S = TypeVar("S", bound="ContinuousPull")
 
-    An async iterator and an async context manager. The subscription is made on the first
-    iteration (or on entering ``async with``). `aclose()` ends it at once, dropping what is buffered
-    (those messages are not acknowledged: the server redelivers them after ``ack_wait``); `drain()`
-    stops pulling and ends once the buffered messages are handed out. Several tasks may iterate
-    the same stream. See `Consumer.messages` for the options and events.
-    """
+
+class ContinuousPull:
+    """A continuous pull from the consumer of a `PullState`: all of `MessageStream` but the
+    `Consumer` it names, which `_pull` adds (this module cannot import `Consumer`)."""
 
     def __init__(
         self,
-        consumer: Consumer,
+        pulls: PullState,
         opts: ConsumeOptions,
         on_event: EventHandler | None,
         *,
         ordered: bool = False,
     ) -> None:
-        self._consumer = consumer
-        self._inbox = _Inbox(consumer, opts, on_event, ordered)
-        self._finalizer: weakref.finalize[..., MessageStream] | None = None
+        self._pulls = pulls
+        self._inbox = _Inbox(pulls, opts, on_event, ordered)
+        self._finalizer: weakref.finalize[..., ContinuousPull] | None = None
         self._start_lock = asyncio.Lock()
-
-    def __repr__(self) -> str:
-        return f"MessageStream(consumer={self._consumer!r}, state={self._inbox.state.name})"
-
-    @property
-    def consumer(self) -> Consumer:
-        """The `Consumer` this stream pulls from."""
-        return self._consumer
 
     @property
     def closed(self) -> bool:
         """Whether the stream has ended (stopped, drained, or ended by an error)."""
-        return self._inbox.state is _State.CLOSED
+        return self._inbox.state is _Lifecycle.CLOSED
 
     @property
     def pending(self) -> tuple[int, int]:
@@ -278,60 +261,84 @@ class MessageStream:
 
     async def _start(self) -> None:
         inbox = self._inbox
-        if inbox.state is not _State.NEW:
+        if inbox.state is not _Lifecycle.NEW:
             return
         async with self._start_lock:
-            if inbox.state is not _State.NEW:
+            if inbox.state is not _Lifecycle.NEW:
                 return
-            consumer = self._consumer
-            connection = consumer._connection
-            conn = consumer._conn
+            pulls = self._pulls
+            connection = pulls.connection
+            conn = pulls.hub
             inbox.inbox = connection.new_inbox()
             try:
                 inbox.sub = await connection.subscribe(inbox.inbox, inbox.on_msg)
             except JetStreamError:
-                inbox.state = _State.CLOSED
+                inbox.state = _Lifecycle.CLOSED
                 raise
             conn.add(inbox)
             inbox.generation = conn.generation
             inbox.connected = conn.connected
-            inbox.last_seen = asyncio.get_running_loop().time()
-            inbox.state = _State.OPEN
+            inbox.clock = asyncio.get_running_loop().time
+            inbox.last_seen = inbox.clock()
+            inbox.state = _Lifecycle.OPEN
             # Messages that a cancelled next()/fetch() left behind come first.
-            while consumer._stash:
-                inbox.buffer.append((consumer._stash.popleft(), 0))
+            while pulls.stash:
+                inbox.buffer.append((pulls.stash.popleft(), 0))
                 inbox.pending_msgs += 1
             self._finalizer = weakref.finalize(self, _abandon, inbox)
 
-    def __aiter__(self) -> MessageStream:
+    def __aiter__(self: S) -> S:
         return self
 
-    async def __anext__(self) -> Message:
+    def _take_ready(self) -> Message | None:
+        """The next buffered message if handing it out needs nothing else first - no pull to send,
+        no connection change, no missed heartbeat, no stop or drain asked for - as `__anext__`
+        would return it, without its awaits; None otherwise (then `__anext__` does the rest)."""
         inbox = self._inbox
-        if inbox.state is _State.NEW:
+        if (
+            not inbox.buffer
+            or inbox.state is not _Lifecycle.OPEN
+            or inbox.stop_requested
+            or inbox.drain_requested
+        ):
+            return None
+        hub = self._pulls.hub
+        if not inbox.connected or hub.generation != inbox.generation or not hub.connected or hub.closed:
+            return None
+        now = inbox.clock()
+        if inbox.heartbeat_missed(now) or inbox.pull_due(now):
+            return None
+        return inbox.take()
+
+    async def __anext__(self) -> Message:
+        msg = self._take_ready()
+        if msg is not None:
+            return msg
+        inbox = self._inbox
+        if inbox.state is _Lifecycle.NEW:
             await self._start()
         loop = asyncio.get_running_loop()
         while True:
-            if inbox.stop_requested and inbox.state is not _State.CLOSED:
+            if inbox.stop_requested and inbox.state is not _Lifecycle.CLOSED:
                 await self._close()
-            if inbox.drain_requested and inbox.state is _State.OPEN:
+            if inbox.drain_requested and inbox.state is _Lifecycle.OPEN:
                 await self._drain_now()
-            if inbox.state is _State.OPEN:
+            if inbox.state is _Lifecycle.OPEN:
                 await self._housekeeping(loop.time())
             # Take a message only after the last await: a cancellation cannot drop it.
-            if inbox.buffer and inbox.state is not _State.CLOSED:
+            if inbox.buffer and inbox.state is not _Lifecycle.CLOSED:
                 return inbox.take()
-            if inbox.terminal is not None and inbox.state is not _State.CLOSED:
+            if inbox.terminal is not None and inbox.state is not _Lifecycle.CLOSED:
                 await self._close()
                 raise inbox.terminal
-            if inbox.state is not _State.OPEN:
+            if inbox.state is not _Lifecycle.OPEN:
                 await self._close()
                 raise StopAsyncIteration
             await inbox.signal.wait(self._wait_time(loop.time()))
 
     async def _housekeeping(self, now: float) -> None:
         inbox = self._inbox
-        conn = self._consumer._conn
+        conn = self._pulls.hub
         if conn.closed:
             inbox._terminate(ConnectionClosedError("the NATS connection closed while consuming"))
             return
@@ -351,7 +358,7 @@ class MessageStream:
             if inbox.ordered:
                 inbox._terminate(ResetNeeded("reconnect"))
                 return
-        elif inbox.outstanding() and now - inbox.last_seen >= 2 * inbox.opts.heartbeat:
+        elif inbox.heartbeat_missed(now):
             emit(inbox.on_event, MissedHeartbeat(inbox.opts.heartbeat))
             inbox.reset_pending()
             inbox.last_seen = now
@@ -366,7 +373,7 @@ class MessageStream:
     def _wait_time(self, now: float) -> float:
         inbox = self._inbox
         hb = inbox.opts.heartbeat
-        if not self._consumer._conn.connected:
+        if not self._pulls.hub.connected:
             return _DISCONNECTED_POLL
         wait = 2 * hb
         if inbox.outstanding():
@@ -377,12 +384,12 @@ class MessageStream:
 
     async def _drain_now(self) -> None:
         inbox = self._inbox
-        if inbox.state is not _State.OPEN:
+        if inbox.state is not _Lifecycle.OPEN:
             return
-        inbox.state = _State.DRAINING
+        inbox.state = _Lifecycle.DRAINING
         sub = inbox.sub
         inbox.unsubscribed = True
-        self._consumer._conn.discard(inbox)
+        self._pulls.hub.discard(inbox)
         if sub is not None:
             # UNSUB, then a flush: every message the server sent before it is in the buffer.
             # (nats-py's flush may time out while reconnecting; draining is best effort then.)
@@ -391,9 +398,9 @@ class MessageStream:
 
     async def _close(self) -> None:
         inbox = self._inbox
-        if inbox.state is _State.CLOSED and inbox.unsubscribed:
+        if inbox.state is _Lifecycle.CLOSED and inbox.unsubscribed:
             return
-        inbox.state = _State.CLOSED
+        inbox.state = _Lifecycle.CLOSED
         inbox.buffer.clear()
         inbox.buffered_bytes = 0
         if self._finalizer is not None:
@@ -419,12 +426,12 @@ class MessageStream:
     async def drain(self) -> None:
         """Stop pulling; the iteration hands out what is buffered, then ends."""
         self._request_drain()
-        if self._inbox.state is _State.NEW:
+        if self._inbox.state is _Lifecycle.NEW:
             await self._close()
         else:
             await self._drain_now()
 
-    async def __aenter__(self) -> MessageStream:
+    async def __aenter__(self: S) -> S:
         await self._start()
         return self
 

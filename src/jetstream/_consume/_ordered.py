@@ -15,7 +15,7 @@ from .._exceptions import InvalidArgumentError, TimeoutError
 from .._generated.models import ConsumerInfo
 from .._time import seconds
 from ._api import ConsumerAPI
-from ._consume import ConsumeContext
+from ._consume import ConsumeContext, consume
 from ._message import Message
 from ._messages import ResetNeeded
 from ._options import ConsumeOptions
@@ -187,8 +187,7 @@ class OrderedConsumer(OrderedCursor):
             threshold_bytes=threshold_bytes,
             on_event=on_event,
         )
-        await stream._start()
-        return ConsumeContext(stream, handler, on_error)
+        return await consume(stream, handler, on_error)
 
     async def aclose(self) -> None:
         """Stop a running messages()/consume() and delete the server consumer (best effort);

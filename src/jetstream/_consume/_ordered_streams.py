@@ -41,9 +41,9 @@ from .._transport import next_id
 from ._api import ConsumerAPI
 from ._fetch import FetchResult
 from ._message import Message
-from ._messages import MessageStream, ResetNeeded
+from ._messages import ResetNeeded
 from ._options import ConsumeOptions
-from ._pull import Consumer
+from ._pull import Consumer, MessageStream
 from ._status import ConsumerRecreated, EventHandler, Signal, emit, logger
 
 INACTIVE_THRESHOLD: Final = timedelta(minutes=5)
@@ -396,6 +396,7 @@ class OrderedMessageStream:
         self._drain_requested = False
         self._signal = Signal()
         self._reason = "start"
+        self._reset: str | None = None  # a gap `_take_ready` found, for `__anext__` to act on
         self._finalizer: weakref.finalize[..., OrderedMessageStream] | None = None
 
     def __repr__(self) -> str:
@@ -417,7 +418,28 @@ class OrderedMessageStream:
     def __aiter__(self) -> OrderedMessageStream:
         return self
 
+    def _take_ready(self) -> Message | None:
+        """The next message in order if it is buffered and nothing else needs doing first (see
+        `ContinuousPull._take_ready`); None otherwise."""
+        inner = self._inner
+        if inner is None or self._reset is not None or self._stop_requested or self._closed:
+            return None
+        consumer = inner.consumer
+        while True:
+            msg = inner._take_ready()
+            if msg is None:
+                return None
+            try:
+                if self._oc._accept(msg, consumer):
+                    return msg
+            except ResetNeeded as reset:
+                self._reset = reset.reason
+                return None
+
     async def __anext__(self) -> Message:
+        msg = self._take_ready()
+        if msg is not None:
+            return msg
         if not self._started:
             await self._start()
         oc = self._oc
@@ -427,6 +449,9 @@ class OrderedMessageStream:
             if self._stop_requested:
                 await self._close()
                 raise StopAsyncIteration
+            if self._reset is not None:
+                reason, self._reset = self._reset, None
+                await self._replace(reason)
             inner = self._inner
             if inner is None:
                 if self._drain_requested:

@@ -4,28 +4,28 @@
 continuously (`_messages`, `_consume`). `next()` waits on a pull an earlier, cancelled
 call left behind instead of stacking a new one on top of it, so cancelled calls never pile up pull
 requests (or steal each other's messages).
+
+Those modules see the consumer's `PullState` only, never the `Consumer`: `MessageStream`, which
+names its `Consumer`, is the continuous pull of `_messages` with that one property, defined here.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from .._core import DEFAULT, Timeout
 from .._exceptions import InvalidArgumentError, TimeoutError
 from .._generated.models import ConsumerInfo
-from .._public import provide
 from .._time import seconds
-from .._transport import Connection, ConnectionHub, Msg
-from . import _fetch, _messages
 from ._api import ConsumerAPI
-from ._consume import ConsumeContext
+from ._consume import ConsumeContext, consume
 from ._fetch import MIN_PULL, FetchResult, Pull, heartbeat_for
 from ._message import Message
-from ._messages import MessageStream
+from ._messages import ContinuousPull
 from ._options import ConsumeOptions, Priority
+from ._pulls import PullState
 from ._status import DEFAULT_EXPIRES, EventHandler, Signal
 
 # next() splits a long or unlimited wait into pulls of at most this long.
@@ -44,15 +44,12 @@ class Consumer:
 
     def __init__(self, js: ConsumerAPI, info: ConsumerInfo) -> None:
         self._js = js
-        self._core = js._core
         self._info = info
         self._stream = info.stream_name
         self._name = info.name
-        self._next_subject = self._core.subject(f"CONSUMER.MSG.NEXT.{self._stream}.{self._name}")
-        self._stash: deque[Message] = deque()
-        self._stash_waiters: set[Signal] = set()
-        self._orphans: set[Pull] = set()
-        self._pin_id: str | None = None
+        # What next(), fetch() and messages() share: the stash, the pin, the connection ...
+        self._pulls = PullState(js._core, self._stream, self._name)
+        self._next_subject = self._pulls.next_subject  # named by the errors of a pull
 
     def __repr__(self) -> str:
         return f"Consumer(stream={self._stream!r}, name={self._name!r})"
@@ -75,36 +72,12 @@ class Consumer:
     @property
     def pin_id(self) -> str | None:
         """The pin of a ``pinned_client`` priority group this client holds (ADR-42), if any."""
-        return self._pin_id
+        return self._pulls.pin_id
 
     async def info(self, *, timeout: Timeout = DEFAULT) -> ConsumerInfo:
         """Fresh info from the server (also refreshes `cached_info`)."""
         self._info = await self._js.consumer_info(self._stream, self._name, timeout=timeout)
         return self._info
-
-    # --- plumbing shared with messages()
-
-    @property
-    def _connection(self) -> Connection:
-        return self._core.transport
-
-    @property
-    def _conn(self) -> ConnectionHub:
-        return self._core.transport.hub
-
-    def _wrap(self, msg: Msg) -> Message:
-        return Message(self._core, msg.subject, msg.reply, msg.data, msg.headers)
-
-    def _stash_put(self, msg: Message, *, front: bool = False) -> None:
-        if front:
-            self._stash.appendleft(msg)
-        else:
-            self._stash.append(msg)
-        self._wake_stash_waiters()
-
-    def _wake_stash_waiters(self) -> None:
-        for signal in list(self._stash_waiters):
-            signal.wake()
 
     def _priority(
         self, group: str | None, min_pending: int | None, min_ack_pending: int | None, priority: int | None
@@ -142,25 +115,26 @@ class Consumer:
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else loop.time() + wait
         waiting = Signal()
+        pulls = self._pulls
         while True:
-            if self._stash:
-                return self._stash.popleft()
+            if pulls.stash:
+                return pulls.stash.popleft()
             now = loop.time()
             remaining = None if deadline is None else deadline - now
             if remaining is not None and remaining <= MIN_PULL:
-                raise TimeoutError(self._next_subject, wait)
-            if self._orphans:
+                raise TimeoutError(pulls.next_subject, wait)
+            if pulls.orphans:
                 # An earlier, abandoned pull is still out: its message will land in the stash.
-                horizon = min(o.deadline for o in self._orphans) - now
-                self._stash_waiters.add(waiting)
+                horizon = min(o.deadline for o in pulls.orphans) - now
+                pulls.stash_waiters.add(waiting)
                 try:
                     await waiting.wait(horizon if remaining is None else min(horizon, remaining))
                 finally:
-                    self._stash_waiters.discard(waiting)
+                    pulls.stash_waiters.discard(waiting)
                 continue
             expires = _MAX_NEXT_PULL if remaining is None else min(remaining, _MAX_NEXT_PULL)
             pull = Pull(
-                self,
+                pulls,
                 batch=1,
                 max_bytes=None,
                 expires=expires,
@@ -177,7 +151,7 @@ class Consumer:
                     await pull.release()
                 except BaseException:
                     if msg is not None:
-                        self._stash_put(msg, front=True)
+                        pulls.stash_put(msg, front=True)
                     raise
             if msg is not None:
                 return msg
@@ -214,7 +188,14 @@ class Consumer:
         prio = self._priority(group, min_pending, min_ack_pending, priority)
         hb = None if no_wait else heartbeat_for(wait, heartbeat, explicit=heartbeat is not None)
         return FetchResult(
-            self, n, max_bytes=max_bytes, expires=wait, no_wait=no_wait, heartbeat=hb, priority=prio
+            self._pulls,
+            n,
+            max_bytes=max_bytes,
+            expires=wait,
+            no_wait=no_wait,
+            heartbeat=hb,
+            priority=prio,
+            owner=self,
         )
 
     # --- continuous pulls (ADR-37), in _messages
@@ -294,11 +275,34 @@ class Consumer:
             priority=priority,
             on_event=on_event,
         )
-        await stream._start()
-        return ConsumeContext(stream, handler, on_error)
+        return await consume(stream, handler, on_error)
 
 
-# `_fetch` and `_messages` name `Consumer` in annotations but cannot import it (this
-# module imports them): they get it at runtime, for `typing.get_type_hints`.
-provide(_fetch, Consumer)
-provide(_messages, Consumer)
+class MessageStream(ContinuousPull):
+    """The messages of a pull consumer, for as long as you iterate (ADR-37 ``Messages``).
+
+    An async iterator and an async context manager. The subscription is made on the first
+    iteration (or on entering ``async with``). `aclose()` ends it at once, dropping what is buffered
+    (those messages are not acknowledged: the server redelivers them after ``ack_wait``); `drain()`
+    stops pulling and ends once the buffered messages are handed out. Several tasks may iterate
+    the same stream. See `Consumer.messages` for the options and events.
+    """
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        opts: ConsumeOptions,
+        on_event: EventHandler | None,
+        *,
+        ordered: bool = False,
+    ) -> None:
+        super().__init__(consumer._pulls, opts, on_event, ordered=ordered)
+        self._consumer = consumer
+
+    def __repr__(self) -> str:
+        return f"MessageStream(consumer={self._consumer!r}, state={self._inbox.state.name})"
+
+    @property
+    def consumer(self) -> Consumer:
+        """The `Consumer` this stream pulls from."""
+        return self._consumer

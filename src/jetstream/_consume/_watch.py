@@ -104,6 +104,8 @@ class Watch(Generic[T]):
         self._count = 0
         self._init_done = False
         self._marker_due = False
+        # Seconds each item may take at most, while `_initial_values` runs (None: no limit).
+        self._item_bound: float | None = None
 
     def _decode(self, msg: Message) -> T | None:
         """The item of a message; None to skip it."""
@@ -167,6 +169,8 @@ class Watch(Generic[T]):
             raise StopAsyncIteration
         if self._messages is None:
             await self.start()
+        # The bound of `_initial_values` is armed only when a wait begins: most items are at hand.
+        deadline = None if self._item_bound is None else asyncio.get_running_loop().time() + self._item_bound
         while True:
             messages = self._messages
             if messages is None:  # stopped while starting
@@ -175,7 +179,9 @@ class Watch(Generic[T]):
                 self._marker_due = False
                 return InitialValuesDone(self._count)
             try:
-                msg = await messages.__anext__()
+                msg = messages._take_ready()
+                if msg is None:
+                    msg = await (messages.__anext__() if deadline is None else _until(messages, deadline))
                 item = self._decode(msg)
             except Interrupted:
                 continue
@@ -201,33 +207,20 @@ class Watch(Generic[T]):
         """The items before the `InitialValuesDone` marker, then stop (for one-shot reads);
         ``timeout`` bounds the wait for each (`errors.TimeoutError`)."""
         subject = self._config.filter_subjects[0]
-        if timeout is None or sys.version_info < (3, 11):
+        self._item_bound = timeout
+        try:
             while True:
                 try:
-                    item = await asyncio.wait_for(self.__anext__(), timeout)
+                    item = await self.__anext__()
                 except asyncio.TimeoutError as exc:
                     if timeout is None or isinstance(exc, JetStreamError):
-                        raise  # the watch's own error, not the wait's
+                        raise  # the watch's own error, not the bound's
                     raise RequestTimeoutError(subject, timeout) from None
                 if isinstance(item, InitialValuesDone):
                     return
                 yield item
-        loop = asyncio.get_running_loop()
-        # One timer moved along, instead of a timeout (or a wait_for task) per item.
-        limit = asyncio.timeout(None)
-        try:
-            async with limit:
-                while True:
-                    limit.reschedule(loop.time() + timeout)
-                    item = await self.__anext__()
-                    limit.reschedule(None)  # the caller's time between items is not ours to bound
-                    if isinstance(item, InitialValuesDone):
-                        return
-                    yield item
-        except TimeoutError:
-            if limit.expired():
-                raise RequestTimeoutError(subject, timeout) from None
-            raise
+        finally:
+            self._item_bound = None
 
     async def aclose(self) -> None:
         """End the watch: iteration stops (a waiting ``async for`` ends at once) and the consumer is
@@ -241,3 +234,11 @@ class Watch(Generic[T]):
             await messages.aclose()
         if oc is not None:
             await oc.aclose()
+
+
+async def _until(messages: OrderedMessageStream, deadline: float) -> Message:
+    """The next message, or `asyncio.TimeoutError` at loop time ``deadline``."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout_at(deadline):
+            return await messages.__anext__()
+    return await asyncio.wait_for(messages.__anext__(), deadline - asyncio.get_running_loop().time())

@@ -13,11 +13,22 @@ import pytest
 from nats.aio.client import Client as NATS
 from unit_support import always, consumer_info, mock_js
 
-from jetstream import ConsumerConfig, ConsumerInfo, LeadershipChanged, PinIdMismatch, PullWarning, errors
+from jetstream import (
+    ConsumerConfig,
+    ConsumerInfo,
+    JetStream,
+    LeadershipChanged,
+    PinIdMismatch,
+    PullWarning,
+    Reconnected,
+    errors,
+)
 from jetstream._consume._fetch import heartbeat_for
 from jetstream._consume._manage import config_differences
-from jetstream._consume._messages import ResetNeeded, _Inbox, _State
+from jetstream._consume._message import Message
+from jetstream._consume._messages import ResetNeeded, _Inbox, _Lifecycle
 from jetstream._consume._options import ConsumeOptions, Priority
+from jetstream._consume._ordered import OrderedConfig
 from jetstream._consume._pull import Consumer
 from jetstream._consume._status import (
     BYTES_ONLY_BATCH,
@@ -25,12 +36,21 @@ from jetstream._consume._status import (
     Kind,
     Signal,
     classify,
+    code_and_description,
     msg_size,
     pending_counts,
-    status_of,
 )
+from jetstream._consume._watch import Watch
 from jetstream._time import dec_hook
-from jetstream._transport import ConnectionEvent, FakeMsg, LinkDisconnected, LinkReconnected, Msg, for_client
+from jetstream._transport import (
+    ConnectionEvent,
+    FakeConnection,
+    FakeMsg,
+    LinkDisconnected,
+    LinkReconnected,
+    Msg,
+    for_client,
+)
 from jetstream._transport import status_msg as _status_msg
 
 
@@ -76,8 +96,8 @@ def test_classify(msg: Msg, kind: Kind) -> None:
 def test_status_description_is_only_its_first_line() -> None:
     # what nats-py leaves in Description for "NATS/1.0 503\r\nNats-Subject: ...\r\n\r\n"
     msg = status("503", "\nNats-Subject: $JS.API.CONSUMER.MSG.NEXT.S.D")
-    assert status_of(msg) == (503, "")
-    assert status_of(status("409", "Consumer Deleted")) == (409, "Consumer Deleted")
+    assert code_and_description(msg) == (503, "")
+    assert code_and_description(status("409", "Consumer Deleted")) == (409, "Consumer Deleted")
 
 
 def test_pending_counts() -> None:
@@ -269,8 +289,8 @@ def inbox_for(
         priority=Priority(),
     )
     events: list[ConsumeEvent] = []
-    inbox = _Inbox(consumer, opts, events.append, ordered)
-    inbox.state = _State.OPEN
+    inbox = _Inbox(consumer._pulls, opts, events.append, ordered)
+    inbox.state = _Lifecycle.OPEN
     return inbox, events
 
 
@@ -299,15 +319,15 @@ async def test_pending_accounting_stays_within_bounds() -> None:
 
 async def test_inbox_status_reactions() -> None:
     inbox, events = inbox_for()
-    consumer = inbox.consumer
+    pulls = inbox.pulls
     await inbox.on_msg(user(b"a", {"Nats-Pin-Id": "PIN1"}))
-    assert consumer.pin_id == "PIN1"
+    assert pulls.pin_id == "PIN1"
     inbox.pending_msgs = 10
     await inbox.on_msg(status("409", "Leadership Change"))
     assert inbox.pending_msgs == 1  # only the buffered one: outstanding pulls are gone
     inbox.pending_msgs = 10
     await inbox.on_msg(status("423", "Nats-Wrong-Pin-Id", **{"Nats-Pending-Messages": "9"}))
-    assert consumer.pin_id is None and inbox.pending_msgs == 1
+    assert pulls.pin_id is None and inbox.pending_msgs == 1
     await inbox.on_msg(status("409", "Exceeded MaxWaiting"))
     assert inbox.retry_at > 0  # refused: the next pull waits a little
     assert [type(e) for e in events] == [LeadershipChanged, PinIdMismatch, PullWarning]
@@ -352,3 +372,59 @@ async def test_connection_callbacks_are_chained_not_replaced() -> None:
     await nc._reconnected_cb()
     assert calls == ["listener", "user disconnected", "listener", "user reconnected"]
     assert state.generation == 0 and not state.connected
+
+
+async def test_a_buffered_message_waits_for_what_is_due_first() -> None:
+    """`messages()` hands out a buffered message at once only when nothing is due: a pull fallen
+    below the threshold is sent, and a reconnect reported and re-pulled, before it."""
+    conn = FakeConnection()
+    consumer = Consumer(JetStream(transport=conn), info_with_groups(None))
+    events: list[ConsumeEvent] = []
+    stream = consumer.messages(max_messages=4, expires=30, on_event=events.append)
+
+    def pulls() -> int:
+        return sum(1 for published in conn.published if published[0] == consumer._next_subject)
+
+    async with stream:
+        for i in range(5):
+            await stream._inbox.on_msg(user(b"%d" % i))
+        got = [(await stream.__anext__()).data for _ in range(3)]
+        assert (got, pulls()) == ([b"0", b"1", b"2"], 1)  # 4 owed, 1 left: above the threshold of 2
+        assert ((await stream.__anext__()).data, pulls()) == (b"3", 2)  # below it: pulled first
+        conn.disconnect()
+        conn.reconnect()
+        assert ((await stream.__anext__()).data, pulls()) == (b"4", 3)  # what was owed died with it
+        assert [type(e) for e in events] == [Reconnected]
+
+
+class _Messages(Watch[Message]):
+    def _decode(self, msg: Message) -> Message:
+        return msg
+
+
+async def test_a_one_shot_read_bounds_the_wait_for_each_item() -> None:
+    """`keys()`/`history()` read through `Watch._initial_values`: an item that does not come within
+    the timeout is `errors.TimeoutError`, though no timer runs while items are at hand."""
+
+    def server(subject: str, payload: bytes, headers: object) -> Any:
+        if subject.startswith("$JS.API.CONSUMER.CREATE."):
+            return msgspec.json.encode(consumer_info("S", "W"))  # 1 pending: an item is due
+        if subject.startswith("$JS.API.CONSUMER.DELETE."):
+            return b'{"success": true}'
+        return errors.TimeoutError(subject, None)  # pulls go unanswered
+
+    js, _ = mock_js(server)
+    watch = _Messages(
+        js,
+        "S",
+        OrderedConfig(filter_subjects=("s.>",)),
+        updates_only=False,
+        not_found=lambda: errors.StreamNotFoundError(404, 10059, "stream not found"),
+    )
+    loop = asyncio.get_running_loop()
+    async with await watch.start():
+        started = loop.time()
+        with pytest.raises(errors.TimeoutError):
+            async for _ in watch._initial_values(0.2):
+                pass
+        assert 0.2 <= loop.time() - started < 2

@@ -411,6 +411,14 @@ class Resolver:
                 required = set(self.o.always[name])
             else:
                 required = {w for (w, _t, req, *_r) in raw if req}
+            always = set(self.o.always.get(name, ())) if direction is Direction.BOTH else set()
+            if direction is Direction.BOTH and name not in self.o.always:
+                self.problems.add(
+                    "schemas/overrides/required.toml",
+                    f"/{name}",
+                    f"{name} travels in requests and replies: list the fields the server always sends "
+                    "(`always`), which its reply variant makes non-optional",
+                )
             nullable = set(self.o.nullable.get(name, ()))
             known = self._wire_names(name) | ROOT_SKIPPED_PROPS
             for key, names in (("always", self.o.always.get(name, ())), ("nullable", nullable)):
@@ -431,6 +439,7 @@ class Resolver:
                     dflt,
                     wire in nullable,
                     self._decide(name, wire, direction, constraints),
+                    wire in always,
                 )
                 for (wire, t, _req, doc, dflt, constraints) in raw
             )

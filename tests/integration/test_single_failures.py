@@ -222,7 +222,9 @@ async def test_reply_from_a_newer_server_decodes(fake_api: FakeAPI, fake_js: Jet
         "sideways",
         "zstd",
     )
-    assert cfg.persist_mode == "telepathic"
+    # typed as the known Literal values: a value from a newer server is compared as an object
+    persist_mode: object = cfg.persist_mode
+    assert persist_mode == "telepathic"
     assert cfg.consumer_limits is not None
     assert cfg.consumer_limits.max_ack_pending == 5
     assert info.state.messages == 2

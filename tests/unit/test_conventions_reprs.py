@@ -30,7 +30,7 @@ TRANSPORT_NAMES = frozenset(
 def _stream_info(name: str) -> jetstream.StreamInfo:
     info = decoder(jetstream.StreamInfo).decode(STREAM_INFO_FULL)
     return jetstream.StreamInfo(
-        config=jetstream.StreamConfig(name=name, subjects=[f"$KV.{name}.>"]),
+        config=jetstream.StreamConfigReply(name=name, subjects=[f"$KV.{name}.>"]),
         state=info.state,
         created=info.created,
         ts=info.ts,

@@ -68,16 +68,13 @@ def directions(r: Resolver, endpoints: list[Endpoint]) -> dict[str, Direction]:
     return out
 
 
-def _has_default(f: Field) -> bool:
-    """Whether a field a reply variant makes non-optional can default when a reply lacks it."""
-    return bool(f.schema_default) or f.type.kind is Kind.MODEL
-
-
 def reply_variants(models: list[Model], problems: Problems) -> list[Model]:
     """A reply variant for each type shared by requests and replies whose replies read better than
     its requests: a subclass that makes the fields the server always sends (required.toml `always`)
     non-optional and refers to the reply variants of the types it contains. The templates also spell
-    its enums as their Literal and its timestamps as `Timestamp`. Requests keep the shared type
+    its enums as their Literal and its timestamps as `Timestamp`. Fields that servers older than
+    the oldest supported one lack (required.toml `newer`) stay optional, so their replies decode;
+    required fields are always encoded, so a reply sent back loses no field. Requests keep the shared type
     (`StreamConfig(name="X")`: everything but the name optional and left off the wire); replies
     decode into the variant, which callers can send back as it is, since it is a subclass."""
     by_name = {m.name: m for m in models}
@@ -109,7 +106,7 @@ def reply_variants(models: list[Model], problems: Problems) -> list[Model]:
             problems.add(*_where(m), f"{m.name} has a base type: its reply variant is not supported")
             continue
         loosened = [f.wire_name for f in m.fields if f.required and not f.always]
-        if loosened:
+        if loosened and any(f.always for f in m.fields):
             problems.add(
                 "schemas/overrides/required.toml",
                 f"/{m.name}/always",
@@ -121,9 +118,7 @@ def reply_variants(models: list[Model], problems: Problems) -> list[Model]:
                 class_name=f"{m.class_name}Reply",
                 doc=f"{m.class_name} as the server sends it back (required.toml): what it always sends is set.",
                 fields=tuple(
-                    dataclasses.replace(f, required=f.required or (f.always and not _has_default(f)))
-                    for f in m.fields
-                    if differs(f)
+                    dataclasses.replace(f, required=f.required or f.always) for f in m.fields if differs(f)
                 ),
                 base=m.name,
                 source=m.source,
@@ -145,10 +140,6 @@ def _ordered(models: list[Model]) -> list[Model]:
             return
         if m.base and m.base in by_name:
             visit(by_name[m.base])
-        if m.reply_of:  # the models its defaults build (`default_factory`) come first
-            for f in m.fields:
-                if f.type.kind is Kind.MODEL:
-                    visit(by_name.get(f"{f.type.name}_reply") or by_name[f.type.name])
         done.add(m.name)
         out.append(m)
 

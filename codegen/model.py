@@ -108,9 +108,8 @@ class Field:
     schema_default: str = ""  # JSON text of the schema default, documentation only
     nullable: bool = False  # required, but the server may send null
     constraints: tuple[Constraint, ...] = ()
-    # A type shared by requests and replies: the server always sends it (required.toml). Its reply
-    # variant makes it non-optional, defaulting to `schema_default` (what an older server that
-    # predates the field means) or, without one, required.
+    # A type shared by requests and replies: every supported server always sends it (required.toml
+    # `always` minus `newer`). Its reply variant makes it required.
     always: bool = False
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -62,18 +61,6 @@ def read_enum(class_name: str) -> str:
     """The generated alias of an enum as replies carry it: its Literal for type checkers, `str` at
     run time, so a newer server's value decodes (as a plain str) instead of failing the reply."""
     return f"_Read{class_name}"
-
-
-def reply_default(f: Field, api: API) -> str:
-    """The default of a field the server always sends, in a reply variant: the schema default (what
-    the server means when an older one leaves the field out, and what it reads when it is omitted),
-    or an empty model for a model-typed one."""
-    name = f", name={f.wire_name!r}" if f.py_name != f.wire_name else ""
-    if f.type.kind is Kind.MODEL and not f.schema_default:
-        return f"msgspec.field(default_factory={annotation(f.type, api, read=True)}{name})"
-    value = json.loads(f.schema_default)
-    text = f"Duration({value!r})" if f.type.kind is Kind.DURATION else repr(value)
-    return f"msgspec.field(default={text}{name})" if name else text
 
 
 # msgspec.Meta's spelling of the JSON Schema constraints.
@@ -209,7 +196,6 @@ def environment(api: API) -> jinja2.Environment:
     )
     env.filters["annotation"] = lambda t, read=False: annotation(t, api, read=read)
     env.filters["read_enum"] = read_enum
-    env.filters["reply_default"] = lambda f: reply_default(f, api)
     env.filters["pyrepr"] = repr
     env.filters["meta"] = meta_args
     env.filters["docstr"] = docstring_text

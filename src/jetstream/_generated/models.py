@@ -396,26 +396,20 @@ class ConsumerConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
 class ConsumerConfigReply(ConsumerConfig, kw_only=True):
     """ConsumerConfig as the server sends it back (required.toml): what it always sends is set.
 
-    Replies carry this subclass of :class:`ConsumerConfig`: the fields the server always
-    sends are not optional (an older server that predates one gets the server default), enums
-    are their ``Literal`` and timestamps :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Replies carry this subclass of :class:`ConsumerConfig`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
     Schema: ``jetstream/api/v1/definitions.json#/definitions/consumer_configuration`` (as received in replies).
     """
 
-    deliver_policy: _ReadDeliverPolicy = "all"
-
+    deliver_policy: _ReadDeliverPolicy
     """The point in the stream from which to receive messages Server default: ``"all"``."""
-    ack_policy: _ReadAckPolicy = "none"
-
+    ack_policy: _ReadAckPolicy
     """The requirement of client acknowledgments Server default: ``"none"``."""
-    max_deliver: int = -1
-
+    max_deliver: int
     """The number of times a message will be delivered to consumers if not acknowledged in time Server default: ``-1``."""
-    replay_policy: _ReadReplayPolicy = "instant"
-
+    replay_policy: _ReadReplayPolicy
     """The rate at which messages will be pushed to a client Server default: ``"instant"``."""
-    num_replicas: int
-    """When set do not inherit the replica count from the stream but specifically set it to this amount"""
     pause_until: Timestamp | None = None
     """When creating a consumer supplying a time in the future will act as a deadline for when the consumer will be paused till"""
     priority_policy: _ReadPriorityPolicy | None = None
@@ -737,9 +731,9 @@ class ExternalStreamSource(msgspec.Struct, kw_only=True, omit_defaults=True):
 class ExternalStreamSourceReply(ExternalStreamSource, kw_only=True):
     """ExternalStreamSource as the server sends it back (required.toml): what it always sends is set.
 
-    Replies carry this subclass of :class:`ExternalStreamSource`: the fields the server always
-    sends are not optional (an older server that predates one gets the server default), enums
-    are their ``Literal`` and timestamps :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Replies carry this subclass of :class:`ExternalStreamSource`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
     Schema: ``jetstream/api/v1/definitions.json#/definitions/external_stream_source`` (as received in replies).
     """
 
@@ -762,9 +756,9 @@ class LostStreamData(msgspec.Struct, kw_only=True, omit_defaults=True):
 class LostStreamDataReply(LostStreamData, kw_only=True):
     """LostStreamData as the server sends it back (required.toml): what it always sends is set.
 
-    Replies carry this subclass of :class:`LostStreamData`: the fields the server always
-    sends are not optional (an older server that predates one gets the server default), enums
-    are their ``Literal`` and timestamps :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Replies carry this subclass of :class:`LostStreamData`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
     Schema: ``jetstream/api/v1/definitions.json#/definitions/lost_stream_data`` (as received in replies).
     """
 
@@ -928,9 +922,9 @@ class Republish(msgspec.Struct, kw_only=True, omit_defaults=True):
 class RepublishReply(Republish, kw_only=True):
     """Republish as the server sends it back (required.toml): what it always sends is set.
 
-    Replies carry this subclass of :class:`Republish`: the fields the server always
-    sends are not optional (an older server that predates one gets the server default), enums
-    are their ``Literal`` and timestamps :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Replies carry this subclass of :class:`Republish`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
     Schema: ``jetstream/api/v1/definitions.json#/definitions/republish`` (as received in replies).
     """
 
@@ -1079,24 +1073,52 @@ class StreamConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Allows fast batch publishing into the Stream Server default: ``false``."""
 
 
-class StreamSource(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Defines a source where streams should be replicated from
+class StreamConfigReply(StreamConfig, kw_only=True):
+    """StreamConfig as the server sends it back (required.toml): what it always sends is set.
 
-    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_source`` (sent in requests and received in replies).
+    Replies carry this subclass of :class:`StreamConfig`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_configuration`` (as received in replies).
     """
 
-    name: str
-    """Stream name"""
-    opt_start_seq: int | None = None
-    """Sequence to start replicating from"""
-    opt_start_time: _Time | None = None
-    """Time stamp to start replicating from"""
-    filter_subject: str | None = None
-    """Replicate only a subset of messages based on filter"""
-    subject_transforms: list[SubjectTransform] | None = None
-    """The subject filtering sources and associated destination transforms"""
-    consumer: StreamConsumerSource | None = None
-    external: ExternalStreamSource | None = None
+    retention: _ReadRetentionPolicy
+    """How messages are retained in the Stream, once this is exceeded old messages are removed. Server default: ``"limits"``."""
+    max_consumers: int
+    """How many Consumers can be defined for a given Stream. -1 for unlimited. Server default: ``-1``."""
+    max_msgs: int
+    """How many messages may be in a Stream, oldest messages will be removed if the Stream exceeds this size. -1 for unlimited. Server default: ``-1``."""
+    max_bytes: int
+    """How big the Stream may be, when the combined stream size exceeds this old messages are removed. -1 for unlimited. Server default: ``-1``."""
+    max_age: _Duration
+    """Maximum age of any message in the stream, expressed in nanoseconds. 0 for unlimited. Server default: ``0``."""
+    max_msg_size: int
+    """The largest message that will be accepted by the Stream. -1 for unlimited. Server default: ``-1``."""
+    storage: _ReadStorageType
+    """The storage backend to use for the Stream. Server default: ``"file"``."""
+    compression: _ReadStoreCompression | None = None
+    """Optional compression algorithm used for the Stream. Server default: ``"none"``."""
+    num_replicas: int
+    """How many replicas to keep for each message. Server default: ``1``."""
+    discard: _ReadDiscardPolicy
+    """When a Stream reach it's limits either old messages are deleted or new ones are denied Server default: ``"old"``."""
+    mirror: StreamSourceReply | None = None
+    """Maintains a 1:1 mirror of another stream with name matching this property. When a mirror is configured subjects and sources must be empty."""
+    republish: RepublishReply | None = None
+    persist_mode: _ReadPersistMode | None = None
+    """Sets a specific persistence mode for writing to the Stream Server default: ``""``."""
+
+
+class StreamConsumerLimits(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """StreamConsumerLimits
+
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_consumer_limits`` (sent in requests and received in replies).
+    """
+
+    inactive_threshold: _Duration | None = None
+    """Maximum value for inactive_threshold for consumers of this stream. Acts as a default when consumers do not set this value."""
+    max_ack_pending: int | None = None
+    """Maximum value for max_ack_pending for consumers of this stream. Acts as a default when consumers do not set this value."""
 
 
 class StreamConsumerSource(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -1114,9 +1136,9 @@ class StreamConsumerSource(msgspec.Struct, kw_only=True, omit_defaults=True):
 class StreamConsumerSourceReply(StreamConsumerSource, kw_only=True):
     """StreamConsumerSource as the server sends it back (required.toml): what it always sends is set.
 
-    Replies carry this subclass of :class:`StreamConsumerSource`: the fields the server always
-    sends are not optional (an older server that predates one gets the server default), enums
-    are their ``Literal`` and timestamps :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Replies carry this subclass of :class:`StreamConsumerSource`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
     Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_consumer_source`` (as received in replies).
     """
 
@@ -1124,106 +1146,6 @@ class StreamConsumerSourceReply(StreamConsumerSource, kw_only=True):
     """Consumer name"""
     deliver_subject: str
     """The subject to deliver messages to"""
-
-
-class StreamSourceReply(StreamSource, kw_only=True):
-    """StreamSource as the server sends it back (required.toml): what it always sends is set.
-
-    Replies carry this subclass of :class:`StreamSource`: the fields the server always
-    sends are not optional (an older server that predates one gets the server default), enums
-    are their ``Literal`` and timestamps :class:`~jetstream.Timestamp`. It can be sent back as it is.
-    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_source`` (as received in replies).
-    """
-
-    opt_start_time: Timestamp | None = None
-    """Time stamp to start replicating from"""
-    consumer: StreamConsumerSourceReply | None = None
-    external: ExternalStreamSourceReply | None = None
-
-
-class StreamConsumerLimits(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """StreamConsumerLimits
-
-    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_consumer_limits`` (sent in requests and received in replies).
-    """
-
-    inactive_threshold: _Duration | None = None
-    """Maximum value for inactive_threshold for consumers of this stream. Acts as a default when consumers do not set this value."""
-    max_ack_pending: int | None = None
-    """Maximum value for max_ack_pending for consumers of this stream. Acts as a default when consumers do not set this value."""
-
-
-class StreamConfigReply(StreamConfig, kw_only=True):
-    """StreamConfig as the server sends it back (required.toml): what it always sends is set.
-
-    Replies carry this subclass of :class:`StreamConfig`: the fields the server always
-    sends are not optional (an older server that predates one gets the server default), enums
-    are their ``Literal`` and timestamps :class:`~jetstream.Timestamp`. It can be sent back as it is.
-    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_configuration`` (as received in replies).
-    """
-
-    retention: _ReadRetentionPolicy = "limits"
-
-    """How messages are retained in the Stream, once this is exceeded old messages are removed. Server default: ``"limits"``."""
-    max_consumers: int = -1
-
-    """How many Consumers can be defined for a given Stream. -1 for unlimited. Server default: ``-1``."""
-    max_msgs: int = -1
-
-    """How many messages may be in a Stream, oldest messages will be removed if the Stream exceeds this size. -1 for unlimited. Server default: ``-1``."""
-    max_msgs_per_subject: int = -1
-
-    """For wildcard streams ensure that for every unique subject this many messages are kept - a per subject retention limit Server default: ``-1``."""
-    max_bytes: int = -1
-
-    """How big the Stream may be, when the combined stream size exceeds this old messages are removed. -1 for unlimited. Server default: ``-1``."""
-    max_age: _Duration = Duration(0)
-
-    """Maximum age of any message in the stream, expressed in nanoseconds. 0 for unlimited. Server default: ``0``."""
-    max_msg_size: int = -1
-
-    """The largest message that will be accepted by the Stream. -1 for unlimited. Server default: ``-1``."""
-    storage: _ReadStorageType = "file"
-
-    """The storage backend to use for the Stream. Server default: ``"file"``."""
-    compression: _ReadStoreCompression = "none"
-
-    """Optional compression algorithm used for the Stream. Server default: ``"none"``."""
-    num_replicas: int = 1
-
-    """How many replicas to keep for each message. Server default: ``1``."""
-    discard: _ReadDiscardPolicy = "old"
-
-    """When a Stream reach it's limits either old messages are deleted or new ones are denied Server default: ``"old"``."""
-    mirror: StreamSourceReply | None = None
-    """Maintains a 1:1 mirror of another stream with name matching this property. When a mirror is configured subjects and sources must be empty."""
-    sealed: bool = False
-
-    """Sealed streams do not allow messages to be deleted via limits or API, sealed streams can not be unsealed via configuration update. Can only be set on already created streams via the Update API Server default: ``false``."""
-    deny_delete: bool = False
-
-    """Restricts the ability to delete messages from a stream via the API. Cannot be changed once set to true Server default: ``false``."""
-    deny_purge: bool = False
-
-    """Restricts the ability to purge messages from a stream via the API. Cannot be change once set to true Server default: ``false``."""
-    allow_rollup_hdrs: bool = False
-
-    """Allows the use of the Nats-Rollup header to replace all contents of a stream, or subject in a stream, with a single new message Server default: ``false``."""
-    allow_direct: bool = False
-
-    """Allow higher performance, direct access to get individual messages Server default: ``false``."""
-    mirror_direct: bool = False
-
-    """Allow higher performance, direct access for mirrors as well Server default: ``false``."""
-    republish: RepublishReply | None = None
-    consumer_limits: StreamConsumerLimits = msgspec.field(default_factory=StreamConsumerLimits)
-
-    """Limits of certain values that consumers can set, defaults for those who don't set these settings"""
-    allow_msg_ttl: bool = False
-
-    """Enables per-message TTL using headers Server default: ``false``."""
-    persist_mode: _ReadPersistMode | None = None
-    """Sets a specific persistence mode for writing to the Stream Server default: ``""``."""
 
 
 class StreamCreateRequest(StreamConfig, kw_only=True):
@@ -1492,6 +1414,26 @@ class StreamSnapshotResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     state: StreamStateReply
 
 
+class StreamSource(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Defines a source where streams should be replicated from
+
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_source`` (sent in requests and received in replies).
+    """
+
+    name: str
+    """Stream name"""
+    opt_start_seq: int | None = None
+    """Sequence to start replicating from"""
+    opt_start_time: _Time | None = None
+    """Time stamp to start replicating from"""
+    filter_subject: str | None = None
+    """Replicate only a subset of messages based on filter"""
+    subject_transforms: list[SubjectTransform] | None = None
+    """The subject filtering sources and associated destination transforms"""
+    consumer: StreamConsumerSource | None = None
+    external: ExternalStreamSource | None = None
+
+
 class StreamSourceInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Information about an upstream stream source in a mirror
 
@@ -1510,6 +1452,21 @@ class StreamSourceInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """When last the mirror had activity, in nanoseconds. Value will be -1 when there has been no activity."""
     external: ExternalStreamSourceReply | None = None
     error: ApiErrorBody | None = None
+
+
+class StreamSourceReply(StreamSource, kw_only=True):
+    """StreamSource as the server sends it back (required.toml): what it always sends is set.
+
+    Replies carry this subclass of :class:`StreamSource`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_source`` (as received in replies).
+    """
+
+    opt_start_time: Timestamp | None = None
+    """Time stamp to start replicating from"""
+    consumer: StreamConsumerSourceReply | None = None
+    external: ExternalStreamSourceReply | None = None
 
 
 class StreamState(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -1546,9 +1503,9 @@ class StreamState(msgspec.Struct, kw_only=True, omit_defaults=True):
 class StreamStateReply(StreamState, kw_only=True):
     """StreamState as the server sends it back (required.toml): what it always sends is set.
 
-    Replies carry this subclass of :class:`StreamState`: the fields the server always
-    sends are not optional (an older server that predates one gets the server default), enums
-    are their ``Literal`` and timestamps :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Replies carry this subclass of :class:`StreamState`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
     Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_state`` (as received in replies).
     """
 

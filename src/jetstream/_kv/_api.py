@@ -10,6 +10,7 @@ from .._generated.models import PubAck
 from .._publish._options import MessageTTL
 from .._stream import StreamAPI
 from .._transport import Connection
+from .._typing import Payload
 
 __all__ = ["KeyValueAPI"]
 
@@ -28,7 +29,7 @@ class KeyValueAPI(StreamAPI, Protocol):
     async def publish(
         self,
         subject: str,
-        data: bytes = b"",
+        data: Payload = b"",
         *,
         headers: Mapping[str, str] | None = None,
         expected_last_subject_seq: int | None = None,

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from .._exceptions import ConnectionClosedError, PermissionDeniedError, TimeoutError
+from .._typing import Payload
 from ._hub import ConnectionEvent, ConnectionHub, LinkClosed, LinkReconnected, PermissionDenied
 from ._msg import Msg, MsgHandler, Subscription
 
@@ -32,19 +33,19 @@ class RouterLink(Protocol):
     def hub(self) -> ConnectionHub: ...
     def new_inbox(self) -> str: ...
     def check(
-        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
+        self, subject: str, payload: Payload, headers: Mapping[str, str] | None = None, reply: str = ""
     ) -> None: ...
     async def publish(
         self,
         subject: str,
-        payload: bytes,
+        payload: Payload,
         reply: str = "",
         headers: Mapping[str, str] | None = None,
         *,
         checked: bool = False,
     ) -> None: ...
     def send_nowait(
-        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
+        self, subject: str, payload: Payload, reply: str = "", *, checked: bool = False, direct: bool = False
     ) -> bool: ...
     async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription: ...
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Protocol
 
+from .._typing import Payload
 from ._hub import ConnectionHub
 from ._msg import MsgHandler, Reply, Subscription
 from ._router import ReplyRouter
@@ -44,7 +45,7 @@ class Connection(Protocol):
         ...
 
     def check(
-        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
+        self, subject: str, payload: Payload, headers: Mapping[str, str] | None = None, reply: str = ""
     ) -> None:
         """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
         ...
@@ -52,7 +53,7 @@ class Connection(Protocol):
     async def publish(
         self,
         subject: str,
-        payload: bytes,
+        payload: Payload,
         reply: str = "",
         headers: Mapping[str, str] | None = None,
         *,
@@ -62,7 +63,7 @@ class Connection(Protocol):
         ...
 
     def send_nowait(
-        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
+        self, subject: str, payload: Payload, reply: str = "", *, checked: bool = False, direct: bool = False
     ) -> bool:
         """Queue one message without headers at once; False when it cannot be done this way now (then
         `publish` must be used). ``checked``: `check` passed for it already. ``direct``: write to the
@@ -74,7 +75,7 @@ class Connection(Protocol):
         ...
 
     async def request(
-        self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
+        self, subject: str, payload: Payload, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
         """Send on the shared reply inbox and return the first reply: `errors.TimeoutError` after
         ``timeout`` (None: no limit), `errors.NoRespondersError` when nobody listens,

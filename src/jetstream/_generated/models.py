@@ -2,11 +2,15 @@
 """Typed JetStream API models: one msgspec Struct per schema type.
 
 Conventions: keyword-only fields; optional fields default to ``None`` and are left out of the
-encoded JSON, so a request carries only what the caller set. Enums are open (``Literal[...] | str``)
-and unknown fields in replies are ignored, so replies from newer servers still decode. Durations
-are ``timedelta`` values and timestamps timezone-aware ``datetime`` values; those decoded from the
-server keep their exact nanoseconds (see ``jetstream.nanos``), and plain ones are converted when a
-request is encoded.
+encoded JSON, so a request carries only what the caller set. Requests take enums as
+``Literal[...] | str``. Types that requests and replies share have a reply variant (``StreamConfig``
+-> ``StreamConfigReply``, a subclass) that replies decode into: the fields every supported server
+sends are required there (schemas/overrides/required.toml), enums are their ``Literal`` for type
+checkers but any ``str`` at run time, and timestamps are ``Timestamp``. Unknown fields and enum
+values in replies are accepted, so replies from newer servers still decode. Durations are
+``timedelta`` values and timestamps timezone-aware ``datetime`` values; those decoded from the server
+keep their exact nanoseconds (``jetstream.nanos(duration)``; ``Timestamp.nanosecond`` and
+``isoformat_ns()``), and plain ones are converted when a request is encoded.
 """
 
 from __future__ import annotations

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from . import errors_table, manifest, patches
 from .load import LOCAL_DIR, SchemaSet, load
-from .model import API, Direction, Endpoint, Model
+from .model import API, Direction, Endpoint, Field, Kind, Model, TypeRef
 from .problems import Problems
 from .resolve import OVERRIDES_DIR, SKIP_PREFIX, SKIPPED_DEFS, Overrides, Resolver
 
@@ -67,6 +68,67 @@ def directions(r: Resolver, endpoints: list[Endpoint]) -> dict[str, Direction]:
     return out
 
 
+def reply_variants(models: list[Model], problems: Problems) -> list[Model]:
+    """A reply variant for each type shared by requests and replies whose replies read better than
+    its requests: a subclass that makes the fields the server always sends (required.toml `always`)
+    non-optional and refers to the reply variants of the types it contains. The templates also spell
+    its enums as their Literal and its timestamps as `Timestamp`. Fields that servers older than
+    the oldest supported one lack (required.toml `newer`) stay optional, so their replies decode;
+    required fields are always encoded, so a reply sent back loses no field. Requests keep the shared type
+    (`StreamConfig(name="X")`: everything but the name optional and left off the wire); replies
+    decode into the variant, which callers can send back as it is, since it is a subclass."""
+    by_name = {m.name: m for m in models}
+    memo: dict[str, bool] = {}
+
+    def reads_differently(t: TypeRef) -> bool:
+        if t.item is not None:
+            return reads_differently(t.item)
+        return t.kind in (Kind.ENUM, Kind.TIME) or (t.kind is Kind.MODEL and has_variant(t.name))
+
+    def differs(f: Field) -> bool:
+        # A list or map field keeps its type: a subclass cannot narrow it (they are invariant).
+        return (f.always and not f.required) or (f.type.item is None and reads_differently(f.type))
+
+    def has_variant(name: str) -> bool:
+        m = by_name[name]
+        if m.direction is not Direction.BOTH:
+            return False
+        if name not in memo:
+            memo[name] = False  # a type that contains itself
+            memo[name] = any(differs(f) for f in m.fields)
+        return memo[name]
+
+    out = []
+    for m in models:
+        if not has_variant(m.name):
+            continue
+        if m.base:
+            problems.add(*_where(m), f"{m.name} has a base type: its reply variant is not supported")
+            continue
+        loosened = [f.wire_name for f in m.fields if f.required and not f.always]
+        if loosened and any(f.always for f in m.fields):
+            problems.add(
+                "schemas/overrides/required.toml",
+                f"/{m.name}/always",
+                f"required in requests but not always sent in replies: {loosened}",
+            )
+        out.append(
+            Model(
+                name=f"{m.name}_reply",
+                class_name=f"{m.class_name}Reply",
+                doc=f"{m.class_name} as the server sends it back (required.toml): what it always sends is set.",
+                fields=tuple(
+                    dataclasses.replace(f, required=f.required or f.always) for f in m.fields if differs(f)
+                ),
+                base=m.name,
+                source=m.source,
+                direction=Direction.RESPONSE,
+                reply_of=m.name,
+            )
+        )
+    return out
+
+
 def _ordered(models: list[Model]) -> list[Model]:
     """Sorted by name, with every base class before its subclasses."""
     by_name = {m.name: m for m in models}
@@ -112,6 +174,7 @@ def build(
     r = resolve_models(s, endpoints, overrides, problems)
     models = r.finish(directions(r, endpoints))
     problems.items.extend(r.problems.items)
+    models += reply_variants(models, problems)
     names = {m.name for m in models}
     manifest_label = manifest.label(manifest_path)
     for i, e in enumerate(endpoints):

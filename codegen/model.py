@@ -108,6 +108,9 @@ class Field:
     schema_default: str = ""  # JSON text of the schema default, documentation only
     nullable: bool = False  # required, but the server may send null
     constraints: tuple[Constraint, ...] = ()
+    # A type shared by requests and replies: every supported server always sends it (required.toml
+    # `always` minus `newer`). Its reply variant makes it required.
+    always: bool = False
 
     @property
     def enforced(self) -> tuple[Constraint, ...]:
@@ -124,6 +127,7 @@ class Model:
     source: str = ""  # file#pointer, for messages
     direction: Direction = Direction.RESPONSE
     response_root: bool = False  # a `*_response` file: decoded after the error probe
+    reply_of: str = ""  # a reply variant: the schema name of the shared type it narrows
 
     @property
     def request_body(self) -> bool:
@@ -199,6 +203,10 @@ class API:
             if m.name == name:
                 return m
         raise KeyError(name)
+
+    def reply_variant(self, name: str) -> Model | None:
+        """The reply variant of a type shared by requests and replies, if it has one."""
+        return next((m for m in self.models if m.reply_of == name), None)
 
     def enum(self, name: str) -> Enum:
         for e in self.enums:

@@ -32,20 +32,35 @@ GENERATED_LEAVES = {
 }
 
 
-def annotation(t: TypeRef, api: API, leaves: Mapping[Kind, str] = GENERATED_LEAVES) -> str:
-    """The Python annotation of a field type; `leaves` spells the scalar kinds."""
+def annotation(
+    t: TypeRef, api: API, leaves: Mapping[Kind, str] = GENERATED_LEAVES, *, read: bool = False
+) -> str:
+    """The Python annotation of a field type; `leaves` spells the scalar kinds. `read` spells it as
+    replies are read (fields of models only replies carry): reply variants of shared types, enums
+    as their Literal (`read_enum`), timestamps as the `Timestamp` they decode to."""
     if t.kind is Kind.LIST:
         assert t.item is not None
-        return f"list[{annotation(t.item, api, leaves)}]"
+        return f"list[{annotation(t.item, api, leaves, read=read)}]"
     if t.kind is Kind.MAP:
         assert t.item is not None
-        return f"dict[str, {annotation(t.item, api, leaves)}]"
+        return f"dict[str, {annotation(t.item, api, leaves, read=read)}]"
     if t.kind is Kind.MODEL:
-        return api.model(t.name).class_name
+        variant = api.reply_variant(t.name) if read else None
+        return (variant or api.model(t.name)).class_name
     if t.kind is Kind.ENUM:
-        # Open enums: a newer server's value decodes as a plain str instead of failing the reply.
+        if read:
+            return read_enum(api.enum(t.name).class_name)
+        # Open enums: callers may pass a value newer than these schemas as a plain str.
         return api.enum(t.name).class_name + " | str"
+    if t.kind is Kind.TIME and read:
+        return "Timestamp"
     return leaves.get(t.kind, str(t.kind.value))
+
+
+def read_enum(class_name: str) -> str:
+    """The generated alias of an enum as replies carry it: its Literal for type checkers, `str` at
+    run time, so a newer server's value decodes (as a plain str) instead of failing the reply."""
+    return f"_Read{class_name}"
 
 
 # msgspec.Meta's spelling of the JSON Schema constraints.
@@ -179,7 +194,8 @@ def environment(api: API) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters["annotation"] = lambda t: annotation(t, api)
+    env.filters["annotation"] = lambda t, read=False: annotation(t, api, read=read)
+    env.filters["read_enum"] = read_enum
     env.filters["pyrepr"] = repr
     env.filters["meta"] = meta_args
     env.filters["docstr"] = docstring_text

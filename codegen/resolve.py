@@ -59,6 +59,7 @@ class Overrides:
     required: dict[str, list[str]] = field(default_factory=dict)
     always: dict[str, list[str]] = field(default_factory=dict)  # required.toml: response presence
     nullable: dict[str, list[str]] = field(default_factory=dict)  # always sent, sometimes JSON null
+    newer: dict[str, list[str]] = field(default_factory=dict)  # always sent, but not by older servers
     removed: dict[str, list[str]] = field(default_factory=dict)  # schema properties the server refuses
     # constraints.toml: "model.field" -> keywords to enforce; "model.field.keyword" -> why not
     enforce: dict[str, list[str]] = field(default_factory=dict)
@@ -81,6 +82,7 @@ class Overrides:
             removed={k: list(v) for k, v in types.get("removed_fields", {}).items()},
             always={k: list(v.get("always", [])) for k, v in presence.items() if isinstance(v, dict)},
             nullable={k: list(v.get("nullable", [])) for k, v in presence.items() if isinstance(v, dict)},
+            newer={k: list(v.get("newer", [])) for k, v in presence.items() if isinstance(v, dict)},
             enforce={k: list(v) for k, v in constraints.get("enforce", {}).items()},
             skip=dict(constraints.get("skip", {})),
         )
@@ -411,9 +413,17 @@ class Resolver:
                 required = set(self.o.always[name])
             else:
                 required = {w for (w, _t, req, *_r) in raw if req}
+            # A shared type's reply variant makes these non-optional (build.reply_variants).
+            # Not what servers older than the oldest supported one lack: their replies must decode.
+            newer = set(self.o.newer.get(name, ()))
+            always = set(self.o.always.get(name, ())) - newer if direction is Direction.BOTH else set()
             nullable = set(self.o.nullable.get(name, ()))
             known = self._wire_names(name) | ROOT_SKIPPED_PROPS
-            for key, names in (("always", self.o.always.get(name, ())), ("nullable", nullable)):
+            for key, names in (
+                ("always", self.o.always.get(name, ())),
+                ("nullable", nullable),
+                ("newer", newer),
+            ):
                 unknown = set(names) - known
                 if unknown:
                     self.problems.add(
@@ -431,6 +441,7 @@ class Resolver:
                     dflt,
                     wire in nullable,
                     self._decide(name, wire, direction, constraints),
+                    wire in always,
                 )
                 for (wire, t, _req, doc, dflt, constraints) in raw
             )

@@ -30,7 +30,7 @@ from ._publish._window import DEFAULT_MAX_PENDING, AsyncPublisher, check_max_pen
 from ._stream import Stream
 from ._time import seconds
 from ._transport import Connection, NatsConnection, for_client, open_connection
-from ._typing import Unpack
+from ._typing import Payload, Unpack
 from ._validate import check_publish_subject
 
 
@@ -99,7 +99,7 @@ class JetStream(GeneratedAPI):
     async def publish(
         self,
         subject: str,
-        data: bytes = b"",
+        data: Payload = b"",
         *,
         headers: Mapping[str, str] | None = None,
         msg_id: str | None = None,
@@ -167,7 +167,7 @@ class JetStream(GeneratedAPI):
     async def publish_async(
         self,
         subject: str,
-        data: bytes = b"",
+        data: Payload = b"",
         *,
         headers: Mapping[str, str] | None = None,
         msg_id: str | None = None,

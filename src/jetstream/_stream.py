@@ -33,6 +33,7 @@ from ._reprs import struct_repr
 from ._time import Duration, Timestamp
 from ._transport import Connection
 from ._transport._headers import Headers
+from ._typing import Payload
 from ._validate import check_name, check_subject
 
 # Status of the message that ends a batched direct get (ADR-31).
@@ -160,7 +161,7 @@ class BucketAPI(StreamAPI, Protocol):
     async def publish(
         self,
         subject: str,
-        data: bytes = b"",
+        data: Payload = b"",
         *,
         headers: Mapping[str, str] | None = None,
         expected_last_subject_seq: int | None = None,

@@ -2,11 +2,15 @@
 """Typed JetStream API models: one msgspec Struct per schema type.
 
 Conventions: keyword-only fields; optional fields default to ``None`` and are left out of the
-encoded JSON, so a request carries only what the caller set. Enums are open (``Literal[...] | str``)
-and unknown fields in replies are ignored, so replies from newer servers still decode. Durations
-are ``timedelta`` values and timestamps timezone-aware ``datetime`` values; those decoded from the
-server keep their exact nanoseconds (see ``jetstream.nanos``), and plain ones are converted when a
-request is encoded.
+encoded JSON, so a request carries only what the caller set. Requests take enums as
+``Literal[...] | str``. Types that requests and replies share have a reply variant (``StreamConfig``
+-> ``StreamConfigReply``, a subclass) that replies decode into: the fields every supported server
+sends are required there (schemas/overrides/required.toml), enums are their ``Literal`` for type
+checkers but any ``str`` at run time, and timestamps are ``Timestamp``. Unknown fields and enum
+values in replies are accepted, so replies from newer servers still decode. Durations are
+``timedelta`` values and timestamps timezone-aware ``datetime`` values; those decoded from the server
+keep their exact nanoseconds (``jetstream.nanos(duration)``; ``Timestamp.nanosecond`` and
+``isoformat_ns()``), and plain ones are converted when a request is encoded.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ __all__ = [
     "ApiStats",
     "ClusterInfo",
     "ConsumerConfig",
+    "ConsumerConfigReply",
     "ConsumerCreateRequest",
     "ConsumerCreateResponse",
     "ConsumerDeleteResponse",
@@ -61,9 +66,11 @@ __all__ = [
     "DirectGetRequest",
     "DiscardPolicy",
     "ExternalStreamSource",
+    "ExternalStreamSourceReply",
     "IterableRequest",
     "IterableResponse",
     "LostStreamData",
+    "LostStreamDataReply",
     "MetaLeaderStepdownRequest",
     "MetaLeaderStepdownResponse",
     "MetaRescueRequest",
@@ -78,6 +85,7 @@ __all__ = [
     "PubAck",
     "ReplayPolicy",
     "Republish",
+    "RepublishReply",
     "RetentionPolicy",
     "SequenceInfo",
     "SequencePair",
@@ -86,8 +94,10 @@ __all__ = [
     "StoredMessage",
     "StreamAlternate",
     "StreamConfig",
+    "StreamConfigReply",
     "StreamConsumerLimits",
     "StreamConsumerSource",
+    "StreamConsumerSourceReply",
     "StreamCreateRequest",
     "StreamCreateResponse",
     "StreamDeleteResponse",
@@ -114,7 +124,9 @@ __all__ = [
     "StreamSnapshotResponse",
     "StreamSource",
     "StreamSourceInfo",
+    "StreamSourceReply",
     "StreamState",
+    "StreamStateReply",
     "StreamUpdateRequest",
     "StreamUpdateResponse",
     "SubjectTransform",
@@ -146,6 +158,29 @@ StorageType = Literal["file", "memory"]
 
 StoreCompression = Literal["none", "s2"]
 """Optional compression algorithm used for the Stream."""
+
+# Enums as replies carry them: the Literal for type checkers, any str at run time, so that a value
+# newer than these schemas still decodes (as a plain str) instead of failing the whole reply.
+if TYPE_CHECKING:
+    _ReadAckPolicy = AckPolicy
+    _ReadDeliverPolicy = DeliverPolicy
+    _ReadDiscardPolicy = DiscardPolicy
+    _ReadPersistMode = PersistMode
+    _ReadPriorityPolicy = PriorityPolicy
+    _ReadReplayPolicy = ReplayPolicy
+    _ReadRetentionPolicy = RetentionPolicy
+    _ReadStorageType = StorageType
+    _ReadStoreCompression = StoreCompression
+else:
+    _ReadAckPolicy = str
+    _ReadDeliverPolicy = str
+    _ReadDiscardPolicy = str
+    _ReadPersistMode = str
+    _ReadPriorityPolicy = str
+    _ReadReplayPolicy = str
+    _ReadRetentionPolicy = str
+    _ReadStorageType = str
+    _ReadStoreCompression = str
 
 
 class AccountStats(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -274,7 +309,7 @@ class ClusterInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The server name of the RAFT leader"""
     replicas: list[PeerInfo] | None = None
     """The members of the RAFT cluster"""
-    leader_since: _Time | None = None
+    leader_since: Timestamp | None = None
     """The time that it was elected as leader in RFC3339 format, absent when not the leader"""
     raft_group: str | None = None
     """In clustered environments the name of the Raft group managing the asset"""
@@ -362,6 +397,31 @@ class ConsumerConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Start time used with the DeliverByStartSequence deliver policy"""
 
 
+class ConsumerConfigReply(ConsumerConfig, kw_only=True):
+    """ConsumerConfig as the server sends it back (required.toml): what it always sends is set.
+
+    Replies carry this subclass of :class:`ConsumerConfig`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/consumer_configuration`` (as received in replies).
+    """
+
+    deliver_policy: _ReadDeliverPolicy
+    """The point in the stream from which to receive messages Server default: ``"all"``."""
+    ack_policy: _ReadAckPolicy
+    """The requirement of client acknowledgments Server default: ``"none"``."""
+    max_deliver: int
+    """The number of times a message will be delivered to consumers if not acknowledged in time Server default: ``-1``."""
+    replay_policy: _ReadReplayPolicy
+    """The rate at which messages will be pushed to a client Server default: ``"instant"``."""
+    pause_until: Timestamp | None = None
+    """When creating a consumer supplying a time in the future will act as a deadline for when the consumer will be paused till"""
+    priority_policy: _ReadPriorityPolicy | None = None
+    """The priority policy the consumer is set to"""
+    opt_start_time: Timestamp | None = None
+    """Start time used with the DeliverByStartSequence deliver policy"""
+
+
 class ConsumerCreateRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A request to the JetStream $JS.API.CONSUMER.CREATE API
 
@@ -388,10 +448,10 @@ class ConsumerInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The Stream the consumer belongs to"""
     name: str
     """A unique name for the consumer, either machine generated or the durable name"""
-    ts: _Time
+    ts: Timestamp
     """The server time the consumer info was created"""
-    config: ConsumerConfig
-    created: _Time
+    config: ConsumerConfigReply
+    created: Timestamp
     """The time the Consumer was created"""
     delivered: SequenceInfo
     """The last message delivered from this Consumer"""
@@ -579,7 +639,7 @@ class ConsumerPauseResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     paused: bool
     """Indicates if after parsing the pause_until property if the consumer was paused"""
-    pause_until: _Time
+    pause_until: Timestamp
     """The deadline till the consumer will be unpaused, only usable if 'paused' is true"""
     pause_remaining: _Duration | None = None
     """When paused the time remaining until unpause"""
@@ -672,6 +732,19 @@ class ExternalStreamSource(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The delivery subject to use for the push consumer"""
 
 
+class ExternalStreamSourceReply(ExternalStreamSource, kw_only=True):
+    """ExternalStreamSource as the server sends it back (required.toml): what it always sends is set.
+
+    Replies carry this subclass of :class:`ExternalStreamSource`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/external_stream_source`` (as received in replies).
+    """
+
+    deliver: str
+    """The delivery subject to use for the push consumer"""
+
+
 class LostStreamData(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Records messages that were damaged and unrecoverable
 
@@ -681,6 +754,21 @@ class LostStreamData(msgspec.Struct, kw_only=True, omit_defaults=True):
     msgs: list[int] | None = None
     """The messages that were lost"""
     bytes: int | None = None
+    """The number of bytes that were lost"""
+
+
+class LostStreamDataReply(LostStreamData, kw_only=True):
+    """LostStreamData as the server sends it back (required.toml): what it always sends is set.
+
+    Replies carry this subclass of :class:`LostStreamData`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/lost_stream_data`` (as received in replies).
+    """
+
+    msgs: list[int] | None
+    """The messages that were lost"""
+    bytes: int
     """The number of bytes that were lost"""
 
 
@@ -795,7 +883,7 @@ class PriorityGroupState(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The group this status is for"""
     pinned_client_id: str | None = None
     """The generated ID of the pinned client"""
-    pinned_ts: _Time
+    pinned_ts: Timestamp
     """The timestamp when the client was pinned"""
 
 
@@ -835,6 +923,19 @@ class Republish(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Only send message headers, no bodies Server default: ``false``."""
 
 
+class RepublishReply(Republish, kw_only=True):
+    """Republish as the server sends it back (required.toml): what it always sends is set.
+
+    Replies carry this subclass of :class:`Republish`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/republish`` (as received in replies).
+    """
+
+    src: str
+    """The source subject to republish"""
+
+
 class SequenceInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """SequenceInfo
 
@@ -845,7 +946,7 @@ class SequenceInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The sequence number of the Consumer"""
     stream_seq: int
     """The sequence number of the Stream"""
-    last_active: _Time | None = None
+    last_active: Timestamp | None = None
     """The last time a message was delivered or acknowledged (for ack_floor)"""
 
 
@@ -873,7 +974,7 @@ class StoredMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The sequence number of the message in the Stream"""
     data: _bytes | None = None
     """The base64 encoded payload of the message body"""
-    time: _Time
+    time: Timestamp
     """The time the message was received"""
     hdrs: _bytes | None = None
     """Base64 encoded headers for the message"""
@@ -976,6 +1077,42 @@ class StreamConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Allows fast batch publishing into the Stream Server default: ``false``."""
 
 
+class StreamConfigReply(StreamConfig, kw_only=True):
+    """StreamConfig as the server sends it back (required.toml): what it always sends is set.
+
+    Replies carry this subclass of :class:`StreamConfig`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_configuration`` (as received in replies).
+    """
+
+    retention: _ReadRetentionPolicy
+    """How messages are retained in the Stream, once this is exceeded old messages are removed. Server default: ``"limits"``."""
+    max_consumers: int
+    """How many Consumers can be defined for a given Stream. -1 for unlimited. Server default: ``-1``."""
+    max_msgs: int
+    """How many messages may be in a Stream, oldest messages will be removed if the Stream exceeds this size. -1 for unlimited. Server default: ``-1``."""
+    max_bytes: int
+    """How big the Stream may be, when the combined stream size exceeds this old messages are removed. -1 for unlimited. Server default: ``-1``."""
+    max_age: _Duration
+    """Maximum age of any message in the stream, expressed in nanoseconds. 0 for unlimited. Server default: ``0``."""
+    max_msg_size: int
+    """The largest message that will be accepted by the Stream. -1 for unlimited. Server default: ``-1``."""
+    storage: _ReadStorageType
+    """The storage backend to use for the Stream. Server default: ``"file"``."""
+    compression: _ReadStoreCompression | None = None
+    """Optional compression algorithm used for the Stream. Server default: ``"none"``."""
+    num_replicas: int
+    """How many replicas to keep for each message. Server default: ``1``."""
+    discard: _ReadDiscardPolicy
+    """When a Stream reach it's limits either old messages are deleted or new ones are denied Server default: ``"old"``."""
+    mirror: StreamSourceReply | None = None
+    """Maintains a 1:1 mirror of another stream with name matching this property. When a mirror is configured subjects and sources must be empty."""
+    republish: RepublishReply | None = None
+    persist_mode: _ReadPersistMode | None = None
+    """Sets a specific persistence mode for writing to the Stream Server default: ``""``."""
+
+
 class StreamConsumerLimits(msgspec.Struct, kw_only=True, omit_defaults=True):
     """StreamConsumerLimits
 
@@ -1000,6 +1137,21 @@ class StreamConsumerSource(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The subject to deliver messages to"""
 
 
+class StreamConsumerSourceReply(StreamConsumerSource, kw_only=True):
+    """StreamConsumerSource as the server sends it back (required.toml): what it always sends is set.
+
+    Replies carry this subclass of :class:`StreamConsumerSource`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_consumer_source`` (as received in replies).
+    """
+
+    name: str
+    """Consumer name"""
+    deliver_subject: str
+    """The subject to deliver messages to"""
+
+
 class StreamCreateRequest(StreamConfig, kw_only=True):
     """A request to the JetStream $JS.API.STREAM.CREATE API
 
@@ -1016,13 +1168,13 @@ class StreamInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_info``.
     """
 
-    config: StreamConfig
+    config: StreamConfigReply
     """The active configuration for the Stream"""
-    state: StreamState
+    state: StreamStateReply
     """Detail about the current State of the Stream"""
-    created: _Time
+    created: Timestamp
     """Timestamp when the stream was created"""
-    ts: _Time
+    ts: Timestamp
     """The server time the stream info was created"""
     cluster: ClusterInfo | None = None
     mirror: StreamSourceInfo | None = None
@@ -1262,8 +1414,8 @@ class StreamSnapshotResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     Schema: ``jetstream/api/v1/stream_snapshot_response.json#``.
     """
 
-    config: StreamConfig
-    state: StreamState
+    config: StreamConfigReply
+    state: StreamStateReply
 
 
 class StreamSource(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -1302,8 +1454,23 @@ class StreamSourceInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """How many messages behind the mirror operation is"""
     active: _Duration
     """When last the mirror had activity, in nanoseconds. Value will be -1 when there has been no activity."""
-    external: ExternalStreamSource | None = None
+    external: ExternalStreamSourceReply | None = None
     error: ApiErrorBody | None = None
+
+
+class StreamSourceReply(StreamSource, kw_only=True):
+    """StreamSource as the server sends it back (required.toml): what it always sends is set.
+
+    Replies carry this subclass of :class:`StreamSource`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_source`` (as received in replies).
+    """
+
+    opt_start_time: Timestamp | None = None
+    """Time stamp to start replicating from"""
+    consumer: StreamConsumerSourceReply | None = None
+    external: ExternalStreamSourceReply | None = None
 
 
 class StreamState(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -1335,6 +1502,22 @@ class StreamState(msgspec.Struct, kw_only=True, omit_defaults=True):
     lost: LostStreamData | None = None
     consumer_count: int
     """Number of Consumers attached to the Stream"""
+
+
+class StreamStateReply(StreamState, kw_only=True):
+    """StreamState as the server sends it back (required.toml): what it always sends is set.
+
+    Replies carry this subclass of :class:`StreamState`: the fields every supported server
+    always sends are not optional, enums are their ``Literal`` and timestamps
+    :class:`~jetstream.Timestamp`. It can be sent back as it is.
+    Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_state`` (as received in replies).
+    """
+
+    first_ts: Timestamp
+    """The timestamp of the first message in the Stream"""
+    last_ts: Timestamp
+    """The timestamp of the last message in the Stream"""
+    lost: LostStreamDataReply | None = None
 
 
 class StreamUpdateRequest(StreamConfig, kw_only=True):

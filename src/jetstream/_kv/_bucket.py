@@ -38,6 +38,7 @@ from .._generated.models import (
 from .._numbers import parse_uint
 from .._stream import BucketStatus, StreamMessage
 from .._time import Duration, Timestamp, nanos
+from .._typing import Payload
 from ._api import KeyValueAPI
 from ._entry import KV_OPERATION, KeyDeletedError, KeyValueEntry, KeyValueOp, operation_of
 from ._watch import DEFAULT_IDLE_HEARTBEAT, InitialValuesDone, KeyWatcher
@@ -405,7 +406,7 @@ class KeyValue:
     async def _publish(
         self,
         key: str,
-        value: bytes,
+        value: Payload,
         *,
         headers: Mapping[str, str] | None = None,
         last: int | None = None,
@@ -425,13 +426,13 @@ class KeyValue:
             assert last is not None
             raise WrongLastRevisionError(self.bucket, key, last, exc.err_code, exc.description) from exc
 
-    async def put(self, key: str, value: bytes, *, timeout: Timeout = DEFAULT) -> int:
+    async def put(self, key: str, value: Payload, *, timeout: Timeout = DEFAULT) -> int:
         """Store ``value`` under ``key``; returns its revision."""
         check_key(key, write=True)
         return (await self._publish(key, value, timeout=timeout)).seq
 
     async def create(
-        self, key: str, value: bytes, *, ttl: timedelta | float | None = None, timeout: Timeout = DEFAULT
+        self, key: str, value: Payload, *, ttl: timedelta | float | None = None, timeout: Timeout = DEFAULT
     ) -> int:
         """Store ``value`` only if ``key`` has none (never written, deleted or purged); returns the
         revision. Raises `errors.KeyExistsError` otherwise. ``ttl`` (whole seconds, ADR-48) removes
@@ -456,7 +457,7 @@ class KeyValue:
             pass
         raise KeyExistsError(self.bucket, key, first.err_code, first.description) from first.__cause__
 
-    async def update(self, key: str, value: bytes, last: int, *, timeout: Timeout = DEFAULT) -> int:
+    async def update(self, key: str, value: Payload, last: int, *, timeout: Timeout = DEFAULT) -> int:
         """Store ``value`` only if the latest revision of ``key`` is ``last``; returns the new
         revision. Raises `errors.WrongLastRevisionError` otherwise (both server codes for it)."""
         check_key(key, write=True)

@@ -21,6 +21,7 @@ from .._generated.models import PubAck
 from .._numbers import parse_int
 from .._time import seconds
 from .._transport import Reply
+from .._typing import Payload
 from .._validate import check_publish_subject
 from ._options import PublishOptions
 
@@ -50,7 +51,7 @@ def check_retries(retry_attempts: int, retry_wait: timedelta | float) -> float:
 async def publish_request(
     core: Core,
     subject: str,
-    data: bytes,
+    data: Payload,
     headers: Mapping[str, str] | None,
     *,
     timeout: Timeout,

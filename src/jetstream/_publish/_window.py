@@ -47,6 +47,7 @@ from .._transport import (
     PermissionDenied,
     status_of,
 )
+from .._typing import Payload
 from ._awaited import RETRY_ATTEMPTS, RETRY_WAIT, parse_ack
 
 DEFAULT_MAX_PENDING = 4000
@@ -88,7 +89,7 @@ class _Pending:
         self,
         future: asyncio.Future[PubAck],
         subject: str,
-        data: bytes,
+        data: Payload,
         headers: Mapping[str, str] | None,
         timeout: float | None,
         deadline: float | None,
@@ -154,7 +155,7 @@ class AsyncPublisher:
     async def send(
         self,
         subject: str,
-        data: bytes,
+        data: Payload,
         headers: Mapping[str, str] | None,
         timeout: float | None,
         *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._exceptions import InvalidArgumentError, PayloadTooLargeError
+from .._typing import Payload
 
 _BLANKS = frozenset(" \t\r\n")
 # Subjects seen valid (API subjects repeat): a bounded set, cleared when full.
@@ -51,6 +52,12 @@ def header_size(headers: Mapping[str, str]) -> int:
         except UnicodeEncodeError as exc:
             raise InvalidArgumentError(f"header {name!r} is not valid Unicode text") from exc
     return size
+
+
+def as_bytes(payload: Payload) -> bytes:
+    """The payload as bytes: a copy of a bytearray or memoryview, taken when the message is sent
+    (so it is the content at that moment, and a memoryview of wider items counts its bytes)."""
+    return payload if type(payload) is bytes else bytes(payload)
 
 
 def check_message(

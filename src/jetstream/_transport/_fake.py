@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from .._exceptions import ConnectionClosedError, NoRespondersError, PermissionDeniedError
+from .._typing import Payload
 from ._checks import check_wire_subject
 from ._hub import ConnectionHub, LinkClosed, LinkDisconnected, LinkReconnected, PermissionDenied
 from ._ids import next_id
@@ -177,7 +178,7 @@ class FakeConnection(ConnectionBase):
     async def publish(
         self,
         subject: str,
-        payload: bytes,
+        payload: Payload,
         reply: str = "",
         headers: Mapping[str, str] | None = None,
         *,
@@ -188,11 +189,12 @@ class FakeConnection(ConnectionBase):
             raise ConnectionClosedError(f"connection closed while sending to {subject!r}")
         if not checked:
             self.check(subject, payload, headers, reply)
-        self.published.append((subject, bytes(payload), reply, headers))
-        self._route(subject, bytes(payload), reply, headers)
+        data = bytes(payload)
+        self.published.append((subject, data, reply, headers))
+        self._route(subject, data, reply, headers)
 
     def send_nowait(
-        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
+        self, subject: str, payload: Payload, reply: str = "", *, checked: bool = False, direct: bool = False
     ) -> bool:
         """Queue one message without headers at once; False when it must go through `publish`."""
         return False
@@ -250,16 +252,17 @@ class FakeConnection(ConnectionBase):
                 self.deliver(FakeMsg(reply, item))
 
     async def request(
-        self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
+        self, subject: str, payload: Payload, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
         """Send on the shared reply inbox and return the first reply (typed errors, see `Connection`)."""
         if self._closed:
             raise ConnectionClosedError(f"connection closed while requesting {subject!r}")
-        self.requests.append((subject, payload, headers))
+        data = bytes(payload)
+        self.requests.append((subject, data, headers))
         self.timeouts.append(timeout)
         if subject in self._denied_publish:
             raise PermissionDeniedError("publish", subject)
-        result = self.handler(subject, payload, headers)
+        result = self.handler(subject, data, headers)
         if isinstance(result, Awaitable):
             result = await result
         if isinstance(result, list):

@@ -38,8 +38,9 @@ from .._exceptions import (
     PermissionDeniedError,
     TimeoutError,
 )
+from .._typing import Payload
 from . import _header_hook
-from ._checks import check_wire_subject
+from ._checks import as_bytes, check_wire_subject
 from ._hub import (
     ConnectionEvent,
     ConnectionHub,
@@ -208,7 +209,7 @@ class NatsConnection(ConnectionBase):
     async def publish(
         self,
         subject: str,
-        payload: bytes,
+        payload: Payload,
         reply: str = "",
         headers: Mapping[str, str] | None = None,
         *,
@@ -217,18 +218,19 @@ class NatsConnection(ConnectionBase):
         """Send one message (checked first unless ``checked``)."""
         if not checked:
             self.check(subject, payload, headers, reply)
+        data = as_bytes(payload)
         nc = self.nc
         send = self._send_publish
         try:
             if send is not None and nc.is_connected and not nc.is_draining_pubs:
-                await send(subject, reply, payload, len(payload), _as_dict(headers))
+                await send(subject, reply, data, len(data), _as_dict(headers))
             else:
-                await nc.publish(subject, payload, reply=reply, headers=_as_dict(headers))
+                await nc.publish(subject, data, reply=reply, headers=_as_dict(headers))
         except (nats.errors.Error, OSError) as exc:
             raise translate(exc, subject) from exc
 
     def send_nowait(
-        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
+        self, subject: str, payload: Payload, reply: str = "", *, checked: bool = False, direct: bool = False
     ) -> bool:
         """Queue one message without headers at once; False when it must go through `publish`."""
         nc = self.nc
@@ -236,11 +238,12 @@ class NatsConnection(ConnectionBase):
             return False
         if not checked:
             self.check(subject, payload, None, reply)
-        size = len(payload)
+        data = as_bytes(payload)
+        size = len(data)
         if reply:
-            cmd = b"PUB %b %b %d\r\n%b\r\n" % (subject.encode(), reply.encode(), size, payload)
+            cmd = b"PUB %b %b %d\r\n%b\r\n" % (subject.encode(), reply.encode(), size, data)
         else:
-            cmd = b"PUB %b %d\r\n%b\r\n" % (subject.encode(), size, payload)
+            cmd = b"PUB %b %d\r\n%b\r\n" % (subject.encode(), size, data)
         pending: Any = nc._pending
         limit = nc._max_pending_size
         if limit > 0 and nc._pending_data_size + len(cmd) > limit:
@@ -274,10 +277,10 @@ class NatsConnection(ConnectionBase):
     # -- requests ---------------------------------------------------------------------------------
 
     async def request(
-        self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
+        self, subject: str, payload: Payload, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
         """Send on the shared reply inbox and return the first reply (typed errors, see `Connection`)."""
-        msg = await self._router.request(subject, payload, timeout, _as_dict(headers))
+        msg = await self._router.request(subject, as_bytes(payload), timeout, _as_dict(headers))
         status = status_of(msg)
         if status == "503":
             raise NoRespondersError(subject)

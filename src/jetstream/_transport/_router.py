@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from .._exceptions import ConnectionClosedError, PermissionDeniedError, TimeoutError
+from .._typing import Payload
 from ._hub import ConnectionEvent, ConnectionHub, LinkClosed, LinkReconnected, PermissionDenied
 from ._msg import Msg, MsgHandler, Subscription
 
@@ -40,7 +41,7 @@ class RouterLink(Protocol):
         ...
 
     def check(
-        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
+        self, subject: str, payload: Payload, headers: Mapping[str, str] | None = None, reply: str = ""
     ) -> None:
         """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
         ...
@@ -48,7 +49,7 @@ class RouterLink(Protocol):
     async def publish(
         self,
         subject: str,
-        payload: bytes,
+        payload: Payload,
         reply: str = "",
         headers: Mapping[str, str] | None = None,
         *,
@@ -58,7 +59,7 @@ class RouterLink(Protocol):
         ...
 
     def send_nowait(
-        self, subject: str, payload: bytes, reply: str = "", *, checked: bool = False, direct: bool = False
+        self, subject: str, payload: Payload, reply: str = "", *, checked: bool = False, direct: bool = False
     ) -> bool:
         """Queue one message without headers at once; False when it cannot be done this way now (then
         `publish` must be used). ``checked``: `check` passed for it already. ``direct``: write to the

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Protocol
 
+from .._typing import Payload
 from ._checks import check_message
 from ._hub import ConnectionHub
 from ._msg import Reply
@@ -36,7 +37,7 @@ class Connection(RouterLink, Protocol):
         ...
 
     async def request(
-        self, subject: str, payload: bytes, timeout: float | None, headers: Mapping[str, str] | None = None
+        self, subject: str, payload: Payload, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
         """Send on the shared reply inbox and return the first reply: `errors.TimeoutError` after
         ``timeout`` (None: no limit), `errors.NoRespondersError` when nobody listens,
@@ -86,7 +87,7 @@ class ConnectionBase:
         raise NotImplementedError
 
     def check(
-        self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None, reply: str = ""
+        self, subject: str, payload: Payload, headers: Mapping[str, str] | None = None, reply: str = ""
     ) -> None:
         """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
         check_message(subject, payload, headers, reply, self.max_payload)

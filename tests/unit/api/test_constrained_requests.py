@@ -38,7 +38,18 @@ async def test_unconstrained_requests_are_not_checked() -> None:
             "total": 0,
             "offset": 0,
             "limit": 0,
-            "config": {"name": "S"},
+            "config": {
+                "name": "S",
+                "retention": "limits",
+                "max_consumers": -1,
+                "max_msgs": -1,
+                "max_bytes": -1,
+                "max_age": 0,
+                "max_msg_size": -1,
+                "storage": "file",
+                "num_replicas": 1,
+                "discard": "old",
+            },  # what every server sends
             "created": "2026-01-01T00:00:00Z",
             "ts": "2026-01-01T00:00:00Z",
             "state": {

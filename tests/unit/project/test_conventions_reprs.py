@@ -8,6 +8,7 @@ import inspect
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 import pytest
 from unit_support import CONSUMER_CREATE_DURABLE, STREAM_INFO_FULL, always, mock_js
 
@@ -28,7 +29,7 @@ TRANSPORT_NAMES = frozenset(
 def _stream_info(name: str) -> jetstream.StreamInfo:
     info = decoder(jetstream.StreamInfo).decode(STREAM_INFO_FULL)
     return jetstream.StreamInfo(
-        config=jetstream.StreamConfig(name=name, subjects=[f"$KV.{name}.>"]),
+        config=msgspec.structs.replace(info.config, name=name, subjects=[f"$KV.{name}.>"]),
         state=info.state,
         created=info.created,
         ts=info.ts,

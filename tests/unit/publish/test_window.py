@@ -11,6 +11,7 @@ from unit_support import PUB_ACK, always, mock_js
 from jetstream import PubAck, errors
 from jetstream._publish._window import AsyncPublisher
 from jetstream._transport import FakeConnection, FakeMsg, MsgHandler, StatusHeaders, Subscription
+from jetstream._typing import Payload
 
 ACK = PUB_ACK
 
@@ -42,7 +43,7 @@ class FakeLink(FakeConnection):
     async def publish(
         self,
         subject: str,
-        payload: bytes,
+        payload: Payload,
         reply: str = "",
         headers: Mapping[str, str] | None = None,
         *,
@@ -50,7 +51,7 @@ class FakeLink(FakeConnection):
     ) -> None:
         if self.refuse is not None:
             raise self.refuse
-        self.sent.append((subject, payload, reply, headers))
+        self.sent.append((subject, bytes(payload), reply, headers))
 
     def reply(self, index: int, data: bytes = ACK, headers: Mapping[str, str] | None = None) -> None:
         """Deliver the ack of the ``index``-th publish now (a status when headers has one)."""

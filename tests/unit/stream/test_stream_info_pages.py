@@ -16,7 +16,18 @@ def _reply(subjects: dict[str, int], total: int, offset: int) -> bytes:
             "total": total,
             "offset": offset,
             "limit": 2,
-            "config": {"name": "S"},
+            "config": {
+                "name": "S",
+                "retention": "limits",
+                "max_consumers": -1,
+                "max_msgs": -1,
+                "max_bytes": -1,
+                "max_age": 0,
+                "max_msg_size": -1,
+                "storage": "file",
+                "num_replicas": 1,
+                "discard": "old",
+            },  # what every server sends
             "created": "2026-11-28T00:00:00Z",
             "ts": "2026-11-28T00:00:00Z",
             "state": {

@@ -24,6 +24,9 @@ _TRANSIENT = (
     errors.ConnectionClosedError,
     errors.ClusterNotAvailError,
     errors.StreamNotFoundError,  # briefly, from a node whose stream was not loaded yet after restart
+    # 10158: a retry reached the leader while the attempt that timed out was still being proposed;
+    # the next retry gets that attempt's ack or a duplicate, never a second copy.
+    errors.StreamDuplicateMessageConflictError,
 )
 _GIVE_UP = 30.0  # a message not stored by then is a failure, not a slow election
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import jetstream
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -51,6 +53,8 @@ def test_the_top_of_the_package_holds_only_the_planned_modules() -> None:
 def test_the_import_contracts_hold() -> None:
     # The contracts live in pyproject.toml ([tool.importlinter]); imports under TYPE_CHECKING count.
     lint_imports = Path(sys.executable).parent / "lint-imports"
+    if sys.version_info < (3, 11) and not lint_imports.exists():
+        pytest.skip("import-linter needs Python >= 3.11 (the full suite runs this check)")
     proc = subprocess.run(
         [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
     )

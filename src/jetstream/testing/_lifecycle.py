@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
-if sys.version_info >= (3, 11):
-    from typing import Self
-elif TYPE_CHECKING:  # Python 3.10: only type checkers resolve `-> Self`
-    from typing_extensions import Self
+# A bound TypeVar rather than `typing.Self` (3.11+): `typing.get_type_hints` must resolve the
+# annotations on Python 3.10 too.
+_S = TypeVar("_S", bound="StartStop")
 
 __all__ = ["StartStop", "wait_for"]
 
@@ -28,7 +26,7 @@ class StartStop(ABC):
     async def stop(self) -> None:
         """Stop; idempotent."""
 
-    async def __aenter__(self) -> Self:
+    async def __aenter__(self: _S) -> _S:
         await self.start()
         return self
 

@@ -321,21 +321,10 @@ def _hint_failures(include_transport: bool) -> tuple[int, list[str]]:
     return count, failures
 
 
-# Python 3.10 has no typing.Self; jetstream.testing does not require typing_extensions at runtime.
-_SELF = (
-    set()
-    if sys.version_info >= (3, 11)
-    else {
-        f"jetstream.testing.{cls}.__aenter__: NameError(\"name 'Self' is not defined\")"
-        for cls in ("HubAndLeaf", "NatsCluster", "NatsServer")
-    }
-)
-
-
 def test_get_type_hints_works_on_every_public_callable() -> None:
     count, failures = _hint_failures(include_transport=False)
     print(f"typing.get_type_hints: {count - len(failures)} of {count} public callables")
-    assert set(failures) == _SELF
+    assert failures == []
     assert count > 380
 
 

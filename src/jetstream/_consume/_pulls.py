@@ -16,7 +16,7 @@ from .._core import Core
 from .._core._codec import encode
 from .._generated.models import ConsumerGetnextRequest
 from .._time import Duration, nanos
-from .._transport import Msg
+from .._transport import Connection, ConnectionHub, Msg
 from ._message import Message
 from ._options import Priority
 from ._status import PIN_ID, Signal
@@ -39,10 +39,10 @@ class PullState:
     __slots__ = ("connection", "core", "hub", "next_subject", "orphans", "pin_id", "stash", "stash_waiters")
 
     def __init__(self, core: Core, stream: str, consumer: str) -> None:
-        self.core = core
-        self.connection = core.transport
-        self.hub = core.transport.hub
-        self.next_subject = core.subject(f"CONSUMER.MSG.NEXT.{stream}.{consumer}")
+        self.core: Core = core
+        self.connection: Connection = core.transport
+        self.hub: ConnectionHub = core.transport.hub
+        self.next_subject: str = core.subject(f"CONSUMER.MSG.NEXT.{stream}.{consumer}")
         self.stash: deque[Message] = deque()
         self.stash_waiters: set[Signal] = set()
         self.orphans: set[Orphan] = set()

@@ -9,6 +9,8 @@ from types import TracebackType
 from typing import Any
 
 from . import _stream as _streams
+from ._advisories._stream import DEFAULT_MAX_BUFFERED, Advisories, open_advisories
+from ._advisories._subjects import DEFAULT_EVENT_PREFIX, Kind
 from ._consume import _manage as _consumers
 from ._consume._ordered import OrderedConsumer
 from ._consume._pull import Consumer
@@ -470,6 +472,37 @@ class JetStream(GeneratedAPI):
     async def object_stores(self, *, timeout: Timeout = DEFAULT) -> list[ObjectStoreStatus]:
         """The status of every object store (every page)."""
         return await _obj.object_stores(self, timeout=timeout)
+
+    # ------------------------------------------------------------------------------- advisories
+
+    def advisories(
+        self,
+        kinds: Iterable[Kind] | Kind | None = None,
+        *,
+        stream: str | None = None,
+        consumer: str | None = None,
+        event_prefix: str = DEFAULT_EVENT_PREFIX,
+        max_buffered: int = DEFAULT_MAX_BUFFERED,
+    ) -> Advisories:
+        """Typed JetStream advisories as they happen (``$JS.EVENT.ADVISORY.>``), narrowed by subject.
+
+        ``kinds``: event classes (`jetstream.advisories.ConsumerActionAdvisory` ...) or their names
+        (``"consumer_action"``); None for every advisory, new kinds included (as `UnknownAdvisory`).
+        ``stream`` / ``consumer``: only the events whose subject names them. A metric kind
+        (`ConsumerAckMetric`) subscribes to ``$JS.EVENT.METRIC``. Events come from this connection's
+        account whatever ``domain`` or ``api_prefix`` say (those move only ``$JS.API``);
+        ``event_prefix`` replaces ``$JS.EVENT`` for events imported from another account under another
+        prefix. Raises `errors.InvalidArgumentError` for an unknown kind, a bad name, or a kind whose
+        subject cannot name the stream or consumer asked for. See `Advisories`.
+        """
+        return open_advisories(
+            self.connection,
+            kinds,
+            stream=stream,
+            consumer=consumer,
+            event_prefix=event_prefix,
+            max_buffered=max_buffered,
+        )
 
     # ---------------------------------------------------------------------------------- closing
 

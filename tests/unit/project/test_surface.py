@@ -14,7 +14,7 @@ import pytest
 from unit_support import always, mock_js
 
 import jetstream
-from jetstream import JetStream, errors, models
+from jetstream import JetStream, advisories, errors, models
 from jetstream._generated import ENDPOINT_COUNT
 from jetstream._generated.api import GeneratedAPI
 
@@ -36,7 +36,7 @@ def public_names(module: types.ModuleType) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("module", [jetstream, errors, models], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [jetstream, advisories, errors, models], ids=lambda m: m.__name__)
 def test_all_is_exactly_the_public_surface(module: types.ModuleType) -> None:
     exported = module.__all__
     assert len(exported) == len(set(exported)), "duplicates in __all__"
@@ -53,9 +53,9 @@ def test_star_import_gives_the_surface() -> None:
     assert {name for name in namespace if name != "__builtins__"} == set(jetstream.__all__)
 
 
-def test_only_errors_and_models_are_public_submodules() -> None:
+def test_only_advisories_errors_and_models_are_public_submodules() -> None:
     exported_modules = [n for n in jetstream.__all__ if isinstance(getattr(jetstream, n), types.ModuleType)]
-    assert exported_modules == ["errors", "models"]
+    assert exported_modules == ["advisories", "errors", "models"]
 
 
 CONTRACT = [

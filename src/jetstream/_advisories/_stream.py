@@ -1,0 +1,172 @@
+"""`Advisories`: what ``js.advisories()`` returns, an async iterator of typed events.
+
+Core NATS subscriptions on the event subjects (no JetStream consumer: advisories are not stored) feed
+a buffer that the iterating caller drains. A payload that is not an event is skipped and logged
+(``jetstream.advisories`` logger, WARNING) and counted in `skipped`: one bad message from the network
+must not end a long-running watch. The subscriptions are made on ``__aenter__`` (or the first
+``__anext__``); the server publishes an advisory only when someone listens, so what happened before
+is not seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Iterable
+from types import TracebackType
+
+from .._exceptions import (
+    ConnectionClosedError,
+    InvalidAdvisoryError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+)
+from .._transport import Connection, ConnectionEvent, LinkClosed, Msg, PermissionDenied, Subscription
+from ._decode import Advisory, decode_advisory
+from ._subjects import DEFAULT_EVENT_PREFIX, Kind, subscriptions
+
+logger = logging.getLogger("jetstream.advisories")
+
+DEFAULT_MAX_BUFFERED = 10_000
+# How long `aclose` waits for the unsubscribes (the connection may be gone).
+_CLOSE_TIMEOUT = 5.0
+
+
+class Advisories:
+    """Typed JetStream advisories as they happen: ``async for adv in js.advisories(...)``.
+
+    Each value is the generated class of its kind (`jetstream.advisories.ConsumerActionAdvisory` ...)
+    or `jetstream.advisories.UnknownAdvisory`. An async context manager with `aclose()`; use it with
+    ``async with`` to be sure the subscriptions exist before you act. A payload that cannot be decoded
+    is skipped and logged (`skipped` counts them); when more than ``max_buffered`` events wait
+    unread, newer ones are dropped and counted in `dropped`. Ends when closed or when the connection
+    closes; raises `PermissionDeniedError` when the server refuses a subscription.
+    """
+
+    def __init__(
+        self, connection: Connection, subjects: list[str], *, max_buffered: int = DEFAULT_MAX_BUFFERED
+    ):
+        self._connection = connection
+        self.subjects: tuple[str, ...] = tuple(subjects)
+        """The subjects subscribed to."""
+        self._max_buffered = max_buffered
+        self._buffer: deque[Advisory] = deque()
+        self._wakeup = asyncio.Event()
+        self._subs: list[Subscription] = []
+        self._started = False
+        self._closed = False
+        self._error: BaseException | None = None
+        self.skipped = 0
+        """Payloads that were not events (invalid JSON, no ``type``, a known kind of the wrong shape)."""
+        self.dropped = 0
+        """Events dropped because more than ``max_buffered`` were waiting unread."""
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open" if self._started else "new"
+        return f"<Advisories {state} subjects={list(self.subjects)!r}>"
+
+    async def start(self) -> None:
+        """Subscribe (idempotent); `__aenter__` and the first `__anext__` do it."""
+        if self._started:
+            return
+        if self._closed:
+            raise ConnectionClosedError("these advisories are closed")
+        self._started = True
+        self._connection.hub.add(self)
+        try:
+            for subject in self.subjects:
+                self._subs.append(await self._connection.subscribe(subject, self._on_msg))
+            # A round trip: the server has the subscriptions before the caller acts.
+            await self._connection.flush(_CLOSE_TIMEOUT)
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def _on_msg(self, msg: Msg) -> None:
+        if self._closed:
+            return
+        try:
+            event = decode_advisory(msg.data, msg.subject)
+        except InvalidAdvisoryError as exc:
+            self.skipped += 1
+            logger.warning("skipped an advisory: %s", exc)
+            return
+        if len(self._buffer) >= self._max_buffered:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                logger.warning(
+                    "advisories: %d dropped, more than %d unread", self.dropped, self._max_buffered
+                )
+            return
+        self._buffer.append(event)
+        self._wakeup.set()
+
+    def connection_event(self, event: ConnectionEvent) -> None:
+        if isinstance(event, PermissionDenied):
+            refused = next((s for s in self.subjects if event.refuses("subscribe", s)), None)
+            if refused is not None:
+                self._error = PermissionDeniedError("subscribe", refused)
+                self._wakeup.set()
+        elif isinstance(event, LinkClosed):
+            self._closed = True
+            self._wakeup.set()
+
+    def __aiter__(self) -> Advisories:
+        return self
+
+    async def __anext__(self) -> Advisory:
+        if not self._started:
+            await self.start()
+        while True:
+            if self._buffer:
+                return self._buffer.popleft()
+            if self._error is not None:
+                error, self._error = self._error, None
+                await self.aclose()
+                raise error
+            if self._closed or self._connection.hub.closed:
+                await self.aclose()
+                raise StopAsyncIteration
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+    async def aclose(self) -> None:
+        """Unsubscribe and end the iteration (idempotent); events not yet read are dropped."""
+        self._closed = True
+        self._buffer.clear()
+        self._wakeup.set()
+        self._connection.hub.discard(self)
+        subs, self._subs = self._subs, []
+        for sub in subs:
+            with contextlib.suppress(asyncio.TimeoutError, ConnectionClosedError):
+                await asyncio.wait_for(sub.unsubscribe(), _CLOSE_TIMEOUT)
+
+    async def __aenter__(self) -> Advisories:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def open_advisories(
+    connection: Connection,
+    kinds: Iterable[Kind] | Kind | None = None,
+    *,
+    stream: str | None = None,
+    consumer: str | None = None,
+    event_prefix: str = DEFAULT_EVENT_PREFIX,
+    max_buffered: int = DEFAULT_MAX_BUFFERED,
+) -> Advisories:
+    """`js.advisories()`: the subjects are checked and chosen now, subscribed when iterated."""
+    if not isinstance(max_buffered, int) or isinstance(max_buffered, bool) or max_buffered < 1:
+        raise InvalidArgumentError(f"max_buffered must be a positive int, got {max_buffered!r}")
+    subjects = subscriptions(kinds, stream=stream, consumer=consumer, prefix=event_prefix)
+    return Advisories(connection, subjects, max_buffered=max_buffered)

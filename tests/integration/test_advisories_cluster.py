@@ -1,0 +1,119 @@
+"""js.advisories() on a 3-node cluster: leader elections of streams, consumers and the meta group
+(the system account's domain advisory), and a stream losing its quorum."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+from conftest import JetStreamFactory
+
+from jetstream import JetStream, errors
+from jetstream.advisories import (
+    Advisories,
+    ConsumerLeaderElectedAdvisory,
+    DomainLeaderElectedAdvisory,
+    StreamLeaderElectedAdvisory,
+    StreamQuorumLostAdvisory,
+)
+from jetstream.models import PeerInfo
+from jetstream.testing import NatsCluster
+
+pytestmark = pytest.mark.cluster
+
+A = TypeVar("A")
+# Raft elections take 4-9 s, and may need a second round on a loaded machine.
+ELECTION = 30.0
+# A leader reports a lost quorum after 10 s without its followers (raft lostQuorumInterval), checked
+# every 10 s.
+QUORUM_LOST = 45.0
+# Errors of requests made while a raft group has no leader.
+TRANSIENT = (errors.TimeoutError, errors.ClusterNotAvailError, errors.JetStreamNotEnabledError)
+
+
+async def next_of(
+    advs: Advisories, cls: type[A], where: Callable[[A], bool] = lambda _: True, timeout: float = ELECTION
+) -> A:
+    async def find() -> A:
+        async for adv in advs:
+            if isinstance(adv, cls) and where(adv):
+                return adv
+        raise AssertionError(f"the advisories ended before a {cls.__name__}")
+
+    return await asyncio.wait_for(find(), timeout)
+
+
+async def retried(call: Callable[[], object]) -> object:
+    """A management call retried while its raft group elects a leader (bounded)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ELECTION
+    while True:
+        try:
+            return await call()  # type: ignore[misc]
+        except TRANSIENT:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def listening(cluster: NatsCluster, advs: Advisories, subject: str) -> Advisories:
+    """Wait until every node knows of the subscriptions: the leader publishing may be another node."""
+    await advs.start()
+    await cluster.wait_for_interest(subject)
+    return advs
+
+
+async def test_stream_and_consumer_leaders(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    js = await js_factory(nats_cluster.urls)
+    async with await listening(
+        nats_cluster, js.advisories(stream="S"), "$JS.EVENT.ADVISORY.CONSUMER.LEADER_ELECTED.S.C"
+    ) as advs:
+        await retried(lambda: js.stream_create("S", subjects=["s.>"], num_replicas=3))
+        elected = await next_of(advs, StreamLeaderElectedAdvisory)
+        await retried(lambda: js.consumer_create("S", "C", num_replicas=3))
+        consumer_elected = await next_of(advs, ConsumerLeaderElectedAdvisory)
+        await retried(lambda: js.stream_leader_stepdown("S"))
+        again = await next_of(advs, StreamLeaderElectedAdvisory)
+    names = {s.name for s in nats_cluster.servers}
+    assert elected.stream == "S" and elected.leader in names
+    # replicas is a list of peers (the schema says one: patch B7)
+    assert len(elected.replicas) == 3 and all(isinstance(p, PeerInfo) for p in elected.replicas)
+    assert {p.name for p in elected.replicas} == names
+    assert (consumer_elected.stream, consumer_elected.consumer) == ("S", "C")
+    assert consumer_elected.leader in names and len(consumer_elected.replicas) == 3
+    assert again.leader != elected.leader
+
+
+async def test_domain_leader_on_the_system_account(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
+    sys_js = await js_factory(nats_cluster.system_urls)
+    before = await nats_cluster.meta_leader()
+    async with await listening(
+        nats_cluster,
+        sys_js.advisories(kinds=[DomainLeaderElectedAdvisory]),
+        "$JS.EVENT.ADVISORY.DOMAIN.LEADER_ELECTED",
+    ) as advs:
+        await retried(lambda: sys_js.meta_leader_stepdown())
+        elected = await next_of(advs, DomainLeaderElectedAdvisory)
+    assert elected.leader != before and elected.cluster == nats_cluster.name
+    assert len(elected.replicas) == 3
+
+
+@pytest.mark.slow
+async def test_stream_quorum_lost(nats_cluster: NatsCluster, js_factory: JetStreamFactory) -> None:
+    js = await js_factory(nats_cluster.urls)
+    await retried(lambda: js.stream_create("Q", subjects=["q.>"], num_replicas=3))
+    info = await retried(lambda: js.stream_info("Q"))
+    leader = info.cluster.leader  # type: ignore[attr-defined]
+    index = next(i for i, s in enumerate(nats_cluster.servers) if s.name == leader)
+    # watched on the leader itself: the advisory stays on the node that lost its followers
+    on_leader: JetStream = await js_factory(nats_cluster.servers[index].url)
+    async with on_leader.advisories(kinds=[StreamQuorumLostAdvisory], stream="Q") as advs:
+        for i in range(3):
+            if i != index:
+                await nats_cluster.stop_node(i)
+        lost = await next_of(advs, StreamQuorumLostAdvisory, timeout=QUORUM_LOST)
+    assert lost.stream == "Q" and len(lost.replicas) >= 1

@@ -1,4 +1,4 @@
-"""Expect-then-fix patches for the upstream schema bugs (research/schemas.md B1-B5; B7-B9 are bugs of
+"""Expect-then-fix patches for the upstream schema bugs (research/schemas.md B1-B5; B7-B10 are bugs of
 the advisory schemas, found against nats-server's server/jetstream_events.go).
 
 Each patch first asserts the buggy shape. When a schema bump fixes or moves a bug, the assertion
@@ -122,6 +122,18 @@ def b9_snapshot_create_blocks(s: SchemaSet) -> None:
     doc["required"] = [r for r in required if r not in ("blocks", "block_size")]
 
 
+def b10_advisory_domain(s: SchemaSet) -> None:
+    """Most events lack `domain`, which the server sends in every one (`omitempty`): the JetStream
+    domain of the server that sent it, which tells apart the events of domains sharing an account."""
+    lacking = sorted(name for name, doc in s.events.items() if "domain" not in doc.get("properties", {}))
+    _expect(bool(lacking), "B10: every event declares `domain`")
+    for name in lacking:
+        s.events[name]["properties"]["domain"] = {
+            "type": "string",
+            "description": "The JetStream domain of the server that sent the event",
+        }
+
+
 Patch = Callable[[SchemaSet], None]
 
 PATCHES: tuple[Patch, ...] = (
@@ -133,6 +145,7 @@ PATCHES: tuple[Patch, ...] = (
     b7_advisory_replicas,
     b8_advisory_consumer_seq,
     b9_snapshot_create_blocks,
+    b10_advisory_domain,
 )
 
 

@@ -15,6 +15,7 @@ from ._consume import _manage as _consumers
 from ._consume._ordered import OrderedConsumer
 from ._consume._pull import Consumer
 from ._core import DEFAULT, Core, Timeout, resolve_prefix
+from ._core._request import _Default
 from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
 from ._generated.models import ConsumerConfig, DeliverPolicy, PubAck, ReplayPolicy, StreamConfig
@@ -482,6 +483,7 @@ class JetStream(GeneratedAPI):
         stream: str | None = None,
         consumer: str | None = None,
         event_prefix: str = DEFAULT_EVENT_PREFIX,
+        domain: str | _Default | None = DEFAULT,
         max_buffered: int = DEFAULT_MAX_BUFFERED,
     ) -> Advisories:
         """Typed JetStream advisories as they happen (``$JS.EVENT.ADVISORY.>``), narrowed by subject.
@@ -490,9 +492,10 @@ class JetStream(GeneratedAPI):
         (``"consumer_action"``); None for every advisory, new kinds included (as `UnknownAdvisory`).
         ``stream`` / ``consumer``: only the events whose subject names them. A metric kind
         (`ConsumerAckMetric`) subscribes to ``$JS.EVENT.METRIC``. Events come from this connection's
-        account whatever ``domain`` or ``api_prefix`` say (those move only ``$JS.API``);
+        account whatever the client's ``domain`` or ``api_prefix`` say (those move only ``$JS.API``);
         ``event_prefix`` replaces ``$JS.EVENT`` for events imported from another account under another
-        prefix. Raises `errors.InvalidArgumentError` for an unknown kind, a bad name, or a kind whose
+        prefix. ``domain`` (default: the client's) passes over the events that servers of another
+        JetStream domain send into the account (leaf nodes share it); None keeps every domain. Raises `errors.InvalidArgumentError` for an unknown kind, a bad name, or a kind whose
         subject cannot name the stream or consumer asked for. See `Advisories`.
         """
         return open_advisories(
@@ -501,6 +504,7 @@ class JetStream(GeneratedAPI):
             stream=stream,
             consumer=consumer,
             event_prefix=event_prefix,
+            domain=self.domain if isinstance(domain, _Default) else domain,
             max_buffered=max_buffered,
         )
 

@@ -1,4 +1,4 @@
-"""The expect-then-fix patches B1-B5 and B7-B9 on the locked upstream set: each fixes its bug, and each refuses
+"""The expect-then-fix patches B1-B5 and B7-B10 on the locked upstream set: each fixes its bug, and each refuses
 (strict) or notes (lenient) a set where the buggy shape is gone."""
 
 from __future__ import annotations
@@ -98,6 +98,11 @@ CASES: list[tuple[patches.Patch, Check, Check]] = [
         patches.b9_snapshot_create_blocks,
         lambda s: {"blocks", "block_size"} <= set(s.events["snapshot_create_advisory"]["required"]),
         lambda s: not {"blocks", "block_size"} & set(s.events["snapshot_create_advisory"]["required"]),
+    ),
+    (
+        patches.b10_advisory_domain,
+        lambda s: "domain" not in s.events["stream_action_advisory"]["properties"],
+        lambda s: all("domain" in doc["properties"] for doc in s.events.values()),
     ),
 ]
 IDS = [patch.__name__ for patch, _, _ in CASES]

@@ -76,3 +76,11 @@ def decode_advisory(data: bytes, subject: str = "") -> Advisory:
     except Exception as exc:  # pragma: no cover - it was valid JSON a moment ago
         raise InvalidAdvisoryError(subject, data, f"cannot decode: {exc!r}") from exc
     return UnknownAdvisory(type=kind, subject=subject, data=members)
+
+
+def domain_of(event: Advisory) -> str | None:
+    """The JetStream domain an event says it comes from, if it says."""
+    if isinstance(event, UnknownAdvisory):
+        value = event.data.get("domain")
+        return value if isinstance(value, str) and value else None
+    return getattr(event, "domain", None) or None

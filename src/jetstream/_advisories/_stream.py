@@ -24,7 +24,8 @@ from .._exceptions import (
     PermissionDeniedError,
 )
 from .._transport import Connection, ConnectionEvent, LinkClosed, Msg, PermissionDenied, Subscription
-from ._decode import Advisory, decode_advisory
+from .._validate import check_name
+from ._decode import Advisory, decode_advisory, domain_of
 from ._subjects import DEFAULT_EVENT_PREFIX, Kind, subscriptions
 
 logger = logging.getLogger("jetstream.advisories")
@@ -38,19 +39,28 @@ class Advisories:
     """Typed JetStream advisories as they happen: ``async for adv in js.advisories(...)``.
 
     Each value is the generated class of its kind (`jetstream.advisories.ConsumerActionAdvisory` ...)
-    or `jetstream.advisories.UnknownAdvisory`. An async context manager with `aclose()`; use it with
-    ``async with`` to be sure the subscriptions exist before you act. A payload that cannot be decoded
+    or `jetstream.advisories.UnknownAdvisory`. With a `domain`, events that name another JetStream
+    domain are passed over (accounts shared over leaf nodes see the events of every domain). An async
+    context manager with `aclose()`; use it with ``async with`` to be sure the subscriptions exist
+    before you act. A payload that cannot be decoded
     is skipped and logged (`skipped` counts them); when more than ``max_buffered`` events wait
     unread, newer ones are dropped and counted in `dropped`. Ends when closed or when the connection
     closes; raises `PermissionDeniedError` when the server refuses a subscription.
     """
 
     def __init__(
-        self, connection: Connection, subjects: list[str], *, max_buffered: int = DEFAULT_MAX_BUFFERED
+        self,
+        connection: Connection,
+        subjects: list[str],
+        *,
+        domain: str | None = None,
+        max_buffered: int = DEFAULT_MAX_BUFFERED,
     ):
         self._connection = connection
         self.subjects: tuple[str, ...] = tuple(subjects)
         """The subjects subscribed to."""
+        self.domain = domain
+        """Events sent by servers of another JetStream domain are passed over (None: every domain)."""
         self._max_buffered = max_buffered
         self._buffer: deque[Advisory] = deque()
         self._wakeup = asyncio.Event()
@@ -92,6 +102,8 @@ class Advisories:
         except InvalidAdvisoryError as exc:
             self.skipped += 1
             logger.warning("skipped an advisory: %s", exc)
+            return
+        if self.domain is not None and domain_of(event) not in (None, self.domain):
             return
         if len(self._buffer) >= self._max_buffered:
             self.dropped += 1
@@ -163,10 +175,13 @@ def open_advisories(
     stream: str | None = None,
     consumer: str | None = None,
     event_prefix: str = DEFAULT_EVENT_PREFIX,
+    domain: str | None = None,
     max_buffered: int = DEFAULT_MAX_BUFFERED,
 ) -> Advisories:
     """`js.advisories()`: the subjects are checked and chosen now, subscribed when iterated."""
     if not isinstance(max_buffered, int) or isinstance(max_buffered, bool) or max_buffered < 1:
         raise InvalidArgumentError(f"max_buffered must be a positive int, got {max_buffered!r}")
     subjects = subscriptions(kinds, stream=stream, consumer=consumer, prefix=event_prefix)
-    return Advisories(connection, subjects, max_buffered=max_buffered)
+    if domain is not None:
+        check_name("domain", domain)
+    return Advisories(connection, subjects, domain=domain, max_buffered=max_buffered)

@@ -105,6 +105,8 @@ class ApiAuditAdvisory(JetStreamEvent, kw_only=True, tag="io.nats.jetstream.advi
     request: str | None = None
     """The full unparsed body of the request received from the client"""
     client: ClientInfo
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.api_audit"
 
@@ -204,6 +206,8 @@ class ConsumerAckMetric(JetStreamEvent, kw_only=True, tag="io.nats.jetstream.met
     """The time it took on the final delivery for the message to be acknowledged in nanoseconds"""
     deliveries: int
     """The number of deliveries that were attempted before being acknowledged"""
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.metric.v1.consumer_ack"
 
@@ -226,6 +230,8 @@ class ConsumerActionAdvisory(
     """The name of the Stream that the Consumer belongs to"""
     consumer: str | None = None
     """The name of the Consumer that's acted on"""
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.consumer_action"
 
@@ -306,6 +312,8 @@ class ConsumerLeaderElectedAdvisory(
     """The server name of the elected leader"""
     replicas: list[PeerInfo]
     """The peers of the group"""
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.consumer_leader_elected"
 
@@ -352,6 +360,8 @@ class ConsumerQuorumLostAdvisory(
     """The name of the Consumer that lost quorum"""
     replicas: list[PeerInfo]
     """The peers of the group"""
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.consumer_quorum_lost"
 
@@ -398,6 +408,8 @@ class MaxDeliverAdvisory(JetStreamEvent, kw_only=True, tag="io.nats.jetstream.ad
     """The sequence of the message in the stream that failed"""
     deliveries: int
     """The number of deliveries that were attempted"""
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.max_deliver"
 
@@ -449,6 +461,8 @@ class RestoreCompleteAdvisory(
     bytes: int
     """The number of bytes that was received"""
     client: ClientInfo
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.restore_complete"
 
@@ -466,6 +480,8 @@ class RestoreCreateAdvisory(JetStreamEvent, kw_only=True, tag="io.nats.jetstream
     stream: str
     """The Stream being restored"""
     client: ClientInfo
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.restore_create"
 
@@ -490,6 +506,8 @@ class ServerOutOfSpaceAdvisory(
     """The server ID that ran out of space"""
     cluster: str | None = None
     """The cluster the server is in"""
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.server_out_of_space"
 
@@ -535,6 +553,8 @@ class SnapshotCompleteAdvisory(
     end: Timestamp
     """The time the snapshot was completed"""
     client: ClientInfo
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.snapshot_complete"
 
@@ -558,6 +578,8 @@ class SnapshotCreateAdvisory(
     block_size: int | None = None
     """The size, in bytes, of every block"""
     client: ClientInfo
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.snapshot_create"
 
@@ -578,6 +600,8 @@ class StreamActionAdvisory(JetStreamEvent, kw_only=True, tag="io.nats.jetstream.
     """The name of the Stream that's acted on"""
     template: str | None = None
     """The Stream Template that manages the Stream"""
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.stream_action"
 
@@ -626,6 +650,8 @@ class StreamLeaderElectedAdvisory(
     """The server name of the elected leader"""
     replicas: list[PeerInfo]
     """The peers of the group"""
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.stream_leader_elected"
 
@@ -646,6 +672,8 @@ class StreamQuorumLostAdvisory(
     """The name of the Stream that lost quorum"""
     replicas: list[PeerInfo]
     """The peers of the group"""
+    domain: str | None = None
+    """The JetStream domain of the server that sent the event"""
 
     type: ClassVar[str] = "io.nats.jetstream.advisory.v1.stream_quorum_lost"
 

@@ -10,11 +10,13 @@ from typing import TypeVar
 import pytest
 from conftest import JetStreamFactory
 
-from jetstream import JetStream, errors
+from jetstream import JetStream, Placement, errors
 from jetstream.advisories import (
     Advisories,
     ConsumerLeaderElectedAdvisory,
+    ConsumerQuorumLostAdvisory,
     DomainLeaderElectedAdvisory,
+    ServerRemovedAdvisory,
     StreamLeaderElectedAdvisory,
     StreamQuorumLostAdvisory,
 )
@@ -109,11 +111,42 @@ async def test_stream_quorum_lost(nats_cluster: NatsCluster, js_factory: JetStre
     info = await retried(lambda: js.stream_info("Q"))
     leader = info.cluster.leader  # type: ignore[attr-defined]
     index = next(i for i, s in enumerate(nats_cluster.servers) if s.name == leader)
-    # watched on the leader itself: the advisory stays on the node that lost its followers
+    # the consumer's leader moved to the same node, which is then left alone
+    await retried(lambda: js.consumer_create("Q", "C", num_replicas=3))
+    c_info = await retried(lambda: js.consumer_info("Q", "C"))
+    if c_info.cluster.leader != leader:  # type: ignore[attr-defined]
+        async with await listening(
+            nats_cluster,
+            js.advisories(kinds=[ConsumerLeaderElectedAdvisory]),
+            "$JS.EVENT.ADVISORY.CONSUMER.LEADER_ELECTED.Q.C",
+        ) as elections:
+            await retried(
+                lambda: js.consumer_leader_stepdown("Q", "C", placement=Placement(preferred=leader))
+            )
+            await next_of(elections, ConsumerLeaderElectedAdvisory, lambda a: a.leader == leader)
+    # watched on the leader itself: the advisories stay on the node that lost its followers
     on_leader: JetStream = await js_factory(nats_cluster.servers[index].url)
-    async with on_leader.advisories(kinds=[StreamQuorumLostAdvisory], stream="Q") as advs:
+    async with (
+        on_leader.advisories(kinds=[StreamQuorumLostAdvisory], stream="Q") as advs,
+        on_leader.advisories(kinds=[ConsumerQuorumLostAdvisory], stream="Q", consumer="C") as c_advs,
+    ):
         for i in range(3):
             if i != index:
                 await nats_cluster.stop_node(i)
         lost = await next_of(advs, StreamQuorumLostAdvisory, timeout=QUORUM_LOST)
+        c_lost = await next_of(c_advs, ConsumerQuorumLostAdvisory, timeout=QUORUM_LOST)
+    assert (c_lost.stream, c_lost.consumer) == ("Q", "C") and len(c_lost.replicas) >= 1
     assert lost.stream == "Q" and len(lost.replicas) >= 1
+
+
+async def test_server_removed_on_the_system_account(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
+    meta_leader = await nats_cluster.meta_leader()
+    victim = next(s for s in nats_cluster.servers if s.name != meta_leader)
+    # the removed server says so itself, in its system account
+    sys_js = await js_factory(victim.system_url)
+    async with sys_js.advisories(kinds=[ServerRemovedAdvisory]) as advs:
+        await retried(lambda: sys_js.server_remove(peer=victim.name))
+        removed = await next_of(advs, ServerRemovedAdvisory)
+    assert (removed.server, removed.cluster) == (victim.name, nats_cluster.name)

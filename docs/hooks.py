@@ -133,10 +133,10 @@ def undocumented_names(pages: Iterable[tuple[str, str]] | None = None) -> list[s
         for name in names:
             if f"{module}.{name}" in found:
                 continue
-            # `jetstream.errors` and `jetstream.models` (the modules) are documented by their own
-            # pages' blocks, and a model by its `jetstream.models` block.
+            # `jetstream.advisories`, `jetstream.errors` and `jetstream.models` (the modules) are
+            # documented by their own pages' blocks, and a model by its `jetstream.models` block.
             if module == "jetstream" and (
-                name in ("errors", "models")
+                name in ("advisories", "errors", "models")
                 or (
                     getattr(jetstream, name) is getattr(jetstream.models, name, None)
                     and f"jetstream.models.{name}" in found

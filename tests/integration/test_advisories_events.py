@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
 import pytest
+from conftest import JetStreamFactory
 
-from jetstream import ConsumerConfig, JetStream, StreamConfig
+from jetstream import ConsumerConfig, JetStream, StreamConfig, errors
 from jetstream.advisories import (
     Advisories,
     Advisory,
@@ -32,6 +33,8 @@ from jetstream.advisories import (
     TerminatedAdvisory,
     UnknownAdvisory,
 )
+from jetstream.testing import Permissions, User
+from jetstream.testing.pytest_plugin import NatsServerFactory
 
 A = TypeVar("A")
 WAIT = 10.0  # bounds every wait for an event: the server sends them at once
@@ -280,3 +283,16 @@ async def test_closing_ends_the_iteration(js: JetStream) -> None:
         waiting = asyncio.ensure_future(take(other, 1))
         await js.close()
         assert await waiting == []
+
+
+async def test_a_refused_subscription_raises(
+    nats_server_factory: NatsServerFactory, js_factory: JetStreamFactory
+) -> None:
+    server = await nats_server_factory(
+        users=[User("watcher", "watcher-pw-0001", Permissions(subscribe_deny=["$JS.EVENT.ADVISORY.>"]))]
+    )
+    js = await js_factory(server.url, user="watcher", password="watcher-pw-0001")
+    async with js.advisories() as advs:
+        with pytest.raises(errors.PermissionDeniedError) as info:
+            await take(advs, 1)
+    assert (info.value.operation, info.value.subject) == ("subscribe", "$JS.EVENT.ADVISORY.>")

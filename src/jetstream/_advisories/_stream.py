@@ -59,7 +59,7 @@ class Advisories:
         self._connection = connection
         self.subjects: tuple[str, ...] = tuple(subjects)
         """The subjects subscribed to."""
-        self.domain = domain
+        self.domain: str | None = domain
         """Events sent by servers of another JetStream domain are passed over (None: every domain)."""
         self._max_buffered = max_buffered
         self._buffer: deque[Advisory] = deque()
@@ -68,9 +68,9 @@ class Advisories:
         self._started = False
         self._closed = False
         self._error: BaseException | None = None
-        self.skipped = 0
+        self.skipped: int = 0
         """Payloads that were not events (invalid JSON, no ``type``, a known kind of the wrong shape)."""
-        self.dropped = 0
+        self.dropped: int = 0
         """Events dropped because more than ``max_buffered`` were waiting unread."""
 
     def __repr__(self) -> str:
@@ -116,6 +116,8 @@ class Advisories:
         self._wakeup.set()
 
     def connection_event(self, event: ConnectionEvent) -> None:
+        """Told by the connection: a refused subscription ends the iteration with its error, a closed
+        connection ends it."""
         if isinstance(event, PermissionDenied):
             refused = next((s for s in self.subjects if event.refuses("subscribe", s)), None)
             if refused is not None:

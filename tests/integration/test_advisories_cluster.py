@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
-from conftest import JetStreamFactory
+from conftest import JetStreamFactory, next_event
 
 from jetstream import JetStream, Placement, errors
 from jetstream.advisories import (
@@ -38,13 +38,7 @@ TRANSIENT = (errors.TimeoutError, errors.ClusterNotAvailError, errors.JetStreamN
 async def next_of(
     advs: Advisories, cls: type[A], where: Callable[[A], bool] = lambda _: True, timeout: float = ELECTION
 ) -> A:
-    async def find() -> A:
-        async for adv in advs:
-            if isinstance(adv, cls) and where(adv):
-                return adv
-        raise AssertionError(f"the advisories ended before a {cls.__name__}")
-
-    return await asyncio.wait_for(find(), timeout)
+    return await next_event(advs, cls, where, timeout)
 
 
 async def retried(call: Callable[[], object]) -> object:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
 import pytest
-from conftest import JetStreamFactory
+from conftest import JetStreamFactory, next_event
 
 from jetstream import ConsumerConfig, JetStream, StreamConfig, errors
 from jetstream.advisories import (
@@ -41,15 +41,7 @@ WAIT = 10.0  # bounds every wait for an event: the server sends them at once
 
 
 async def next_of(advs: Advisories, cls: type[A], where: Callable[[A], bool] = lambda _: True) -> A:
-    """The next event of class ``cls`` (matching ``where``); the others are passed over."""
-
-    async def find() -> A:
-        async for adv in advs:
-            if isinstance(adv, cls) and where(adv):
-                return adv
-        raise AssertionError(f"the advisories ended before a {cls.__name__}")
-
-    return await asyncio.wait_for(find(), WAIT)
+    return await next_event(advs, cls, where, WAIT)
 
 
 async def take(advs: Advisories, n: int) -> list[Advisory]:

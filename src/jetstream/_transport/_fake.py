@@ -111,15 +111,16 @@ class FakeConnection(ConnectionBase):
         self._max_payload = max_payload
         self._subs: set[_FakeSubscription] = set()
         self._denied_publish: set[str] = set()
-        self._connected = True
-        self._closed = False
-        self._reconnects = 0
+        # The state the hub reads, driven by `disconnect`, `reconnect` and `close`.
+        self.is_connected = True
+        self.is_closed = False
+        self.reconnects = 0
         self._hub = ConnectionHub(self)
         self._router: ReplyRouter | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "connected" if self._connected else "disconnected"
+        state = "closed" if self.is_closed else "connected" if self.is_connected else "disconnected"
         return f"FakeConnection({state}, requests={len(self.requests)}, published={len(self.published)})"
 
     # -- state ------------------------------------------------------------------------------------
@@ -132,34 +133,19 @@ class FakeConnection(ConnectionBase):
         return self._router
 
     @property
-    def is_connected(self) -> bool:
-        """Connected now (not reconnecting, not closed)."""
-        return self._connected
-
-    @property
-    def is_closed(self) -> bool:
-        """Closed for good."""
-        return self._closed
-
-    @property
-    def reconnects(self) -> int:
-        """How many times the connection reconnected."""
-        return self._reconnects
-
-    @property
     def max_payload(self) -> int | None:
         """The server's limit for headers plus payload, in bytes (None: not known)."""
         return self._max_payload
 
     def disconnect(self) -> None:
         """Act as if the connection dropped (emits `LinkDisconnected`)."""
-        self._connected = False
+        self.is_connected = False
         self.hub.emit(LinkDisconnected())
 
     def reconnect(self) -> None:
         """Act as if the connection came back (emits `LinkReconnected`)."""
-        self._connected = True
-        self._reconnects += 1
+        self.is_connected = True
+        self.reconnects += 1
         self.hub.emit(LinkReconnected())
 
     def deny(self, operation: str, subject: str) -> None:
@@ -175,21 +161,9 @@ class FakeConnection(ConnectionBase):
         """A fresh inbox subject (under the connection's inbox prefix)."""
         return f"_INBOX.{next_id()}"
 
-    async def publish(
-        self,
-        subject: str,
-        payload: Payload,
-        reply: str = "",
-        headers: Mapping[str, str] | None = None,
-        *,
-        checked: bool = False,
-    ) -> None:
-        """Send one message (checked first unless ``checked``)."""
-        if self._closed:
+    async def _send(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
+        if self.is_closed:
             raise ConnectionClosedError(f"connection closed while sending to {subject!r}")
-        if not checked:
-            self.check(subject, payload, headers, reply)
-        data = bytes(payload)
         self.published.append((subject, data, reply, headers))
         self._route(subject, data, reply, headers)
 
@@ -201,7 +175,7 @@ class FakeConnection(ConnectionBase):
 
     async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
         """Deliver every message on ``subject`` to ``cb``, in order."""
-        if self._closed:
+        if self.is_closed:
             raise ConnectionClosedError(f"connection closed while subscribing to {subject!r}")
         check_wire_subject(subject)
         sub = _FakeSubscription(self, subject, cb)
@@ -255,7 +229,7 @@ class FakeConnection(ConnectionBase):
         self, subject: str, payload: Payload, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
         """Send on the shared reply inbox and return the first reply (typed errors, see `Connection`)."""
-        if self._closed:
+        if self.is_closed:
             raise ConnectionClosedError(f"connection closed while requesting {subject!r}")
         data = bytes(payload)
         self.requests.append((subject, data, headers))
@@ -289,7 +263,7 @@ class FakeConnection(ConnectionBase):
 
     async def flush(self, timeout: float) -> None:
         """Wait until the server has seen everything sent so far."""
-        if self._closed:
+        if self.is_closed:
             raise ConnectionClosedError("the connection is closed")
 
     async def drain(self) -> None:
@@ -298,10 +272,10 @@ class FakeConnection(ConnectionBase):
 
     async def close(self) -> None:
         """Close now; idempotent."""
-        if self._closed:
+        if self.is_closed:
             return
-        self._closed = True
-        self._connected = False
+        self.is_closed = True
+        self.is_connected = False
         for sub in list(self._subs):
             await sub.unsubscribe()
         self.hub.emit(LinkClosed())

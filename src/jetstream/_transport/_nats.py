@@ -206,19 +206,7 @@ class NatsConnection(ConnectionBase):
         """A fresh inbox subject (under the connection's inbox prefix)."""
         return self.nc.new_inbox()
 
-    async def publish(
-        self,
-        subject: str,
-        payload: Payload,
-        reply: str = "",
-        headers: Mapping[str, str] | None = None,
-        *,
-        checked: bool = False,
-    ) -> None:
-        """Send one message (checked first unless ``checked``)."""
-        if not checked:
-            self.check(subject, payload, headers, reply)
-        data = as_bytes(payload)
+    async def _send(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
         nc = self.nc
         send = self._send_publish
         try:

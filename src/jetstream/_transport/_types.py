@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Protocol
 
 from .._typing import Payload
-from ._checks import check_message
+from ._checks import as_bytes, check_message
 from ._hub import ConnectionHub
 from ._msg import Reply
 from ._router import ReplyRouter, RouterLink
@@ -71,8 +71,8 @@ class Connection(RouterLink, Protocol):
 
 
 class ConnectionBase:
-    """What the implementations of `Connection` share: the hub (set as ``_hub``) and the checks
-    against the server's ``max_payload``."""
+    """What the implementations of `Connection` share: the hub (set as ``_hub``), the checks
+    against the server's ``max_payload``, and `publish` over their `_send`."""
 
     _hub: ConnectionHub
 
@@ -91,6 +91,24 @@ class ConnectionBase:
     ) -> None:
         """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
         check_message(subject, payload, headers, reply, self.max_payload)
+
+    async def publish(
+        self,
+        subject: str,
+        payload: Payload,
+        reply: str = "",
+        headers: Mapping[str, str] | None = None,
+        *,
+        checked: bool = False,
+    ) -> None:
+        """Send one message (checked first unless ``checked``)."""
+        if not checked:
+            self.check(subject, payload, headers, reply)
+        await self._send(subject, as_bytes(payload), reply, headers)
+
+    async def _send(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
+        """Send one checked message."""
+        raise NotImplementedError
 
 
 OnClose = Callable[[], object]

@@ -27,9 +27,9 @@ class FakeLink(FakeConnection):
         self.refuse: BaseException | None = None
         self._inboxes = 0
 
-    closed = property(lambda self: self._closed, lambda self, v: setattr(self, "_closed", v))
-    connected = property(lambda self: self._connected, lambda self, v: setattr(self, "_connected", v))
-    reconnects_ = property(lambda self: self._reconnects, lambda self, v: setattr(self, "_reconnects", v))
+    closed = property(lambda self: self.is_closed, lambda self, v: setattr(self, "is_closed", v))
+    connected = property(lambda self: self.is_connected, lambda self, v: setattr(self, "is_connected", v))
+    reconnects_ = property(lambda self: self.reconnects, lambda self, v: setattr(self, "reconnects", v))
 
     def new_inbox(self) -> str:
         inbox = f"_INBOX.t{self._inboxes}"

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 
 from .._exceptions import ConnectionClosedError, NoRespondersError, PermissionDeniedError
 from .._typing import Payload
-from ._checks import check_wire_subject
+from ._checks import check_wire_subject, matches
 from ._hub import ConnectionHub, LinkClosed, LinkDisconnected, LinkReconnected, PermissionDenied
 from ._ids import next_id
 from ._msg import Msg, MsgHandler, Reply, Subscription
-from ._router import ReplyRouter
 from ._status import StatusHeaders
 from ._types import ConnectionBase
 
@@ -46,18 +45,6 @@ def status_msg(subject: str, code: int, description: str = "", **headers: str) -
         hdrs["Description"] = description
     hdrs.update(headers)
     return FakeMsg(subject, b"", "", hdrs)
-
-
-def matches(pattern: str, subject: str) -> bool:
-    """Whether ``subject`` matches the subscription ``pattern`` (``*`` one token, ``>`` the rest)."""
-    p = pattern.split(".")
-    s = subject.split(".")
-    for i, token in enumerate(p):
-        if token == ">":
-            return len(s) > i
-        if i >= len(s) or (token != "*" and token != s[i]):
-            return False
-    return len(p) == len(s)
 
 
 class _FakeSubscription:
@@ -111,12 +98,12 @@ class FakeConnection(ConnectionBase):
         self._max_payload = max_payload
         self._subs: set[_FakeSubscription] = set()
         self._denied_publish: set[str] = set()
-        # The state the hub reads, driven by `disconnect`, `reconnect` and `close`.
+        # The state the hub reads (as a nats-py client shows it), driven by `disconnect`,
+        # `reconnect` and `close`.
         self.is_connected = True
         self.is_closed = False
-        self.reconnects = 0
-        self._hub = ConnectionHub(self)
-        self._router: ReplyRouter | None = None
+        self.stats = {"reconnects": 0}
+        self.hub = ConnectionHub(self)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
@@ -124,13 +111,6 @@ class FakeConnection(ConnectionBase):
         return f"FakeConnection({state}, requests={len(self.requests)}, published={len(self.published)})"
 
     # -- state ------------------------------------------------------------------------------------
-
-    @property
-    def router(self) -> ReplyRouter:
-        """The one wildcard reply inbox shared by API requests and publish acks."""
-        if self._router is None:
-            self._router = ReplyRouter(self)
-        return self._router
 
     @property
     def max_payload(self) -> int | None:
@@ -145,7 +125,7 @@ class FakeConnection(ConnectionBase):
     def reconnect(self) -> None:
         """Act as if the connection came back (emits `LinkReconnected`)."""
         self.is_connected = True
-        self.reconnects += 1
+        self.stats["reconnects"] += 1
         self.hub.emit(LinkReconnected())
 
     def deny(self, operation: str, subject: str) -> None:

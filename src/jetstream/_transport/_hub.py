@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -78,12 +78,14 @@ class Listener(Protocol):
 
 
 class _ConnectionState(Protocol):
+    """The state as a nats-py client shows it (``stats["reconnects"]`` counts the reconnects)."""
+
     @property
     def is_connected(self) -> bool: ...
     @property
     def is_closed(self) -> bool: ...
     @property
-    def reconnects(self) -> int: ...
+    def stats(self) -> Mapping[str, int]: ...
 
 
 _PERMISSION = re.compile(
@@ -127,7 +129,7 @@ class ConnectionHub:
     @property
     def generation(self) -> int:
         """How many times the connection reconnected."""
-        return self._state.reconnects
+        return int(self._state.stats.get("reconnects", 0))
 
     def add(self, listener: Listener) -> None:
         self._listeners.add(listener)

@@ -119,7 +119,7 @@ class NatsConnection(ConnectionBase):
 
     def __init__(self, nc: NATS, *, own_callbacks: bool = False) -> None:
         self.nc = nc
-        self._hub = ConnectionHub(self)
+        self.hub = ConnectionHub(nc)
         self.headers_hooked: bool = _header_hook.install(nc)
         send = getattr(nc, "_send_publish", None)
         self._send_publish = send if callable(send) else None
@@ -129,30 +129,11 @@ class NatsConnection(ConnectionBase):
         _registry[nc] = self
 
     def __repr__(self) -> str:
-        state = "closed" if self.is_closed else "connected" if self.is_connected else "disconnected"
+        nc = self.nc
+        state = "closed" if nc.is_closed else "connected" if nc.is_connected else "disconnected"
         return f"NatsConnection({state})"
 
     # -- state ------------------------------------------------------------------------------------
-
-    @property
-    def router(self) -> ReplyRouter:
-        """The one wildcard reply inbox shared by API requests and publish acks."""
-        return self._router
-
-    @property
-    def is_connected(self) -> bool:
-        """Connected now (not reconnecting, not closed)."""
-        return self.nc.is_connected
-
-    @property
-    def is_closed(self) -> bool:
-        """Closed for good."""
-        return self.nc.is_closed
-
-    @property
-    def reconnects(self) -> int:
-        """How many times the connection reconnected."""
-        return int(self.nc.stats.get("reconnects", 0))
 
     @property
     def max_payload(self) -> int | None:
@@ -164,23 +145,23 @@ class NatsConnection(ConnectionBase):
 
     async def on_disconnected(self) -> None:
         """nats-py's disconnected callback: tells the hub."""
-        self._hub.emit(LinkDisconnected())
+        self.hub.emit(LinkDisconnected())
 
     async def on_reconnected(self) -> None:
         """nats-py's reconnected callback: tells the hub."""
-        self._hub.emit(LinkReconnected())
+        self.hub.emit(LinkReconnected())
 
     async def on_closed(self) -> None:
         """nats-py's closed callback: tells the hub."""
-        self._hub.emit(LinkClosed())
+        self.hub.emit(LinkClosed())
 
     async def on_lame_duck(self) -> None:
         """nats-py's lame-duck callback: tells the hub."""
-        self._hub.emit(LameDuck())
+        self.hub.emit(LameDuck())
 
     async def on_error(self, error: Exception) -> None:
         """nats-py's error callback: tells the hub (a permission violation is its own event)."""
-        self._hub.server_error(str(error) or type(error).__name__)
+        self.hub.server_error(str(error) or type(error).__name__)
 
     def _wrap_callbacks(self) -> bool:
         nc = self.nc
@@ -268,7 +249,7 @@ class NatsConnection(ConnectionBase):
         self, subject: str, payload: Payload, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
         """Send on the shared reply inbox and return the first reply (typed errors, see `Connection`)."""
-        msg = await self._router.request(subject, as_bytes(payload), timeout, _as_dict(headers))
+        msg = await self.router.request(subject, as_bytes(payload), timeout, _as_dict(headers))
         status = status_of(msg)
         if status == "503":
             raise NoRespondersError(subject)

@@ -70,16 +70,24 @@ class Connection(RouterLink, Protocol):
         ...
 
 
-class ConnectionBase:
-    """What the implementations of `Connection` share: the hub (set as ``_hub``), the checks
-    against the server's ``max_payload``, and `publish` over their `_send`."""
+class _RoutedLink(RouterLink, Protocol):
+    _router: ReplyRouter | None
 
-    _hub: ConnectionHub
+
+class ConnectionBase:
+    """What the implementations of `Connection` share: the checks against the server's
+    ``max_payload``, the reply router, and `publish` over their `_send`."""
+
+    hub: ConnectionHub
+    """Connection-state events and the current state."""
+    _router: ReplyRouter | None = None
 
     @property
-    def hub(self) -> ConnectionHub:
-        """Connection-state events and the current state."""
-        return self._hub
+    def router(self: _RoutedLink) -> ReplyRouter:
+        """The one wildcard reply inbox shared by API requests and publish acks (made on first use)."""
+        if self._router is None:
+            self._router = ReplyRouter(self)
+        return self._router
 
     @property
     def max_payload(self) -> int | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .._transport._checks import matches
 from ._config import SYS_ACCOUNT
 from ._errors import NatsServerError, PortInUseError
 from ._http import http_get
@@ -396,19 +397,10 @@ async def _knows_interest(server: NatsServer, subject: str) -> bool:
     if isinstance(document, dict) and document.get("subscriptions_list"):
         return True
     learnt = await _route_subscriptions(server)
-    return any(_matches(pattern, subject) for subjects in learnt.values() for pattern in subjects)
-
-
-def _matches(pattern: str, subject: str) -> bool:
-    """NATS subject matching of a literal ``subject`` against ``pattern`` (``*`` and ``>``)."""
-    tokens = subject.split(".")
-    parts = pattern.split(" ")[0].split(".")
-    for i, part in enumerate(parts):
-        if part == ">":
-            return len(tokens) > i
-        if i >= len(tokens) or (part != "*" and part != tokens[i]):
-            return False
-    return len(parts) == len(tokens)
+    # A route subscription is listed as "<subject> <queue>"; the queue name does not match.
+    return any(
+        matches(pattern.split(" ")[0], subject) for subjects in learnt.values() for pattern in subjects
+    )
 
 
 async def _prime_api_replies(server: NatsServer) -> str | None:

@@ -17,8 +17,6 @@ from ._lifecycle import StartStop, wait_for
 from ._ports import LOOPBACK, free_ports, loopback_connection
 from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
 
-__all__ = ["NatsCluster"]
-
 _CLUSTER_ATTEMPTS = 3
 # Any JetStream API request through a node makes it subscribe its reply wildcard (see
 # `_reply_routes_problem`); account info changes nothing.

@@ -16,8 +16,6 @@ from ._errors import NatsServerError
 from ._lifecycle import StartStop, wait_for
 from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
 
-__all__ = ["HubAndLeaf", "start_hub_and_leaf"]
-
 
 async def _ignore_error(_: Exception) -> None:
     # Probe connections are short-lived; nats-py's default error callback

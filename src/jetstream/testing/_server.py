@@ -32,8 +32,6 @@ from ._http import http_get_json
 from ._lifecycle import StartStop
 from ._ports import LOOPBACK, free_ports, loopback_connection
 
-__all__ = ["DEFAULT_START_TIMEOUT", "DEFAULT_STOP_TIMEOUT", "NatsServer"]
-
 #: Seconds to wait for a server to accept clients and report healthy.
 DEFAULT_START_TIMEOUT = 15.0
 #: Seconds to wait after SIGTERM before escalating to SIGKILL.

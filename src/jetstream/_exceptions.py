@@ -236,28 +236,41 @@ class NotJetStreamMessageError(MessageError):
     """The message carries no JetStream ack subject (it was not delivered by a consumer)."""
 
 
-class KeyValueError(JetStreamError):
-    """A Key/Value bucket operation failed. ``bucket`` names the bucket (when known)."""
+class _BucketError(JetStreamError):
+    """What the errors of Key/Value buckets and object stores share: ``bucket`` names the bucket
+    (when known); ``_kind`` is what the messages call one."""
+
+    _kind = "bucket"
 
     def __init__(self, message: str, *, bucket: str | None = None) -> None:
         self.bucket = bucket
         super().__init__(message)
 
 
-class BucketNotFoundError(KeyValueError):
-    """The bucket does not exist, or its stream is not a Key/Value bucket."""
-
+class _BucketNotFound(_BucketError):
     def __init__(self, bucket: str, reason: str = "") -> None:
         super().__init__(
-            f"key/value bucket {bucket!r} not found" + (f": {reason}" if reason else ""), bucket=bucket
+            f"{self._kind} {bucket!r} not found" + (f": {reason}" if reason else ""), bucket=bucket
         )
 
 
-class BucketExistsError(KeyValueError):
-    """`create_key_value` found a bucket of that name with another configuration."""
-
+class _BucketExists(_BucketError):
     def __init__(self, bucket: str) -> None:
-        super().__init__(f"key/value bucket {bucket!r} exists with another configuration", bucket=bucket)
+        super().__init__(f"{self._kind} {bucket!r} exists with another configuration", bucket=bucket)
+
+
+class KeyValueError(_BucketError):
+    """A Key/Value bucket operation failed. ``bucket`` names the bucket (when known)."""
+
+    _kind = "key/value bucket"
+
+
+class BucketNotFoundError(_BucketNotFound, KeyValueError):
+    """The bucket does not exist, or its stream is not a Key/Value bucket."""
+
+
+class BucketExistsError(_BucketExists, KeyValueError):
+    """`create_key_value` found a bucket of that name with another configuration."""
 
 
 class KeyNotFoundError(KeyValueError):
@@ -384,28 +397,18 @@ class OrderedConsumerBusyError(JetStreamError):
     while one is running is refused."""
 
 
-class ObjectStoreError(JetStreamError):
+class ObjectStoreError(_BucketError):
     """An Object Store operation failed. ``bucket`` names the store (when known)."""
 
-    def __init__(self, message: str, *, bucket: str | None = None) -> None:
-        self.bucket = bucket
-        super().__init__(message)
+    _kind = "object store"
 
 
-class ObjectStoreNotFoundError(ObjectStoreError):
+class ObjectStoreNotFoundError(_BucketNotFound, ObjectStoreError):
     """The object store does not exist, or its stream is not an object store."""
 
-    def __init__(self, bucket: str, reason: str = "") -> None:
-        super().__init__(
-            f"object store {bucket!r} not found" + (f": {reason}" if reason else ""), bucket=bucket
-        )
 
-
-class ObjectStoreExistsError(ObjectStoreError):
+class ObjectStoreExistsError(_BucketExists, ObjectStoreError):
     """`create_object_store` found a store of that name with another configuration."""
-
-    def __init__(self, bucket: str) -> None:
-        super().__init__(f"object store {bucket!r} exists with another configuration", bucket=bucket)
 
 
 class ObjectStoreSealedError(ObjectStoreError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
 from pathlib import Path
@@ -13,9 +14,9 @@ from .._transport._checks import matches
 from ._config import SYS_ACCOUNT
 from ._errors import NatsServerError, PortInUseError
 from ._http import http_get
-from ._lifecycle import StartStop, wait_for
+from ._lifecycle import wait_for
 from ._ports import LOOPBACK, free_ports, loopback_connection
-from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
+from ._server import DEFAULT_STOP_TIMEOUT, NatsServer, ServerGroup
 
 _CLUSTER_ATTEMPTS = 3
 # Any JetStream API request through a node makes it subscribe its reply wildcard (see
@@ -25,7 +26,7 @@ _PRIME_SUBJECT = "$JS.API.INFO"
 _PROBE_TIMEOUT = 2.0
 
 
-class NatsCluster(StartStop):
+class NatsCluster(ServerGroup):
     """A JetStream cluster (3 nodes by default) for tests.
 
     Every node is a :class:`NatsServer` with its own ports, store dir and
@@ -71,15 +72,22 @@ class NatsCluster(StartStop):
             raise ValueError("a cluster needs at least one node")
         self._size = size
         self._name = name or f"jsc-{secrets.token_hex(4)}"
-        self._domain = domain
+        super().__init__(
+            start_timeout=start_timeout,
+            stop_timeout=stop_timeout,
+            keep_dirs=keep_dirs,
+            base_dir=base_dir,
+            debug=debug,
+        )
         self._system_account = system_account
-        self._extra_config = extra_config
-        self._max_payload = max_payload
-        self.start_timeout = start_timeout
-        self._stop_timeout = stop_timeout
-        self._keep_dirs = keep_dirs
-        self._base_dir = base_dir
-        self._debug = debug
+        # What every node's config says besides its name, ports and routes.
+        self._node_settings = functools.partial(
+            self._new_server,
+            domain=domain,
+            system_account=system_account,
+            extra_config=extra_config,
+            max_payload=max_payload,
+        )
         self.servers: list[NatsServer] = []
         """The nodes, in order; empty until :meth:`start`, kept after :meth:`stop` (for logs)."""
         self._active = False
@@ -264,22 +272,14 @@ class NatsCluster(StartStop):
         client, http, route = (ports[i * self._size : (i + 1) * self._size] for i in range(3))
         routes = [f"nats-route://{LOOPBACK}:{port}" for port in route]
         return [
-            NatsServer(
+            self._node_settings(
                 name=f"{self._name}-n{i}",
                 port=client[i],
                 http_port=http[i],
                 cluster_name=self._name,
                 cluster_port=route[i],
                 routes=routes,
-                domain=self._domain,
-                system_account=self._system_account,
-                extra_config=self._extra_config,
-                max_payload=self._max_payload,
                 start_timeout=self.start_timeout,
-                stop_timeout=self._stop_timeout,
-                keep_dir=self._keep_dirs,
-                base_dir=self._base_dir,
-                debug=self._debug,
             )
             for i in range(self._size)
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import secrets
 import shutil
@@ -720,3 +721,23 @@ class NatsServer(StartStop):
             # SIGKILL cannot be ignored; this only guards against a wedged
             # kernel.  Block rather than leave a zombie behind.
             proc.wait()
+
+
+class ServerGroup(StartStop):
+    """What the groups of test servers (`NatsCluster`, `HubAndLeaf`) share: the options every
+    server of the group gets. ``start_timeout`` also bounds the group's own readiness wait."""
+
+    def __init__(
+        self,
+        *,
+        start_timeout: float,
+        stop_timeout: float,
+        keep_dirs: bool,
+        base_dir: str | Path | None,
+        debug: bool,
+    ) -> None:
+        self.start_timeout = start_timeout
+        # `NatsServer` with the group's options: the caller adds the server's own settings.
+        self._new_server = functools.partial(
+            NatsServer, stop_timeout=stop_timeout, keep_dir=keep_dirs, base_dir=base_dir, debug=debug
+        )

@@ -72,6 +72,7 @@ class NatsCluster(ServerGroup):
             raise ValueError("a cluster needs at least one node")
         self._size = size
         self._name = name or f"jsc-{secrets.token_hex(4)}"
+        self._system_account = system_account
         super().__init__(
             start_timeout=start_timeout,
             stop_timeout=stop_timeout,
@@ -79,7 +80,6 @@ class NatsCluster(ServerGroup):
             base_dir=base_dir,
             debug=debug,
         )
-        self._system_account = system_account
         # What every node's config says besides its name, ports and routes.
         self._node_settings = functools.partial(
             self._new_server,

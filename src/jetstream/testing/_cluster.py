@@ -73,13 +73,7 @@ class NatsCluster(ServerGroup):
         self._size = size
         self._name = name or f"jsc-{secrets.token_hex(4)}"
         self._system_account = system_account
-        super().__init__(
-            start_timeout=start_timeout,
-            stop_timeout=stop_timeout,
-            keep_dirs=keep_dirs,
-            base_dir=base_dir,
-            debug=debug,
-        )
+        super().__init__(start_timeout, stop_timeout, keep_dirs, base_dir, debug)
         # What every node's config says besides its name, ports and routes.
         self._node_settings = functools.partial(
             self._new_server,

@@ -75,13 +75,7 @@ class HubAndLeaf(ServerGroup):
     ) -> None:
         if hub_domain == leaf_domain:
             raise ValueError("hub and leaf need different JetStream domains")
-        super().__init__(
-            start_timeout=start_timeout,
-            stop_timeout=stop_timeout,
-            keep_dirs=keep_dirs,
-            base_dir=base_dir,
-            debug=debug,
-        )
+        super().__init__(start_timeout, stop_timeout, keep_dirs, base_dir, debug)
         token = secrets.token_hex(4)
         self.hub_domain = hub_domain
         self.leaf_domain = leaf_domain

@@ -729,13 +729,14 @@ class ServerGroup(StartStop):
 
     def __init__(
         self,
-        *,
         start_timeout: float,
         stop_timeout: float,
         keep_dirs: bool,
         base_dir: str | Path | None,
         debug: bool,
+        /,
     ) -> None:
+        # Positional, in the order of the groups' own signatures.
         self.start_timeout = start_timeout
         # `NatsServer` with the group's options: the caller adds the server's own settings.
         self._new_server = functools.partial(

@@ -90,6 +90,14 @@ class FakeConnection(ConnectionBase):
     """An in-memory `Connection` (see the module docstring). ``requests``/``timeouts`` record the
     requests, ``published`` every publish as (subject, payload, reply, headers)."""
 
+    # The state, driven by `disconnect`, `reconnect` and `close`.
+    is_connected: bool
+    """Connected now (not reconnecting, not closed)."""
+    is_closed: bool
+    """Closed for good."""
+    reconnects: int
+    """How many times the connection reconnected."""
+
     def __init__(self, handler: Handler | None = None, *, max_payload: int | None = 1024 * 1024) -> None:
         self.handler: Handler = handler if handler is not None else _no_answer
         self.requests: list[tuple[str, bytes, Mapping[str, str] | None]] = []
@@ -98,11 +106,9 @@ class FakeConnection(ConnectionBase):
         self._max_payload = max_payload
         self._subs: set[_FakeSubscription] = set()
         self._denied_publish: set[str] = set()
-        # The state the hub reads (as a nats-py client shows it), driven by `disconnect`,
-        # `reconnect` and `close`.
         self.is_connected = True
         self.is_closed = False
-        self.stats = {"reconnects": 0}
+        self.reconnects = 0
         self.hub = ConnectionHub(self)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -125,7 +131,7 @@ class FakeConnection(ConnectionBase):
     def reconnect(self) -> None:
         """Act as if the connection came back (emits `LinkReconnected`)."""
         self.is_connected = True
-        self.stats["reconnects"] += 1
+        self.reconnects += 1
         self.hub.emit(LinkReconnected())
 
     def deny(self, operation: str, subject: str) -> None:

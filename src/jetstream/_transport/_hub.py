@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -78,14 +78,12 @@ class Listener(Protocol):
 
 
 class _ConnectionState(Protocol):
-    """The state as a nats-py client shows it (``stats["reconnects"]`` counts the reconnects)."""
-
     @property
     def is_connected(self) -> bool: ...
     @property
     def is_closed(self) -> bool: ...
     @property
-    def stats(self) -> Mapping[str, int]: ...
+    def reconnects(self) -> int: ...
 
 
 _PERMISSION = re.compile(
@@ -129,7 +127,7 @@ class ConnectionHub:
     @property
     def generation(self) -> int:
         """How many times the connection reconnected."""
-        return int(self._state.stats.get("reconnects", 0))
+        return self._state.reconnects
 
     def add(self, listener: Listener) -> None:
         self._listeners.add(listener)

@@ -119,7 +119,7 @@ class NatsConnection(ConnectionBase):
 
     def __init__(self, nc: NATS, *, own_callbacks: bool = False) -> None:
         self.nc = nc
-        self.hub = ConnectionHub(nc)
+        self.hub = ConnectionHub(self)
         self.headers_hooked: bool = _header_hook.install(nc)
         send = getattr(nc, "_send_publish", None)
         self._send_publish = send if callable(send) else None
@@ -129,11 +129,25 @@ class NatsConnection(ConnectionBase):
         _registry[nc] = self
 
     def __repr__(self) -> str:
-        nc = self.nc
-        state = "closed" if nc.is_closed else "connected" if nc.is_connected else "disconnected"
+        state = "closed" if self.is_closed else "connected" if self.is_connected else "disconnected"
         return f"NatsConnection({state})"
 
     # -- state ------------------------------------------------------------------------------------
+
+    @property
+    def is_connected(self) -> bool:
+        """Connected now (not reconnecting, not closed)."""
+        return self.nc.is_connected
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed for good."""
+        return self.nc.is_closed
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the connection reconnected."""
+        return int(self.nc.stats.get("reconnects", 0))
 
     @property
     def max_payload(self) -> int | None:

@@ -28,9 +28,7 @@ class FakeLink(FakeConnection):
 
     closed = property(lambda self: self.is_closed, lambda self, v: setattr(self, "is_closed", v))
     connected = property(lambda self: self.is_connected, lambda self, v: setattr(self, "is_connected", v))
-    reconnects_ = property(
-        lambda self: self.stats["reconnects"], lambda self, v: self.stats.__setitem__("reconnects", v)
-    )
+    reconnects_ = property(lambda self: self.reconnects, lambda self, v: setattr(self, "reconnects", v))
 
     def new_inbox(self) -> str:
         inbox = f"_INBOX.t{self._inboxes}"

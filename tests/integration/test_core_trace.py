@@ -110,7 +110,9 @@ async def _ignore(_: Any) -> None:
     return None
 
 
-async def test_permission_denied(nats_server_factory: NatsServerFactory, js_factory: JetStreamFactory) -> None:
+async def test_permission_denied(
+    nats_server_factory: NatsServerFactory, js_factory: JetStreamFactory
+) -> None:
     server = await nats_server_factory(
         users=[User("limited", "limited-pw-0001", Permissions(publish_deny=["$JS.API.STREAM.DELETE.>"]))]
     )
@@ -185,4 +187,3 @@ async def test_a_raising_hook_does_not_break_the_request(
     failures = [r for r in caplog.records if "ClientTrace hook raised" in r.getMessage()]
     assert len(failures) == 4
     assert all(r.exc_info is not None and isinstance(r.exc_info[1], RuntimeError) for r in failures)
-

@@ -193,7 +193,9 @@ class Core:
                     raise
                 raise JetStreamNotEnabledError(subject) from exc
             if reply.status and not reply.data:
-                raise UnexpectedReplyError(subject, reply.data, f"status {reply.status} instead of a JSON reply")
+                raise UnexpectedReplyError(
+                    subject, reply.data, f"status {reply.status} instead of a JSON reply"
+                )
             value = decode(subject, reply.data, tp)
         except BaseException as exc:
             if span is not None:

@@ -29,7 +29,9 @@ def test_no_trace_by_default() -> None:
 async def test_one_hook_alone() -> None:
     done: list[RequestDone] = []
     js, _ = mock_js(
-        always(b'{"type":"io.nats.jetstream.api.v1.stream_names_response","total":0,"offset":0,"limit":1024,"streams":null}'),
+        always(
+            b'{"type":"io.nats.jetstream.api.v1.stream_names_response","total":0,"offset":0,"limit":1024,"streams":null}'
+        ),
         trace=ClientTrace(request_done=done.append),
     )
     assert await js.stream_names() == []

@@ -162,6 +162,17 @@ async def test_handles_kv_and_ordered_consumers_are_traced(traced: tuple[JetStre
     assert any(s.startswith("$JS.API.CONSUMER.CREATE.KV_cfg") for s in subjects), subjects
 
     rec.clear()
+    oc = await js.ordered_consumer("KV_cfg")
+    await oc.aclose()
+    subjects = [e.subject for e in rec.done()]
+    assert subjects[0].startswith("$JS.API.CONSUMER.CREATE.KV_cfg"), subjects
+    assert any(s.startswith("$JS.API.CONSUMER.DELETE.KV_cfg") for s in subjects), subjects
+
+    rec.clear()
+    await js.create_object_store("files")
+    assert any(e.subject == "$JS.API.STREAM.CREATE.OBJ_files" for e in rec.done())
+
+    rec.clear()
     stream = await js.create_stream(StreamConfig(name="O", subjects=["o.>"], allow_direct=True))
     for i in range(3):
         await js.publish(f"o.{i}", b"m")

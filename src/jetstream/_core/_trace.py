@@ -40,7 +40,8 @@ class RequestDone(msgspec.Struct, frozen=True):
     error the server answered (``reply_size`` > 0), `errors.TimeoutError`,
     `errors.NoRespondersError` (`errors.JetStreamNotEnabledError`), `errors.PermissionDeniedError`,
     `errors.InvalidReplyError` ...; `asyncio.CancelledError` when the caller was cancelled; None on
-    success.
+    success. A request answered by several servers (the broadcast endpoints) succeeds once any
+    answered: a server's refusal is one of the call's outcomes, not the event's ``error``.
     """
 
     subject: str

@@ -21,6 +21,7 @@ from ._checks import check_wire_subject, matches
 from ._hub import ConnectionHub, LinkClosed, LinkDisconnected, LinkReconnected, PermissionDenied
 from ._ids import next_id
 from ._msg import Msg, MsgHandler, Reply, Subscription
+from ._router import ReplyRouter
 from ._status import StatusHeaders
 from ._types import ConnectionBase
 
@@ -110,6 +111,7 @@ class FakeConnection(ConnectionBase):
         self.is_closed = False
         self.reconnects = 0
         self.hub = ConnectionHub(self)
+        self.router = ReplyRouter(self)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:

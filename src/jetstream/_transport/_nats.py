@@ -125,7 +125,7 @@ class NatsConnection(ConnectionBase):
         self._send_publish = send if callable(send) else None
         self.buffer_ok: bool = all(hasattr(nc, name) for name in _BUFFER_ATTRS)
         self.callbacks_hooked: bool = True if own_callbacks else self._wrap_callbacks()
-        self._router = ReplyRouter(self)
+        self.router = ReplyRouter(self)
         _registry[nc] = self
 
     def __repr__(self) -> str:

@@ -70,24 +70,14 @@ class Connection(RouterLink, Protocol):
         ...
 
 
-class _RoutedLink(RouterLink, Protocol):
-    _router: ReplyRouter | None
-
-
 class ConnectionBase:
     """What the implementations of `Connection` share: the checks against the server's
-    ``max_payload``, the reply router, and `publish` over their `_send`."""
+    ``max_payload``, and `publish` over their `_send`. Each sets ``hub`` and ``router``."""
 
     hub: ConnectionHub
     """Connection-state events and the current state."""
-    _router: ReplyRouter | None = None
-
-    @property
-    def router(self: _RoutedLink) -> ReplyRouter:
-        """The one wildcard reply inbox shared by API requests and publish acks (made on first use)."""
-        if self._router is None:
-            self._router = ReplyRouter(self)
-        return self._router
+    router: ReplyRouter
+    """The one wildcard reply inbox shared by API requests and publish acks."""
 
     @property
     def max_payload(self) -> int | None:

@@ -464,7 +464,15 @@ class BadObjectMetaError(ObjectStoreError):
         )
 
 
-class IncompleteObjectError(ObjectStoreError):
+class _ObjectError(ObjectStoreError):
+    """A problem of one object (``name``), told as "object <name> in object store <bucket>..."."""
+
+    def __init__(self, bucket: str, name: str, problem: str) -> None:
+        self.name = name
+        super().__init__(f"object {name!r} in object store {bucket!r}{problem}", bucket=bucket)
+
+
+class IncompleteObjectError(_ObjectError):
     """The chunks of an object do not make it up: fewer are stored than its info records, or
     their sizes do not add up to its ``size``. Raised instead of waiting for chunks that will
     never come. ``received_chunks`` / ``received_size`` count what was read (or, when the loss is
@@ -480,28 +488,23 @@ class IncompleteObjectError(ObjectStoreError):
         expected_size: int,
         received_size: int,
     ) -> None:
-        self.name = name
         self.expected_chunks = expected_chunks
         self.received_chunks = received_chunks
         self.expected_size = expected_size
         self.received_size = received_size
         super().__init__(
-            f"object {name!r} in object store {bucket!r} is incomplete: "
-            f"{received_chunks} of {expected_chunks} chunks, {received_size} of {expected_size} bytes",
-            bucket=bucket,
+            bucket,
+            name,
+            f" is incomplete: {received_chunks} of {expected_chunks} chunks,"
+            f" {received_size} of {expected_size} bytes",
         )
 
 
-class DigestMismatchError(ObjectStoreError):
+class DigestMismatchError(_ObjectError):
     """The data read does not have the digest the object's info records (``expected`` and
     ``actual`` in the ADR-20 form ``SHA-256=<base64url>``)."""
 
     def __init__(self, bucket: str, name: str, expected: str, actual: str) -> None:
-        self.name = name
         self.expected = expected
         self.actual = actual
-        super().__init__(
-            f"object {name!r} in object store {bucket!r}: digest mismatch, "
-            f"expected {expected}, read {actual}",
-            bucket=bucket,
-        )
+        super().__init__(bucket, name, f": digest mismatch, expected {expected}, read {actual}")

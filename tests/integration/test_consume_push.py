@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from conftest import JetStreamFactory, published
 
 from jetstream import (
     ConsumeEvent,
@@ -20,8 +21,6 @@ from jetstream import (
     PushConsumer,
     errors,
 )
-
-from conftest import JetStreamFactory, published
 
 STREAM = "ORDERS"
 
@@ -237,7 +236,10 @@ async def test_a_nats_py_push_subscriber_shares_the_consumer(js: JetStream) -> N
     pc = await js.create_push_consumer(
         STREAM,
         ConsumerConfig(
-            durable_name="workers", deliver_subject="dlv.mixed", deliver_group="workers", filter_subject="orders.>"
+            durable_name="workers",
+            deliver_subject="dlv.mixed",
+            deliver_group="workers",
+            filter_subject="orders.>",
         ),
     )
     ours: list[int] = []

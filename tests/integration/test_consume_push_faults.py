@@ -66,7 +66,9 @@ async def restart(server: NatsServer, js: JetStream) -> None:
     await server.restart()
 
 
-async def test_durable_push_messages_survive_a_server_restart(rjs: JetStream, nats_server: NatsServer) -> None:
+async def test_durable_push_messages_survive_a_server_restart(
+    rjs: JetStream, nats_server: NatsServer
+) -> None:
     js = rjs
     await publish(js, 0, 30)
     pc = await js.create_push_consumer(
@@ -148,7 +150,9 @@ async def test_ordered_push_survives_a_server_restart_exactly_once(
     assert any(isinstance(e, ConsumerRecreated) for e in events)
 
 
-async def test_push_heartbeat_timer_pauses_while_disconnected(rjs: JetStream, nats_server: NatsServer) -> None:
+async def test_push_heartbeat_timer_pauses_while_disconnected(
+    rjs: JetStream, nats_server: NatsServer
+) -> None:
     """An outage longer than two heartbeats is a disconnect and a reconnect, not a missed heartbeat."""
     js = rjs
     pc = await js.create_push_consumer(

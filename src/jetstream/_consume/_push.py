@@ -205,8 +205,6 @@ class OrderedPushConsumer(OrderedCursor):
     server consumer, and a later one creates a new one where it left off.
     """
 
-    ordered = True
-
     def __init__(self, js: ConsumerAPI, stream: str, config: OrderedConfig, heartbeat: float) -> None:
         super().__init__(js, stream, config)
         self._heartbeat = heartbeat
@@ -243,37 +241,13 @@ class OrderedPushConsumer(OrderedCursor):
         if self._push_active is not None and not self._push_active.closed:
             raise OrderedConsumerBusyError("this ordered push consumer is serving a messages()/consume()")
 
-    # --- the `Delivery` of its PushMessageStream
-
-    async def target(
-        self, reason: str, on_event: EventHandler | None, interrupt: Signal, stopping: Callable[[], bool]
-    ) -> Target:
-        if self._current is None:
-            self._deliver = self._js._core.transport.new_inbox()
-        consumer = await self._ensure(None, reason, on_event=on_event, interrupt=interrupt, stopping=stopping)
-        deliver = consumer.cached_info.config.deliver_subject or self._deliver
-        return Target(deliver, "", self._heartbeat)
-
-    def accept(self, msg: Message) -> bool:
-        current = self._current
-        return current is not None and self._accept(msg, current)
-
-    async def lost(self) -> None:
-        await self._drop(self._current)
-
-    async def check_gone(self) -> JetStreamError | None:
-        return None  # an ordered delivery replaces its consumer instead
-
-    async def release(self) -> None:
-        await self._drop(self._current)
-
     # --- delivery
 
     def messages(self, *, on_event: EventHandler | None = None) -> PushMessageStream:
         """Every message in order for as long as you iterate (see `PushConsumer.messages`).
         Faults never end it: the server consumer is recreated (a `ConsumerRecreated` event)."""
         self._check_idle()
-        stream = PushMessageStream(self._js._core, self, on_event)
+        stream = PushMessageStream(self._js._core, _OrderedDelivery(self), on_event)
         self._push_active = stream
         return stream
 
@@ -303,6 +277,40 @@ class OrderedPushConsumer(OrderedCursor):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+class _OrderedDelivery:
+    """The `Delivery` of an `OrderedPushConsumer`: its server consumers, one after the other."""
+
+    ordered = True
+
+    def __init__(self, oc: OrderedPushConsumer) -> None:
+        self._oc = oc
+
+    def __repr__(self) -> str:
+        return repr(self._oc)
+
+    async def target(
+        self, reason: str, on_event: EventHandler | None, interrupt: Signal, stopping: Callable[[], bool]
+    ) -> Target:
+        oc = self._oc
+        if oc._current is None:
+            oc._deliver = oc._js._core.transport.new_inbox()
+        consumer = await oc._ensure(None, reason, on_event=on_event, interrupt=interrupt, stopping=stopping)
+        return Target(consumer.cached_info.config.deliver_subject or oc._deliver, "", oc._heartbeat)
+
+    def accept(self, msg: Message) -> bool:
+        current = self._oc._current
+        return current is not None and self._oc._accept(msg, current)
+
+    async def lost(self) -> None:
+        await self._oc._drop(self._oc._current)
+
+    async def check_gone(self) -> JetStreamError | None:
+        return None  # an ordered delivery replaces its consumer instead
+
+    async def release(self) -> None:
+        await self._oc._drop(self._oc._current)
 
 
 async def ordered_push_consumer(

@@ -35,7 +35,9 @@ def flow_control(reply: str = FC) -> FakeMsg:
 
 
 def answers(conn: FakeConnection) -> list[str]:
-    return [subject for subject, payload, _, _ in conn.published if subject.startswith("$JS.FC.") and not payload]
+    return [
+        subject for subject, payload, _, _ in conn.published if subject.startswith("$JS.FC.") and not payload
+    ]
 
 
 async def answered(conn: FakeConnection, n: int) -> list[str]:

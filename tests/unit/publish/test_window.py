@@ -36,9 +36,9 @@ class FakeLink(FakeConnection):
         self._inboxes += 1
         return inbox
 
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
+    async def subscribe(self, subject: str, cb: MsgHandler, *, queue: str = "") -> Subscription:
         self.subscribed.append(subject)
-        return await super().subscribe(subject, cb)
+        return await super().subscribe(subject, cb, queue=queue)
 
     async def publish(
         self,

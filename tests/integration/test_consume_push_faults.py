@@ -5,11 +5,12 @@ and in order."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 import pytest_asyncio
+from conftest import JetStreamFactory
+from test_consume_faults import STREAM, publish, wait_until
 
 from jetstream import (
     ConsumeEvent,
@@ -20,44 +21,19 @@ from jetstream import (
     Message,
     MissedHeartbeat,
     Reconnected,
-    errors,
 )
 from jetstream.testing import NatsServer
 
 pytestmark = pytest.mark.slow
 
-STREAM = "S"
-JetStreamFactory = Callable[..., Awaitable[JetStream]]
-
 
 @pytest_asyncio.fixture
-async def rjs(nats_server: NatsServer, js_factory: JetStreamFactory) -> JetStream:
-    """A client that reconnects quickly and forever, on a file-backed stream."""
+async def pjs(nats_server: NatsServer, js_factory: JetStreamFactory) -> JetStream:
+    """A client that reconnects quickly and forever, on a file-backed stream (as the pull side's
+    fault tests, whose helpers these tests use)."""
     js = await js_factory(nats_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
     await js.stream_create(STREAM, subjects=["s.>"], storage="file")
     return js
-
-
-async def publish(js: JetStream, start: int, n: int) -> None:
-    """Publish, retrying while the restarted server is not ready yet."""
-    loop = asyncio.get_running_loop()
-    for i in range(start, start + n):
-        deadline = loop.time() + 10
-        while True:
-            try:
-                await js.publish("s.a", b"%d" % i, msg_id=str(i), timeout=1)
-                break
-            except (errors.TimeoutError, errors.NoRespondersError, errors.APIError):
-                assert loop.time() < deadline, "the server did not come back"
-                await asyncio.sleep(0.1)
-
-
-async def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def restart(server: NatsServer, js: JetStream) -> None:
@@ -67,9 +43,9 @@ async def restart(server: NatsServer, js: JetStream) -> None:
 
 
 async def test_durable_push_messages_survive_a_server_restart(
-    rjs: JetStream, nats_server: NatsServer
+    pjs: JetStream, nats_server: NatsServer
 ) -> None:
-    js = rjs
+    js = pjs
     await publish(js, 0, 30)
     pc = await js.create_push_consumer(
         STREAM,
@@ -102,8 +78,8 @@ async def test_durable_push_messages_survive_a_server_restart(
     assert Disconnected in kinds and Reconnected in kinds
 
 
-async def test_push_consume_survives_a_server_restart(rjs: JetStream, nats_server: NatsServer) -> None:
-    js = rjs
+async def test_push_consume_survives_a_server_restart(pjs: JetStream, nats_server: NatsServer) -> None:
+    js = pjs
     await publish(js, 0, 20)
     pc = await js.create_push_consumer(
         STREAM, ConsumerConfig(durable_name="C", deliver_subject="dlv.c", ack_wait=timedelta(seconds=1))
@@ -125,9 +101,9 @@ async def test_push_consume_survives_a_server_restart(rjs: JetStream, nats_serve
 
 
 async def test_ordered_push_survives_a_server_restart_exactly_once(
-    rjs: JetStream, nats_server: NatsServer
+    pjs: JetStream, nats_server: NatsServer
 ) -> None:
-    js = rjs
+    js = pjs
     await publish(js, 0, 30)
     oc = await js.ordered_push_consumer(STREAM, heartbeat=0.5)
     got: list[int] = []
@@ -151,10 +127,10 @@ async def test_ordered_push_survives_a_server_restart_exactly_once(
 
 
 async def test_push_heartbeat_timer_pauses_while_disconnected(
-    rjs: JetStream, nats_server: NatsServer
+    pjs: JetStream, nats_server: NatsServer
 ) -> None:
     """An outage longer than two heartbeats is a disconnect and a reconnect, not a missed heartbeat."""
-    js = rjs
+    js = pjs
     pc = await js.create_push_consumer(
         STREAM,
         ConsumerConfig(durable_name="H", deliver_subject="dlv.h", idle_heartbeat=timedelta(seconds=0.2)),

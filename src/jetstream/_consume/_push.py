@@ -46,7 +46,29 @@ DEFAULT_ORDERED_HEARTBEAT = 5.0
 """Seconds between idle heartbeats of an ordered push consumer's server consumer (ADR-17)."""
 
 
-class PushConsumer:
+class _PushReader:
+    """What both push handles share: `consume` on top of their `messages`."""
+
+    def messages(self, *, on_event: EventHandler | None = None) -> PushMessageStream:
+        """The messages, as an async iterator (each handle says how)."""
+        raise NotImplementedError
+
+    async def consume(
+        self,
+        handler: Callable[[Message], Awaitable[object] | object],
+        *,
+        on_event: EventHandler | None = None,
+        on_error: Callable[[BaseException], object] | None = None,
+    ) -> ConsumeContext:
+        """Call ``handler(msg)`` (sync or async) for each message, in one background task (see
+        `messages`). An exception of the handler goes to ``on_error`` (or is logged) and consuming
+        goes on; a terminal error (consumer deleted, connection closed) goes there too and ends it.
+        Returns a `ConsumeContext`: ``aclose()``, ``drain()``, ``closed`` (awaitable), ``error``.
+        """
+        return await consume(self.messages(on_event=on_event), handler, on_error)
+
+
+class PushConsumer(_PushReader):
     """A push consumer of a stream: the server sends its messages to ``deliver_subject``;
     `messages` and `consume` subscribe there (as a member of ``deliver_group``, if it has one).
 
@@ -114,20 +136,6 @@ class PushConsumer:
         """
         return PushMessageStream(self._js._core, _PushDelivery(self), on_event)
 
-    async def consume(
-        self,
-        handler: Callable[[Message], Awaitable[object] | object],
-        *,
-        on_event: EventHandler | None = None,
-        on_error: Callable[[BaseException], object] | None = None,
-    ) -> ConsumeContext:
-        """Call ``handler(msg)`` (sync or async) for each message, in one background task (see
-        `messages`). An exception of the handler goes to ``on_error`` (or is logged) and consuming
-        goes on; a terminal error (consumer deleted, connection closed) goes there too and ends it.
-        Returns a `ConsumeContext`: ``aclose()``, ``drain()``, ``closed`` (awaitable), ``error``.
-        """
-        return await consume(self.messages(on_event=on_event), handler, on_error)
-
 
 def _watched_heartbeat(config: ConsumerConfig) -> float | None:
     # A deliver group shares the heartbeats out among its members: none can watch them.
@@ -194,7 +202,7 @@ async def get_push_consumer(
     return PushConsumer(js, await js.consumer_info(stream, name, timeout=timeout))
 
 
-class OrderedPushConsumer(OrderedCursor):
+class OrderedPushConsumer(OrderedCursor, _PushReader):
     """Every message of a stream (or filter), exactly once and in order, pushed (ADR-17).
 
     Same `messages` and `consume` as a `PushConsumer`, with no acknowledgements. Each server
@@ -250,17 +258,6 @@ class OrderedPushConsumer(OrderedCursor):
         stream = PushMessageStream(self._js._core, _OrderedDelivery(self), on_event)
         self._push_active = stream
         return stream
-
-    async def consume(
-        self,
-        handler: Callable[[Message], Awaitable[object] | object],
-        *,
-        on_event: EventHandler | None = None,
-        on_error: Callable[[BaseException], object] | None = None,
-    ) -> ConsumeContext:
-        """Call ``handler(msg)`` for every message, in order, in one background task (see
-        `PushConsumer.consume`)."""
-        return await consume(self.messages(on_event=on_event), handler, on_error)
 
     async def aclose(self) -> None:
         """Stop a running messages()/consume() and delete the server consumer (best effort);

@@ -288,3 +288,31 @@ async def test_binding_a_consumer_nats_py_created(js: JetStream) -> None:
         for m in got:
             await m.ack()
     assert [int(m.data) for m in got] == list(range(5, 10))
+
+
+async def test_push_messages_take_every_ack_of_a_pulled_one(js: JetStream) -> None:
+    """nak redelivers (num_delivered 2), term does not, in_progress then ack is one delivery."""
+    await setup(js, 3)
+    pc = await js.create_push_consumer(
+        STREAM,
+        ConsumerConfig(durable_name="acks", deliver_subject="dlv.acks", ack_wait=timedelta(seconds=30)),
+    )
+    deliveries: list[tuple[int, int]] = []
+    async with pc.messages() as msgs:
+        async for msg in msgs:
+            value, count = int(msg.data), msg.metadata.num_delivered
+            deliveries.append((value, count))
+            if value == 0 and count == 1:
+                await msg.nak()
+            elif value == 1:
+                await msg.term(reason="bad order")
+            else:
+                await msg.in_progress()
+                await msg.ack_sync()
+                with pytest.raises(errors.MessageAlreadyAckedError):
+                    await msg.ack()
+            if (0, 2) in deliveries and (2, 1) in deliveries:
+                break
+    assert sorted(deliveries) == [(0, 1), (0, 2), (1, 1), (2, 1)]
+    info = await pc.info()
+    assert info.num_ack_pending == 0

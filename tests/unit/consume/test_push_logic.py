@@ -5,6 +5,8 @@ heartbeats, status lines that are data, deliver groups, and what a push consumer
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -151,3 +153,75 @@ async def test_a_push_consumer_handle_needs_a_deliver_subject() -> None:
     stream = pc.messages()
     await stream.drain()  # never started: just closed
     assert stream.closed
+
+
+async def settle(predicate: Callable[[], bool]) -> None:
+    """Let the other tasks run until ``predicate()`` holds (no timer: the fake is all in memory)."""
+    for _ in range(1000):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never settled")
+
+
+class _Server:
+    """Answers consumer creates (echoing the config) and deletes; remembers the creates."""
+
+    def __init__(self) -> None:
+        self.created: list[dict[str, Any]] = []
+
+    def __call__(self, subject: str, payload: bytes, headers: object) -> bytes:
+        if subject.startswith("$JS.API.CONSUMER.CREATE."):
+            config = msgspec.json.decode(payload)["config"]
+            self.created.append(config)
+            raw = consumer_info("S", config["name"])
+            raw["config"] = {**raw["config"], **config}
+            return msgspec.json.encode(raw)
+        if subject.startswith("$JS.API.CONSUMER.DELETE."):
+            return b'{"success": true}'
+        raise AssertionError(f"unexpected request {subject}")
+
+
+def ordered_msg(name: str, sseq: int, cseq: int | None = None) -> FakeMsg:
+    cseq = sseq if cseq is None else cseq
+    return FakeMsg("orders.new", b"%d" % sseq, f"$JS.ACK.S.{name}.1.{sseq}.{cseq}.1700000000000000000.0")
+
+
+async def test_ordered_push_recreates_on_a_gap_and_on_a_heartbeat_that_says_so() -> None:
+    server = _Server()
+    js = JetStream(transport=FakeConnection(server))
+    oc = await js.ordered_push_consumer("S", heartbeat=30)
+    first = server.created[0]
+    assert (first["flow_control"], first["ack_policy"], first["deliver_subject"][:7]) == (
+        True,
+        "none",
+        "_INBOX.",
+    )
+    assert first["idle_heartbeat"] == 30 * 10**9
+    events: list[Any] = []
+    async with oc.messages(on_event=events.append) as msgs:
+        name = oc.name
+        assert name is not None
+        inbox = inbox_of(msgs)
+        assert inbox.target.subject == first["deliver_subject"]
+        await inbox.on_msg(ordered_msg(name, 1))
+        await inbox.on_msg(ordered_msg(name, 3))  # 2 went missing
+        assert (await msgs.__anext__()).data == b"1"
+        reader = asyncio.ensure_future(msgs.__anext__())
+        await settle(lambda: len(server.created) == 2)
+        second = server.created[1]
+        assert (second["deliver_policy"], second["opt_start_seq"]) == ("by_start_sequence", 2)
+        assert second["deliver_subject"] != first["deliver_subject"]  # a fresh inbox
+        await settle(lambda: msgs.deliver_subject == second["deliver_subject"])
+        await inbox_of(msgs).on_msg(ordered_msg(second["name"], 2, 1))
+        assert (await reader).data == b"2"
+        # a heartbeat whose last consumer sequence is not the last one received: recreate again
+        inbox = inbox_of(msgs)
+        await inbox.on_msg(status_msg("dlv", 100, "Idle Heartbeat", **{"Nats-Last-Consumer": "2"}))
+        reader = asyncio.ensure_future(msgs.__anext__())
+        await settle(lambda: len(server.created) == 3)
+        assert server.created[2]["opt_start_seq"] == 3
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+    assert [(type(e).__name__, e.reason) for e in events] == [("ConsumerRecreated", "gap")] * 2

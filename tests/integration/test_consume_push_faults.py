@@ -21,8 +21,9 @@ from jetstream import (
     Message,
     MissedHeartbeat,
     Reconnected,
+    errors,
 )
-from jetstream.testing import NatsServer
+from jetstream.testing import NatsCluster, NatsServer
 
 pytestmark = pytest.mark.slow
 
@@ -150,3 +151,57 @@ async def test_push_heartbeat_timer_pauses_while_disconnected(
     kinds = [type(e) for e in events]
     assert Disconnected in kinds and Reconnected in kinds
     assert MissedHeartbeat not in kinds
+
+
+@pytest.mark.cluster
+async def test_push_consumer_of_an_r3_stream_through_leader_stepdowns(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
+    """An R3 stream and push consumer on the 3-node cluster; the consumer's and the stream's
+    leaders step down while messages flow: the new leader goes on pushing to the same subscription
+    and every message arrives (at-least-once)."""
+    js = await js_factory(nats_cluster.urls, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
+    await js.stream_create(STREAM, subjects=["s.>"], num_replicas=3, storage="file", timeout=20)
+    pc = await js.create_push_consumer(
+        STREAM,
+        ConsumerConfig(
+            durable_name="D",
+            deliver_subject="dlv.r3",
+            ack_wait=timedelta(seconds=2),
+            idle_heartbeat=timedelta(seconds=0.5),
+        ),
+        timeout=20,
+    )
+    await nats_cluster.wait_for_interest("s.a", timeout=20)
+    total = 60
+    seen: set[int] = set()
+
+    async def read() -> None:
+        async for msg in pc.messages():
+            seen.add(int(msg.data))
+            await msg.ack()
+            if len(seen) == total:
+                return
+
+    async def chaos() -> int:
+        done = 0
+        for i in range(4):
+            await asyncio.sleep(0.3)  # let messages flow between stepdowns
+            try:
+                if i % 2:
+                    await js.stream_leader_stepdown(STREAM, timeout=2)
+                else:
+                    await js.consumer_leader_stepdown(STREAM, "D", timeout=2)
+                done += 1
+            except (errors.TimeoutError, errors.NoRespondersError, errors.APIError):
+                pass
+        return done
+
+    reader = asyncio.ensure_future(read())
+    stepdowns = asyncio.ensure_future(chaos())
+    for i in range(total):
+        await publish(js, i, 1)
+        await asyncio.sleep(0.02)
+    assert await stepdowns >= 2
+    await asyncio.wait_for(reader, 30)
+    assert seen == set(range(total))

@@ -13,7 +13,7 @@ import msgspec
 import pytest
 from unit_support import consumer_info
 
-from jetstream import ConsumerInfo, JetStream, PushConsumer, PushMessageStream, errors
+from jetstream import ConsumerConfig, ConsumerInfo, JetStream, PushConsumer, PushMessageStream, errors
 from jetstream._time import dec_hook
 from jetstream._transport import FakeConnection, FakeMsg, StatusHeaders, status_msg
 
@@ -225,3 +225,15 @@ async def test_ordered_push_recreates_on_a_gap_and_on_a_heartbeat_that_says_so()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
     assert [(type(e).__name__, e.reason) for e in events] == [("ConsumerRecreated", "gap")] * 2
+
+
+async def test_ordered_push_options_are_checked_before_anything_is_sent() -> None:
+    conn = FakeConnection(_Server())
+    js = JetStream(transport=conn)
+    with pytest.raises(errors.InvalidArgumentError):
+        await js.ordered_push_consumer("S", heartbeat=0.05)  # below the server's 100 ms
+    with pytest.raises(errors.InvalidArgumentError):
+        await js.ordered_push_consumer("S", opt_start_seq=0)
+    with pytest.raises(errors.InvalidArgumentError):
+        await js.create_push_consumer("S", ConsumerConfig(durable_name="x"))  # no deliver subject
+    assert conn.requests == []

@@ -255,8 +255,8 @@ class OrderedPushConsumer(OrderedCursor, _PushReader):
         """Every message in order for as long as you iterate (see `PushConsumer.messages`).
         Faults never end it: the server consumer is recreated (a `ConsumerRecreated` event)."""
         self._check_idle()
-        stream = PushMessageStream(self._js._core, _OrderedDelivery(self), on_event)
-        self._push_active = stream
+        delivery = _OrderedDelivery(self)
+        stream = delivery.stream = PushMessageStream(self._js._core, delivery, on_event)
         return stream
 
     async def aclose(self) -> None:
@@ -283,6 +283,7 @@ class _OrderedDelivery:
 
     def __init__(self, oc: OrderedPushConsumer) -> None:
         self._oc = oc
+        self.stream: PushMessageStream | None = None  # the stream it serves, once made
 
     def __repr__(self) -> str:
         return repr(self._oc)
@@ -291,6 +292,10 @@ class _OrderedDelivery:
         self, reason: str, on_event: EventHandler | None, interrupt: Signal, stopping: Callable[[], bool]
     ) -> Target:
         oc = self._oc
+        if oc._push_active is not self.stream:
+            # Started now (a stream made and never iterated keeps nobody out).
+            oc._check_idle()
+            oc._push_active = self.stream
         if oc._current is None:
             oc._deliver = oc._js._core.transport.new_inbox()
         consumer = await oc._ensure(None, reason, on_event=on_event, interrupt=interrupt, stopping=stopping)

@@ -199,7 +199,10 @@ async def test_ordered_push_recreates_on_a_gap_and_on_a_heartbeat_that_says_so()
     )
     assert first["idle_heartbeat"] == 30 * 10**9
     events: list[Any] = []
+    oc.messages()  # made and never iterated: keeps nobody out
     async with oc.messages(on_event=events.append) as msgs:
+        with pytest.raises(errors.OrderedConsumerBusyError):
+            oc.messages()
         name = oc.name
         assert name is not None
         inbox = inbox_of(msgs)

@@ -113,6 +113,14 @@ async def test_status_lines_of_stored_messages_are_data() -> None:
         msg = await msgs.__anext__()
         assert msg.metadata.sequence.stream == 1 and msgs.buffered == 0
         assert answers(conn) == []
+        # a flow-control request whose reply cannot be published is dropped, not raised
+        await inbox.on_msg(flow_control("not a subject"))
+        # published straight to the deliver subject: handed out, but it cannot be acknowledged
+        await inbox.on_msg(FakeMsg("dlv", b"core"))
+        stray = await msgs.__anext__()
+        assert stray.data == b"core"
+        with pytest.raises(errors.NotJetStreamMessageError):
+            await stray.ack()
 
 
 async def test_a_deliver_group_subscribes_as_a_queue_and_does_not_watch_heartbeats() -> None:
@@ -207,6 +215,7 @@ async def test_ordered_push_recreates_on_a_gap_and_on_a_heartbeat_that_says_so()
         assert name is not None
         inbox = inbox_of(msgs)
         assert inbox.target.subject == first["deliver_subject"]
+        await inbox.on_msg(FakeMsg("dlv", b"core"))  # not the consumer's: skipped, no gap
         await inbox.on_msg(ordered_msg(name, 1))
         await inbox.on_msg(ordered_msg(name, 3))  # 2 went missing
         assert (await msgs.__anext__()).data == b"1"

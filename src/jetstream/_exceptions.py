@@ -51,7 +51,8 @@
     │   ├── BadPullRequestError          400 Bad Request: the pull itself is invalid (priority group ...)
     │   └── PullRequestRejectedError     409 Exceeded MaxWaiting / MaxRequestBatch / MaxRequestExpires ...
     ├── MissedHeartbeatError             fetch/next: the server stopped sending idle heartbeats
-    └── OrderedConsumerBusyError         an ordered consumer serves one fetch/next/messages at a time
+    ├── OrderedConsumerBusyError         an ordered consumer serves one fetch/next/messages at a time
+    └── NotPushConsumerError             push_consumer(): the consumer has no deliver subject (a pull consumer)
 
 Lower-level errors (nats-py, msgspec) are translated in exactly one place each - the transport and the
 codec - and chained with ``raise ... from``.
@@ -395,6 +396,11 @@ class MissedHeartbeatError(JetStreamError):
 class OrderedConsumerBusyError(JetStreamError):
     """An ordered consumer delivers in order to one reader: a second fetch, next or messages()
     while one is running is refused."""
+
+
+class NotPushConsumerError(JetStreamError):
+    """A push consumer was asked for, but the consumer has no ``deliver_subject``: it is a pull
+    consumer (use `JetStream.consumer`)."""
 
 
 class ObjectStoreError(_BucketError):

@@ -49,8 +49,9 @@ def status_msg(subject: str, code: int, description: str = "", **headers: str) -
 
 
 class _FakeSubscription:
-    def __init__(self, conn: FakeConnection, subject: str, cb: MsgHandler) -> None:
+    def __init__(self, conn: FakeConnection, subject: str, cb: MsgHandler, queue: str = "") -> None:
         self.subject = subject
+        self.queue = queue
         self._conn = conn
         self._cb = cb
         self._queue: asyncio.Queue[Msg | None] = asyncio.Queue()
@@ -161,30 +162,38 @@ class FakeConnection(ConnectionBase):
         """Queue one message without headers at once; False when it must go through `publish`."""
         return False
 
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
-        """Deliver every message on ``subject`` to ``cb``, in order."""
+    async def subscribe(self, subject: str, cb: MsgHandler, *, queue: str = "") -> Subscription:
+        """Deliver every message on ``subject`` to ``cb``, in order (one member of a ``queue`` group)."""
         if self.is_closed:
             raise ConnectionClosedError(f"connection closed while subscribing to {subject!r}")
         check_wire_subject(subject)
-        sub = _FakeSubscription(self, subject, cb)
+        sub = _FakeSubscription(self, subject, cb, queue)
         self._subs.add(sub)
         return sub
 
     def deliver(self, msg: Msg) -> None:
         """Hand ``msg`` to every subscription matching its subject (as if the server sent it)."""
+        for sub in self._receivers(msg.subject):
+            sub.put(msg)
+
+    def _receivers(self, subject: str) -> list[_FakeSubscription]:
+        """The subscriptions a message on ``subject`` goes to: every plain one, one per queue group."""
+        groups: set[str] = set()
+        receivers: list[_FakeSubscription] = []
         for sub in list(self._subs):
-            if matches(sub.subject, msg.subject):
-                sub.put(msg)
+            if matches(sub.subject, subject) and (not sub.queue or sub.queue not in groups):
+                groups.add(sub.queue)
+                receivers.append(sub)
+        return receivers
 
     def _route(self, subject: str, payload: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
         if subject in self._denied_publish:
             self.hub.emit(PermissionDenied(PermissionDeniedError("publish", subject)))
             return
         delivered = False
-        for sub in list(self._subs):
-            if matches(sub.subject, subject):
-                sub.put(FakeMsg(subject, payload, reply, dict(headers) if headers else None))
-                delivered = True
+        for sub in self._receivers(subject):
+            sub.put(FakeMsg(subject, payload, reply, dict(headers) if headers else None))
+            delivered = True
         if delivered or not reply:
             return
         task = asyncio.get_running_loop().create_task(self._serve(subject, payload, reply, headers))

@@ -247,12 +247,12 @@ class NatsConnection(ConnectionBase):
             queue.put_nowait(asyncio.get_running_loop().create_future())
         return True
 
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
-        """Deliver every message on ``subject`` to ``cb``, in order."""
+    async def subscribe(self, subject: str, cb: MsgHandler, *, queue: str = "") -> Subscription:
+        """Deliver every message on ``subject`` to ``cb``, in order (one member of a ``queue`` group)."""
         check_wire_subject(subject)
         try:
             # nats-py's Msg is a `Msg`: the callback is handed over as it is (no frame per message).
-            sub = await self.nc.subscribe(subject, cb=cb)
+            sub = await self.nc.subscribe(subject, queue=queue, cb=cb)
         except (nats.errors.Error, OSError) as exc:
             raise translate(exc, subject) from exc
         return _NatsSubscription(sub, subject)

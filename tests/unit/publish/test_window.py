@@ -35,9 +35,9 @@ class FakeLink(FakeConnection):
         self._inboxes += 1
         return inbox
 
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
+    async def subscribe(self, subject: str, cb: MsgHandler, *, queue: str = "") -> Subscription:
         self.subscribed.append(subject)
-        return await super().subscribe(subject, cb)
+        return await super().subscribe(subject, cb, queue=queue)
 
     async def _send(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
         if self.refuse is not None:

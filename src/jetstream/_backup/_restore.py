@@ -60,7 +60,7 @@ async def restore_stream(
         raise InvalidArgumentError(f"chunk_size must be a positive int, got {chunk_size!r}")
     if max_payload is not None and chunk_size > max_payload:
         raise InvalidArgumentError(f"chunk_size {chunk_size} is larger than the server's max_payload ({max_payload})")
-    if config is not None and config.name not in (None, stream):
+    if config is not None and config.name != stream:
         raise InvalidArgumentError(f"config names stream {config.name!r}, the restore stream {stream!r}")
     reader = Source(source)
     try:
@@ -86,18 +86,16 @@ async def _read_header(
                 f"cannot restore stream {stream!r}: the data has no backup header, pass the stream's config=",
                 stream=stream,
             )
-        return _RestoreRequest(_config(config, stream), msgspec.Raw(b"{}")), prefix, 0
+        return _RestoreRequest(_config(config), msgspec.Raw(b"{}")), prefix, 0
     body = await reader.read(length)
     if len(body) < length:
         raise InvalidBackupError(f"cannot restore stream {stream!r}: the backup header is cut short", stream=stream)
     meta = decode_meta(body, stream)
-    raw = _config(config, stream) if config is not None else _renamed(meta.config, meta.stream, stream)
+    raw = _config(config) if config is not None else _renamed(meta.config, meta.stream, stream)
     return _RestoreRequest(raw, meta.state), b"", HEADER_PREFIX + length
 
 
-def _config(config: StreamConfig, stream: str) -> msgspec.Raw:
-    if config.name is None:
-        config = msgspec.structs.replace(config, name=stream)
+def _config(config: StreamConfig) -> msgspec.Raw:
     return msgspec.Raw(encode(config))
 
 

@@ -17,7 +17,7 @@ from jetstream.testing import NatsServer
 from conftest import JetStreamFactory
 
 MESSAGES = 100_000
-GET_BATCH = 1000
+FETCH_BATCH = 5000
 
 
 async def _fill(js: JetStream, stream: str, count: int) -> None:
@@ -29,14 +29,19 @@ async def _fill(js: JetStream, stream: str, count: int) -> None:
     await js.publish_async_complete(timeout=60)
 
 
-async def _all_messages(js: JetStream, stream: str, last: int) -> list[tuple[object, ...]]:
-    handle = await js.stream(stream)
+async def _all_messages(js: JetStream, stream: str, count: int) -> list[tuple[object, ...]]:
+    """Every message of ``stream`` (``count`` expected) as comparable tuples, through an ordered
+    consumer (far faster than batched direct gets for a whole stream)."""
+    oc = await js.ordered_consumer(stream)
     out: list[tuple[object, ...]] = []
-    seq = 1
-    while seq <= last:
-        async for msg in handle.get_msgs(batch=GET_BATCH, seq=seq, timeout=10):
-            out.append((msg.seq, msg.subject, msg.data, msg.headers.items_all(), msg.time))
-            seq = msg.seq + 1
+    while len(out) < count:
+        before = len(out)
+        async for msg in oc.fetch(min(FETCH_BATCH, count - before), expires=5):
+            meta = msg.metadata
+            out.append((meta.sequence.stream, msg.subject, msg.data, msg.headers.items_all(), meta.timestamp))
+        if len(out) == before:
+            break
+    await oc.aclose()
     return out
 
 
@@ -92,7 +97,7 @@ async def test_a_100k_message_stream_with_consumers_moves_to_a_fresh_server(
         for name in ("worker", "audit"):
             assert await _consumer_state(other, "ORDERS", name) == await _consumer_state(js, "ORDERS", name)
         restored, original = await asyncio.gather(
-            _all_messages(other, "ORDERS", MESSAGES), _all_messages(js, "ORDERS", MESSAGES)
+            _all_messages(other, "ORDERS", MESSAGES - 1), _all_messages(js, "ORDERS", MESSAGES - 1)
         )
         assert len(restored) == MESSAGES - 1
         assert restored == original

@@ -10,11 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from conftest import JetStreamFactory
 
 from jetstream import BackupProgress, ConsumerConfig, JetStream, StreamConfig, errors
 from jetstream.testing import NatsServer
-
-from conftest import JetStreamFactory
 
 MESSAGES = 100_000
 FETCH_BATCH = 5000
@@ -190,10 +189,14 @@ async def test_async_sink_and_source_in_small_chunks_with_async_progress(
     async with NatsServer() as fresh:
         other = await js_factory(fresh.url)
         restored: list[BackupProgress] = []
-        info = await other.restore_stream("SMALL", _pieces(bytes(sink.data), 777), chunk_size=2048, progress=restored.append)
+        info = await other.restore_stream(
+            "SMALL", _pieces(bytes(sink.data), 777), chunk_size=2048, progress=restored.append
+        )
         assert info.state.messages == 2000
         assert restored[-1].done and restored[-1].bytes == done.bytes and restored[-1].total is None
-        assert [p.bytes for p in restored[:-1]] == [min(2048 * (i + 1), done.bytes) for i in range(len(restored) - 1)]
+        assert [p.bytes for p in restored[:-1]] == [
+            min(2048 * (i + 1), done.bytes) for i in range(len(restored) - 1)
+        ]
         assert await _all_messages(other, "SMALL", 2000) == await _all_messages(js, "SMALL", 2000)
 
 
@@ -229,5 +232,7 @@ async def test_a_bare_server_snapshot_restores_with_a_config(js: JetStream, tmp_
     bare = bytes(sink.data[sink.data.index(b"\xff\x06\x00\x00S2sTwO", 1) :])
     with pytest.raises(errors.InvalidBackupError):
         await js.restore_stream("BARE", _pieces(bare, 4096))
-    info = await js.restore_stream("BARE", _pieces(bare, 4096), config=StreamConfig(name="BARE", subjects=["bare.>"]))
+    info = await js.restore_stream(
+        "BARE", _pieces(bare, 4096), config=StreamConfig(name="BARE", subjects=["bare.>"])
+    )
     assert info.state.messages == 100 and info.config.name == "BARE"

@@ -54,7 +54,8 @@ def encode_header(meta: BackupMeta) -> bytes:
     body = _META_TAG + msgspec.json.encode(meta)
     if len(body) > _MAX_CHUNK:
         raise InvalidBackupError(
-            f"the configuration of stream {meta.stream!r} is too large for a backup header", stream=meta.stream
+            f"the configuration of stream {meta.stream!r} is too large for a backup header",
+            stream=meta.stream,
         )
     return _S2_IDENTIFIER + bytes([_META_CHUNK]) + len(body).to_bytes(3, "little") + body
 
@@ -62,7 +63,10 @@ def encode_header(meta: BackupMeta) -> bytes:
 def meta_length(prefix: bytes, stream: str) -> int | None:
     """From the first `HEADER_PREFIX` bytes of the data: the length of the metadata chunk that
     follows them, or None when the data is a bare snapshot (an S2 stream without our header)."""
-    if prefix[: len(_S2_IDENTIFIER)] not in (_S2_IDENTIFIER, _SNAPPY_IDENTIFIER) or len(prefix) < HEADER_PREFIX:
+    if (
+        prefix[: len(_S2_IDENTIFIER)] not in (_S2_IDENTIFIER, _SNAPPY_IDENTIFIER)
+        or len(prefix) < HEADER_PREFIX
+    ):
         raise InvalidBackupError(
             f"cannot restore stream {stream!r}: the data is not a stream backup (no S2 stream identifier)",
             stream=stream,
@@ -75,7 +79,9 @@ def meta_length(prefix: bytes, stream: str) -> int | None:
 def decode_meta(body: bytes, stream: str) -> BackupMeta:
     """The metadata chunk's body, checked."""
     if not body.startswith(_META_TAG):
-        raise InvalidBackupError(f"cannot restore stream {stream!r}: the backup header is damaged", stream=stream)
+        raise InvalidBackupError(
+            f"cannot restore stream {stream!r}: the backup header is damaged", stream=stream
+        )
     try:
         return _meta_decoder.decode(body[len(_META_TAG) :])
     except (msgspec.DecodeError, RecursionError) as exc:  # DecodeError covers ValidationError

@@ -34,14 +34,18 @@ class ByteWriter(Protocol):
     """Anything with ``write(data)``: an ``async def`` write is awaited (an async sink such as an
     aiofiles file); any other runs in a worker thread (a binary file opened with ``"wb"``)."""
 
-    def write(self, data: bytes, /) -> object: ...
+    def write(self, data: bytes, /) -> object:
+        """Take the next piece of the backup."""
+        ...
 
 
 class ByteReader(Protocol):
     """Anything with ``read(size)`` returning at most ``size`` bytes, ``b""`` at the end: an
     ``async def`` read is awaited; any other runs in a worker thread (a file opened with ``"rb"``)."""
 
-    def read(self, size: int, /) -> object: ...
+    def read(self, size: int, /) -> object:
+        """At most ``size`` more bytes of the backup; ``b""`` at its end."""
+        ...
 
 
 BackupSink: TypeAlias = str | os.PathLike[str] | ByteWriter
@@ -146,7 +150,7 @@ class Source:
         self._pieces: AsyncIterator[bytes] | None = None
         self._read: Callable[[int], Awaitable[object]] | None = None
         if isinstance(source, (str, os.PathLike)):
-            self._file = file = open(source, "rb")  # noqa: ASYNC230, SIM115 - quick; reads go to a thread
+            self._file = file = open(source, "rb")  # noqa: SIM115 - quick; reads go to a thread
             self.size = os.fstat(file.fileno()).st_size
             self._read = lambda n: _in_thread(file.read, n)
         elif callable(read := getattr(source, "read", None)):
@@ -166,7 +170,9 @@ class Source:
         if self._read is not None:
             data = await self._read(n)
             if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) > n:
-                raise InvalidArgumentError(f"read({n}) must return at most {n} bytes, got {type(data).__name__}")
+                raise InvalidArgumentError(
+                    f"read({n}) must return at most {n} bytes, got {type(data).__name__}"
+                )
             return bytes(data)
         assert self._pieces is not None
         while not self._pending:

@@ -59,7 +59,9 @@ async def restore_stream(
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InvalidArgumentError(f"chunk_size must be a positive int, got {chunk_size!r}")
     if max_payload is not None and chunk_size > max_payload:
-        raise InvalidArgumentError(f"chunk_size {chunk_size} is larger than the server's max_payload ({max_payload})")
+        raise InvalidArgumentError(
+            f"chunk_size {chunk_size} is larger than the server's max_payload ({max_payload})"
+        )
     if config is not None and config.name != stream:
         raise InvalidArgumentError(f"config names stream {config.name!r}, the restore stream {stream!r}")
     reader = Source(source)
@@ -67,7 +69,9 @@ async def restore_stream(
         request, data, used = await _read_header(reader, stream, config)
         started = await core.request(f"STREAM.RESTORE.{stream}", request, StreamRestoreResponse, timeout)
         total = None if reader.size is None else reader.size - used
-        return await _upload(js, stream, started.deliver_subject, reader, data, chunk_size, total, progress, timeout)
+        return await _upload(
+            js, stream, started.deliver_subject, reader, data, chunk_size, total, progress, timeout
+        )
     finally:
         reader.close()
 
@@ -89,7 +93,9 @@ async def _read_header(
         return _RestoreRequest(_config(config), msgspec.Raw(b"{}")), prefix, 0
     body = await reader.read(length)
     if len(body) < length:
-        raise InvalidBackupError(f"cannot restore stream {stream!r}: the backup header is cut short", stream=stream)
+        raise InvalidBackupError(
+            f"cannot restore stream {stream!r}: the backup header is cut short", stream=stream
+        )
     meta = decode_meta(body, stream)
     raw = _config(config) if config is not None else _renamed(meta.config, meta.stream, stream)
     return _RestoreRequest(raw, meta.state), b"", HEADER_PREFIX + length
@@ -106,7 +112,9 @@ def _renamed(config: msgspec.Raw, was: str, stream: str) -> msgspec.Raw:
     try:
         fields = msgspec.json.decode(config, type=dict[str, Any])
     except (msgspec.DecodeError, RecursionError) as exc:
-        raise InvalidBackupError(f"cannot restore stream {stream!r}: the backup header is damaged", stream=stream) from exc
+        raise InvalidBackupError(
+            f"cannot restore stream {stream!r}: the backup header is damaged", stream=stream
+        ) from exc
     fields["name"] = stream
     return msgspec.Raw(msgspec.json.encode(fields))
 
@@ -132,7 +140,9 @@ async def _upload(
             reply = await conn.request(deliver, data, wait)
             if reply.data:
                 raise error_of(deliver, reply.data) or UnexpectedReplyError(
-                    deliver, reply.data, "a restore chunk was answered with something other than an empty message"
+                    deliver,
+                    reply.data,
+                    "a restore chunk was answered with something other than an empty message",
                 )
             size += len(data)
             chunks += 1

@@ -66,7 +66,9 @@ async def backup_stream(
         if isinstance(event, LinkClosed):
             queue.put_nowait(ConnectionClosedError(f"the connection closed during the backup of {stream!r}"))
         elif isinstance(event, LinkDisconnected):
-            queue.put_nowait(BackupError(f"the connection dropped during the backup of {stream!r}", stream=stream))
+            queue.put_nowait(
+                BackupError(f"the connection dropped during the backup of {stream!r}", stream=stream)
+            )
 
     stop_events = conn.hub.on_event(on_event)
     sub = None
@@ -83,14 +85,17 @@ async def backup_stream(
         )
         started = await core.request(f"STREAM.SNAPSHOT.{stream}", request, _SnapshotStarted, timeout)
         await sink.write(
-            encode_header(BackupMeta(stream=stream, config=started.config, state=started.state, consumers=consumers))
+            encode_header(
+                BackupMeta(stream=stream, config=started.config, state=started.state, consumers=consumers)
+            )
         )
         while True:
             try:
                 msg = await asyncio.wait_for(queue.get(), wait)
             except asyncio.TimeoutError:
                 raise BackupError(
-                    f"the backup of stream {stream!r} stalled: no data from the server for {wait}s", stream=stream
+                    f"the backup of stream {stream!r} stalled: no data from the server for {wait}s",
+                    stream=stream,
                 ) from None
             if isinstance(msg, JetStreamError):
                 raise msg

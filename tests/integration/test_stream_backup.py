@@ -236,3 +236,18 @@ async def test_a_bare_server_snapshot_restores_with_a_config(js: JetStream, tmp_
         "BARE", _pieces(bare, 4096), config=StreamConfig(name="BARE", subjects=["bare.>"])
     )
     assert info.state.messages == 100 and info.config.name == "BARE"
+
+
+async def test_a_memory_stream_restores_under_another_name(js: JetStream, tmp_path: Path) -> None:
+    await js.stream_create("MEM", subjects=["mem.>"], storage="memory")
+    for i in range(50):
+        await js.publish("mem.x", b"%d" % i)
+    await js.create_consumer("MEM", "c")
+    path = tmp_path / "mem.s2"
+    await js.backup_stream("MEM", path)
+    await js.stream_delete("MEM")  # the copy's subjects would overlap the original's
+    info = await js.restore_stream("COPY", path)
+    assert (info.config.name, info.config.storage, info.state.messages) == ("COPY", "memory", 50)
+    assert await js.consumer_names("COPY") == ["c"]
+    with pytest.raises(errors.InvalidArgumentError):
+        await js.restore_stream("COPY2", path, config=StreamConfig(name="OTHER"))

@@ -251,3 +251,23 @@ async def test_a_memory_stream_restores_under_another_name(js: JetStream, tmp_pa
     assert await js.consumer_names("COPY") == ["c"]
     with pytest.raises(errors.InvalidArgumentError):
         await js.restore_stream("COPY2", path, config=StreamConfig(name="OTHER"))
+
+
+async def test_a_source_failing_mid_upload_leaves_no_stream_behind(js: JetStream) -> None:
+    await _fill(js, "HALF", 3000)
+    sink = _Sink()
+    await js.backup_stream("HALF", sink)
+    await js.stream_delete("HALF")
+    data = bytes(sink.data)
+
+    class Broken(Exception):
+        pass
+
+    async def failing() -> AsyncIterator[bytes]:
+        yield data[: len(data) // 2]
+        raise Broken
+
+    with pytest.raises(Broken):
+        await js.restore_stream("HALF", failing(), chunk_size=2048)
+    with pytest.raises(errors.StreamNotFoundError):
+        await js.stream_info("HALF")

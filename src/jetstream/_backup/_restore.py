@@ -135,7 +135,7 @@ async def _upload(
     size = chunks = 0
     ended = False
     try:
-        data = first + await reader.read(chunk_size - len(first))
+        data = first + await reader.read(max(0, chunk_size - len(first)))
         while data:
             reply = await conn.request(deliver, data, wait)
             if reply.data:

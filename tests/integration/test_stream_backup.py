@@ -13,7 +13,7 @@ import pytest
 from conftest import JetStreamFactory
 
 from jetstream import BackupProgress, ConsumerConfig, JetStream, StreamConfig, errors
-from jetstream.testing import NatsServer
+from jetstream.testing import NatsCluster, NatsServer
 
 MESSAGES = 100_000
 FETCH_BATCH = 5000
@@ -271,3 +271,29 @@ async def test_a_source_failing_mid_upload_leaves_no_stream_behind(js: JetStream
         await js.restore_stream("HALF", failing(), chunk_size=2048)
     with pytest.raises(errors.StreamNotFoundError):
         await js.stream_info("HALF")
+
+
+async def test_a_replicated_stream_round_trips_in_a_cluster(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory, tmp_path: Path
+) -> None:
+    js = await js_factory(nats_cluster.urls, timeout=20)
+    await js.stream_create("R3", subjects=["r3.>"], num_replicas=3)
+    for i in range(2000):
+        await js.publish_async("r3.x", b"%d" % i)
+    await js.publish_async_complete()
+    worker = await js.create_consumer("R3", "worker")
+    async for msg in worker.fetch(10, expires=10):
+        await msg.ack_sync()
+    before = await _consumer_state(js, "R3", "worker")
+    path = tmp_path / "r3.s2"
+    await js.backup_stream("R3", path)
+    await js.stream_delete("R3")
+    info = await js.restore_stream("R3", path)
+    assert (info.config.num_replicas, info.state.messages) == (3, 2000)
+    # The replicas apply the consumer's restored state a moment after the restore answers.
+    for _ in range(200):  # up to 20 s
+        after = await _consumer_state(js, "R3", "worker")
+        if after == before:
+            break
+        await asyncio.sleep(0.1)
+    assert after == before

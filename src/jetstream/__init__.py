@@ -8,6 +8,7 @@ ack = await js.publish("orders.new", b"hello")
 import logging as _logging
 
 from . import advisories, errors, models
+from ._backup._io import BackupProgress, BackupSink, BackupSource, ByteReader, ByteWriter
 from ._client import JetStream, connect
 from ._consume._consume import ConsumeContext
 from ._consume._fetch import FetchResult
@@ -15,6 +16,8 @@ from ._consume._message import Message, MsgMetadata, MsgSequence
 from ._consume._ordered import OrderedConsumer
 from ._consume._ordered_streams import OrderedFetchResult, OrderedMessageStream
 from ._consume._pull import Consumer, MessageStream
+from ._consume._push import OrderedPushConsumer, PushConsumer
+from ._consume._push_stream import PushMessageStream
 from ._consume._status import (
     ConsumeEvent,
     ConsumerRecreated,
@@ -25,7 +28,7 @@ from ._consume._status import (
     PullWarning,
     Reconnected,
 )
-from ._core import DEFAULT, RawMessage, Timeout
+from ._core import DEFAULT, ClientTrace, RawMessage, RequestDone, RequestSent, Timeout
 from ._generated import SCHEMA_REF
 from ._generated.toplevel import *  # noqa: F403
 from ._generated.toplevel import __all__ as _models_all
@@ -90,8 +93,14 @@ __all__ = [
     "ServerError",
     "DEFAULT",
     "SCHEMA_REF",
+    "BackupProgress",
+    "BackupSink",
+    "BackupSource",
     "Batch",
     "BatchMessage",
+    "ByteReader",
+    "ByteWriter",
+    "ClientTrace",
     "ConsumeContext",
     "ConsumeEvent",
     "Consumer",
@@ -133,11 +142,16 @@ __all__ = [
     "OrderedConsumer",
     "OrderedFetchResult",
     "OrderedMessageStream",
+    "OrderedPushConsumer",
     "PinIdMismatch",
     "PullWarning",
+    "PushConsumer",
+    "PushMessageStream",
     "RawMessage",
     "Reconnected",
     "Reply",
+    "RequestDone",
+    "RequestSent",
     "Schedule",
     "Stream",
     "StreamMessage",

@@ -11,14 +11,18 @@ from typing import Any
 from . import _stream as _streams
 from ._advisories._stream import DEFAULT_MAX_BUFFERED, Advisories, open_advisories
 from ._advisories._subjects import DEFAULT_EVENT_PREFIX, Kind
+from ._backup import _restore, _snapshot
+from ._backup._io import BackupProgress, BackupSink, BackupSource, ProgressCallback
 from ._consume import _manage as _consumers
+from ._consume import _push as _push
 from ._consume._ordered import OrderedConsumer
 from ._consume._pull import Consumer
-from ._core import DEFAULT, Core, Timeout, resolve_prefix
+from ._consume._push import OrderedPushConsumer, PushConsumer
+from ._core import DEFAULT, ClientTrace, Core, Timeout, check_trace, resolve_prefix
 from ._core._request import _Default
 from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
-from ._generated.models import ConsumerConfig, DeliverPolicy, PubAck, ReplayPolicy, StreamConfig
+from ._generated.models import ConsumerConfig, DeliverPolicy, PubAck, ReplayPolicy, StreamConfig, StreamInfo
 from ._kv import _manager as _kv
 from ._kv._bucket import KeyValue, KeyValueConfig, KeyValueStatus
 from ._kv._manager import KeyValueOptions
@@ -47,7 +51,7 @@ class JetStream(GeneratedAPI):
     `Consumer`), `ordered_consumer`, Key/Value and Object Store. ``domain`` targets
     ``$JS.<domain>.API``; ``api_prefix`` a custom import prefix (ADR-19). ``timeout`` is the default
     for every call (seconds or timedelta); each call can override it with ``timeout=`` (``None``
-    waits forever).
+    waits forever). ``trace``, a `ClientTrace`, observes every API request and its outcome.
 
     Use as an async context manager, or call `aclose()` (`close()` is the same). The connection is
     closed only if this object opened it (`jetstream.connect`).
@@ -62,6 +66,7 @@ class JetStream(GeneratedAPI):
         timeout: float | timedelta = 5.0,
         transport: Connection | None = None,
         publish_async_max_pending: int = DEFAULT_MAX_PENDING,
+        trace: ClientTrace | None = None,
     ) -> None:
         if (nc is None) == (transport is None):
             raise InvalidArgumentError("give a nats-py connection or a transport (a Connection)")
@@ -73,7 +78,7 @@ class JetStream(GeneratedAPI):
             # A nats-py client (typed Any: its types stay on the other side of the seam).
             transport = for_client(nc)
         self._conn: Connection = transport
-        self._core = Core(transport, domain=domain, api_prefix=api_prefix, timeout=timeout)
+        self._core = Core(transport, domain=domain, api_prefix=api_prefix, timeout=timeout, trace=trace)
 
     def __repr__(self) -> str:
         return f"JetStream(prefix={self._core.prefix!r}, connection={self._conn!r})"
@@ -345,8 +350,7 @@ class JetStream(GeneratedAPI):
         `errors.StreamNotFoundError` here). ``opt_start_seq`` / ``opt_start_time`` imply
         ``deliver_policy`` "by_start_sequence" / "by_start_time".
         """
-        return await _consumers.ordered_consumer(
-            self,
+        config = _consumers.ordered_config(
             stream,
             filter_subjects=filter_subjects,
             deliver_policy=deliver_policy,
@@ -356,8 +360,66 @@ class JetStream(GeneratedAPI):
             replay_policy=replay_policy,
             inactive_threshold=inactive_threshold,
             metadata=metadata,
-            timeout=timeout,
         )
+        return await _consumers.ordered_consumer(self, stream, config, timeout)
+
+    async def push_consumer(self, stream: str, name: str, *, timeout: Timeout = DEFAULT) -> PushConsumer:
+        """A `PushConsumer` handle on an existing push consumer (one CONSUMER.INFO request; never
+        creates or changes it). Raises `errors.NotPushConsumerError` for a pull consumer,
+        `errors.ConsumerNotFoundError`, `errors.StreamNotFoundError` ..."""
+        return await _push.get_push_consumer(self, stream, name, timeout=timeout)
+
+    async def create_push_consumer(
+        self, stream: str, config: ConsumerConfig, *, timeout: Timeout = DEFAULT
+    ) -> PushConsumer:
+        """Create a push consumer (``config.deliver_subject`` is required; ``deliver_group`` makes
+        its subscribers a queue group) and return a `PushConsumer` handle. Without a name it is
+        ephemeral. As `create_consumer`: the same config again is fine, another one raises
+        `errors.ConsumerConfigMismatchError`."""
+        return await _push.put_push_consumer(self, stream, config, "create", timeout=timeout)
+
+    async def update_push_consumer(
+        self, stream: str, config: ConsumerConfig, *, timeout: Timeout = DEFAULT
+    ) -> PushConsumer:
+        """Update an existing push consumer; a `PushConsumer` handle (see `update_consumer`)."""
+        return await _push.put_push_consumer(self, stream, config, "update", timeout=timeout)
+
+    async def create_or_update_push_consumer(
+        self, stream: str, config: ConsumerConfig, *, timeout: Timeout = DEFAULT
+    ) -> PushConsumer:
+        """Create the push consumer, or update it to this config; a `PushConsumer` handle."""
+        return await _push.put_push_consumer(self, stream, config, None, timeout=timeout)
+
+    async def ordered_push_consumer(
+        self,
+        stream: str,
+        *,
+        filter_subjects: Sequence[str] | str | None = None,
+        deliver_policy: DeliverPolicy | str = "all",
+        opt_start_seq: int | None = None,
+        opt_start_time: datetime | None = None,
+        headers_only: bool = False,
+        replay_policy: ReplayPolicy | str = "instant",
+        inactive_threshold: timedelta | float = _consumers.DEFAULT_INACTIVE,
+        metadata: dict[str, str] | None = None,
+        heartbeat: timedelta | float = _push.DEFAULT_ORDERED_HEARTBEAT,
+        timeout: Timeout = DEFAULT,
+    ) -> OrderedPushConsumer:
+        """An `OrderedPushConsumer` on ``stream``: the push flavour of `ordered_consumer` (same
+        options), its server consumers sending to an inbox with flow control and idle heartbeats
+        every ``heartbeat`` seconds. The first server consumer is created now."""
+        config = _consumers.ordered_config(
+            stream,
+            filter_subjects=filter_subjects,
+            deliver_policy=deliver_policy,
+            opt_start_seq=opt_start_seq,
+            opt_start_time=opt_start_time,
+            headers_only=headers_only,
+            replay_policy=replay_policy,
+            inactive_threshold=inactive_threshold,
+            metadata=metadata,
+        )
+        return await _push.ordered_push_consumer(self, stream, config, heartbeat, timeout)
 
     # ------------------------------------------------------------------------------ Key/Value
 
@@ -495,8 +557,10 @@ class JetStream(GeneratedAPI):
         account whatever the client's ``domain`` or ``api_prefix`` say (those move only ``$JS.API``);
         ``event_prefix`` replaces ``$JS.EVENT`` for events imported from another account under another
         prefix. ``domain`` (default: the client's) passes over the events that servers of another
-        JetStream domain send into the account (leaf nodes share it); None keeps every domain. Raises `errors.InvalidArgumentError` for an unknown kind, a bad name, or a kind whose
-        subject cannot name the stream or consumer asked for. See `Advisories`.
+        JetStream domain send into the account (leaf nodes share it); None keeps every domain.
+
+        Raises `errors.InvalidArgumentError` for an unknown kind, a bad name, or a kind whose subject
+        cannot name the stream or consumer asked for. See `Advisories`.
         """
         return open_advisories(
             self.connection,
@@ -506,6 +570,78 @@ class JetStream(GeneratedAPI):
             event_prefix=event_prefix,
             domain=self.domain if isinstance(domain, _Default) else domain,
             max_buffered=max_buffered,
+        )
+
+    # ------------------------------------------------------------------------- backup / restore
+
+    async def backup_stream(
+        self,
+        stream: str,
+        dest: BackupSink,
+        *,
+        consumers: bool = True,
+        check_msgs: bool = False,
+        chunk_size: int | None = None,
+        window_size: int | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> BackupProgress:
+        """Back up ``stream`` (messages, and with ``consumers`` its consumers' configurations and
+        states) to ``dest``: a file path, or an object with ``write(data)`` (see `BackupSink`).
+
+        The server streams a snapshot in chunks, each written before the next is asked for, so
+        memory stays within the server's window (``window_size`` bytes, 8 MiB by default, in
+        ``chunk_size`` chunks, 128 KiB by default) whatever the stream's size. The backup is one
+        S2-compressed stream that starts with the stream's configuration (see `restore_stream`).
+        ``check_msgs`` asks the server to verify every message's checksum first. ``progress`` is
+        called with a `BackupProgress` after each chunk and at the end; the end's is returned.
+        ``timeout`` bounds the request and each wait for a chunk.
+
+        Raises `errors.StreamNotFoundError`, `errors.StreamSnapshotError` (the server cannot
+        snapshot), `errors.BackupError` (the server ended the snapshot with an error, a chunk was
+        lost, the transfer stalled), `errors.TimeoutError`. A path is written only once the backup
+        is complete (``<path>.partial`` until then, removed on failure).
+        """
+        return await _snapshot.backup_stream(
+            self,
+            stream,
+            dest,
+            consumers=consumers,
+            check_msgs=check_msgs,
+            chunk_size=chunk_size,
+            window_size=window_size,
+            progress=progress,
+            timeout=timeout,
+        )
+
+    async def restore_stream(
+        self,
+        stream: str,
+        source: BackupSource,
+        *,
+        config: StreamConfig | None = None,
+        chunk_size: int = _restore.DEFAULT_CHUNK_SIZE,
+        progress: ProgressCallback | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> StreamInfo:
+        """Restore a `backup_stream` backup from ``source`` (a file path, an object with
+        ``read(size)``, or an async iterable of bytes; see `BackupSource`) as the new stream
+        ``stream``, on this server or another, and return its `StreamInfo`.
+
+        The stream is created with the configuration the backup recorded, or ``config`` when
+        given (needed for a bare server snapshot, such as the ``nats`` CLI's ``stream.tar.s2``,
+        whose configuration is in a separate ``backup.json``). The data is uploaded in
+        ``chunk_size`` chunks, one at a time; ``progress`` is called with a `BackupProgress` after
+        each (``total`` is known for a file). ``timeout`` bounds each request; the server's final
+        answer is awaited at least five minutes.
+
+        Raises `errors.StreamNameExistRestoreFailedError` when the stream exists (it is left as
+        it is), `errors.StreamRestoreError` when the server finds the data damaged or truncated,
+        `errors.InvalidBackupError` when the data is not a backup (nothing is sent). A restore
+        that fails once under way deletes the stream it was creating.
+        """
+        return await _restore.restore_stream(
+            self, stream, source, config=config, chunk_size=chunk_size, progress=progress, timeout=timeout
         )
 
     # ---------------------------------------------------------------------------------- closing
@@ -543,6 +679,7 @@ async def connect(
     timeout: float | timedelta = 5.0,
     publish_async_max_pending: int = DEFAULT_MAX_PENDING,
     retry_on_failed_connect: bool = False,
+    trace: ClientTrace | None = None,
     **options: Any,
 ) -> JetStream:
     """Connect to NATS and return a `JetStream` that owns the connection.
@@ -557,11 +694,12 @@ async def connect(
     `errors.ServerUnreachableError`, or `errors.NoServersError` when the servers failed in
     different ways. With ``retry_on_failed_connect=True`` the first connect retries as reconnects do
     (``max_reconnect_attempts``, ``reconnect_time_wait``). Reconnects after a successful connect
-    follow the options as usual.
+    follow the options as usual. ``trace``: see `JetStream`.
     """
     resolve_prefix(domain, api_prefix)  # refuse bad options before opening a connection
     seconds(timeout)
     check_max_pending(publish_async_max_pending)
+    check_trace(trace)
     conn = await open_connection(servers, retry_on_failed_connect=retry_on_failed_connect, **options)
     js = JetStream(
         transport=conn,
@@ -569,6 +707,7 @@ async def connect(
         api_prefix=api_prefix,
         timeout=timeout,
         publish_async_max_pending=publish_async_max_pending,
+        trace=trace,
     )
     js._owns_connection = True
     return js

@@ -43,6 +43,7 @@ TOP_LEVEL = {
     "_kv",
     "_objectstore",
     "_advisories",
+    "_backup",
 }
 
 

@@ -7,12 +7,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from conftest import JetStreamFactory, next_event
 
-from jetstream import ConsumerConfig, JetStream, StreamConfig, errors
+from jetstream import ConsumerConfig, JetStream, errors
 from jetstream.advisories import (
     Advisories,
     Advisory,
@@ -190,46 +191,16 @@ async def test_atomic_batch_abandoned(js: JetStream) -> None:
     assert (abandoned.stream, abandoned.batch, abandoned.reason) == ("S", "b1", "incomplete")
 
 
-async def _snapshot(js: JetStream, stream: str) -> list[bytes]:
-    """The chunks of a stream snapshot, acknowledged as they come (the snapshot protocol)."""
-    inbox = js.nc.new_inbox()
-    chunks: list[bytes] = []
-    done = asyncio.get_running_loop().create_future()
-
-    async def on_chunk(msg: object) -> None:
-        data: bytes = msg.data  # type: ignore[attr-defined]
-        reply: str = msg.reply  # type: ignore[attr-defined]
-        if not data:
-            done.set_result(None)
-            return
-        chunks.append(data)
-        if reply:
-            await js.nc.publish(reply, b"")
-
-    sub = await js.nc.subscribe(inbox, cb=on_chunk)
-    try:
-        await js.stream_snapshot(stream, deliver_subject=inbox)
-        await asyncio.wait_for(done, WAIT)
-    finally:
-        await sub.unsubscribe()
-    return chunks
-
-
-async def test_snapshot_and_restore(js: JetStream) -> None:
-    config = StreamConfig(name="S", subjects=["s.>"])
-    await js.stream_create(config)
+async def test_snapshot_and_restore(js: JetStream, tmp_path: Path) -> None:
+    await js.stream_create("S", subjects=["s.>"])
     for i in range(5):
         await js.publish("s.a", b"%d" % i)
     async with js.advisories(stream="S") as advs:
-        chunks = await _snapshot(js, "S")
+        await js.backup_stream("S", tmp_path / "s.tar.s2")
         created = await next_of(advs, SnapshotCreateAdvisory)
         completed = await next_of(advs, SnapshotCompleteAdvisory)
-        state = (await js.stream_info("S")).state
         await js.stream_delete("S")
-        restore = await js.stream_restore("S", config=config, state=state)
-        for chunk in chunks:
-            await js.nc.request(restore.deliver_subject, chunk, timeout=5)
-        await js.nc.request(restore.deliver_subject, b"", timeout=5)
+        await js.restore_stream("S", tmp_path / "s.tar.s2")
         restore_created = await next_of(advs, RestoreCreateAdvisory)
         restored = await next_of(advs, RestoreCompleteAdvisory)
     assert created.stream == completed.stream == "S" and created.client.acc

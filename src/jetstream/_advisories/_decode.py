@@ -7,8 +7,6 @@ or an `InvalidAdvisoryError` (not JSON, no ``type``, or a known kind in a shape 
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 from .._exceptions import InvalidAdvisoryError
@@ -24,7 +22,7 @@ class UnknownAdvisory(msgspec.Struct, kw_only=True, frozen=True):
     """The event's kind, e.g. ``io.nats.jetstream.advisory.v1.meta_rescue``."""
     subject: str
     """The subject it arrived on."""
-    data: dict[str, Any]
+    data: dict[str, object]
     """Every JSON member of the event (``type``, ``id``, ``timestamp`` included), decoded as JSON."""
 
     @property
@@ -47,7 +45,7 @@ class _Envelope(msgspec.Struct):
 
 _known: msgspec.json.Decoder[KnownEvent] = msgspec.json.Decoder(KnownEvent, dec_hook=dec_hook)
 _envelope = msgspec.json.Decoder(_Envelope)
-_members = msgspec.json.Decoder(dict[str, Any])
+_members = msgspec.json.Decoder(dict[str, object])
 
 
 def decode_advisory(data: bytes, subject: str = "") -> Advisory:

@@ -79,10 +79,10 @@ class Advisories:
 
     async def start(self) -> None:
         """Subscribe (idempotent); `__aenter__` and the first `__anext__` do it."""
-        if self._started:
-            return
         if self._closed:
             raise ConnectionClosedError("these advisories are closed")
+        if self._started:
+            return
         self._started = True
         self._connection.hub.add(self)
         try:
@@ -131,7 +131,7 @@ class Advisories:
         return self
 
     async def __anext__(self) -> Advisory:
-        if not self._started:
+        if not self._started and not self._closed:
             await self.start()
         while True:
             if self._buffer:

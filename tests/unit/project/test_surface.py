@@ -270,3 +270,14 @@ def test_object_store_management_methods() -> None:
         assert (param.kind, param.default) == (inspect.Parameter.KEYWORD_ONLY, jetstream.DEFAULT), name
     assert issubclass(errors.InvalidObjectNameError, errors.InvalidNameError)
     assert issubclass(errors.DigestMismatchError, errors.ObjectStoreError)
+
+
+def test_advisories_are_a_public_module_of_typed_events() -> None:
+    """DESIGN.md: ``async for adv in js.advisories()``; generated Structs, unknown kinds as a generic one."""
+    assert not inspect.iscoroutinefunction(JetStream.advisories)  # an async iterator, not a coroutine
+    assert all(getattr(advisories, cls.__name__) is cls for cls in advisories.EVENT_TYPES.values())
+    assert all(cls.__module__ == "jetstream.advisories" for cls in advisories.EVENT_TYPES.values())
+    for cls in advisories.EVENT_TYPES.values():
+        assert issubclass(cls, advisories.JetStreamEvent) and issubclass(cls, msgspec.Struct)
+    assert "UnknownAdvisory" in advisories.__all__ and "Advisories" in advisories.__all__
+    assert issubclass(errors.InvalidAdvisoryError, errors.JetStreamError)

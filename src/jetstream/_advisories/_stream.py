@@ -31,8 +31,9 @@ from ._subjects import DEFAULT_EVENT_PREFIX, Kind, subscriptions
 logger = logging.getLogger("jetstream.advisories")
 
 DEFAULT_MAX_BUFFERED = 10_000
-# How long `aclose` waits for the unsubscribes (the connection may be gone).
-_CLOSE_TIMEOUT = 5.0
+# How long `start` waits for the server's round trip, and `aclose` for each unsubscribe (the
+# connection may be gone).
+_WAIT = 5.0
 
 
 class Advisories:
@@ -40,12 +41,13 @@ class Advisories:
 
     Each value is the generated class of its kind (`jetstream.advisories.ConsumerActionAdvisory` ...)
     or `jetstream.advisories.UnknownAdvisory`. With a `domain`, events that name another JetStream
-    domain are passed over (accounts shared over leaf nodes see the events of every domain). An async
-    context manager with `aclose()`; use it with ``async with`` to be sure the subscriptions exist
-    before you act. A payload that cannot be decoded
-    is skipped and logged (`skipped` counts them); when more than ``max_buffered`` events wait
-    unread, newer ones are dropped and counted in `dropped`. Ends when closed or when the connection
-    closes; raises `PermissionDeniedError` when the server refuses a subscription.
+    domain are passed over (accounts shared over leaf nodes see the events of every domain).
+
+    An async context manager with `aclose()`: use it with ``async with`` (or call `aclose()`), which
+    also makes sure the subscriptions exist before you act. A payload that cannot be decoded is
+    skipped and logged (`skipped` counts them); when more than ``max_buffered`` events wait unread,
+    newer ones are dropped and counted in `dropped`. Ends when closed or when the connection closes;
+    raises `PermissionDeniedError` when the server refuses a subscription.
     """
 
     def __init__(
@@ -89,7 +91,7 @@ class Advisories:
             for subject in self.subjects:
                 self._subs.append(await self._connection.subscribe(subject, self._on_msg))
             # A round trip: the server has the subscriptions before the caller acts.
-            await self._connection.flush(_CLOSE_TIMEOUT)
+            await self._connection.flush(_WAIT)
         except BaseException:
             await self.aclose()
             raise
@@ -155,7 +157,7 @@ class Advisories:
         subs, self._subs = self._subs, []
         for sub in subs:
             with contextlib.suppress(asyncio.TimeoutError, ConnectionClosedError):
-                await asyncio.wait_for(sub.unsubscribe(), _CLOSE_TIMEOUT)
+                await asyncio.wait_for(sub.unsubscribe(), _WAIT)
 
     async def __aenter__(self) -> Advisories:
         await self.start()

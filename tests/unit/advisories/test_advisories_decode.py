@@ -68,7 +68,7 @@ def test_an_unpaused_consumer_carries_the_zero_time() -> None:
 
 
 def test_enum_values_newer_than_the_schemas_decode() -> None:
-    # the server sends "modify" for a consumer update; the schema's enum has only create/delete
+    # a value the schema's enum lacks (the server's own enum may grow before the schemas do)
     adv = decode_advisory(CONSUMER_CREATED.replace(b'"create"', b'"modify"'))
     assert isinstance(adv, ConsumerActionAdvisory)
     assert adv.action == "modify"  # type: ignore[comparison-overlap]  # the Literal is the schema's

@@ -19,6 +19,7 @@ from jetstream.advisories import (
     ServerRemovedAdvisory,
     StreamLeaderElectedAdvisory,
     StreamQuorumLostAdvisory,
+    UnknownAdvisory,
 )
 from jetstream.models import PeerInfo
 from jetstream.testing import NatsCluster
@@ -149,3 +150,32 @@ async def test_server_removed_on_the_system_account(
         await retried(lambda: sys_js.server_remove(peer=victim.name))
         removed = await next_of(advs, ServerRemovedAdvisory)
     assert (removed.server, removed.cluster) == (victim.name, nats_cluster.name)
+
+
+@pytest.mark.slow
+async def test_a_kind_the_schemas_lack_arrives_as_unknown(
+    nats_cluster: NatsCluster, js_factory: JetStreamFactory
+) -> None:
+    """meta_rescue (nats-server 2.15) has no schema: it arrives as an UnknownAdvisory, fields intact."""
+    leader = await nats_cluster.meta_leader()
+    lost = [i for i, s in enumerate(nats_cluster.servers) if s.name == leader]
+    lost.append(next(i for i in range(3) if i not in lost))
+    survivor = nats_cluster.servers[next(i for i in range(3) if i not in lost)]
+    for i in lost:
+        await nats_cluster.kill(i)
+    sys_js = await js_factory(survivor.system_url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ELECTION
+    async with sys_js.advisories() as advs:
+        # refused while the survivor still remembers the old leader (a raft election timeout)
+        while any(
+            isinstance(r, errors.APIError) for r in await sys_js.meta_rescue(quorum_needed=1, timeout=3.0)
+        ):
+            assert loop.time() < deadline, "the survivor never accepted the rescue"
+        rescue = await next_of(advs, UnknownAdvisory, lambda a: a.type.endswith(".meta_rescue"))
+    assert rescue.subject == "$JS.EVENT.ADVISORY.SERVER.META_RESCUE"
+    assert (rescue.data["server"], rescue.data["prev_quorum"], rescue.data["new_quorum"]) == (
+        survivor.name,
+        2,
+        1,
+    )

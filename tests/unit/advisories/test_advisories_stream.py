@@ -4,9 +4,9 @@ what ends it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
+from unit_support import settle
 
 from jetstream import FakeConnection, JetStream, errors
 from jetstream.advisories import Advisories, ConsumerActionAdvisory, UnknownAdvisory
@@ -20,15 +20,6 @@ def created(consumer: str, domain: str | None = None) -> bytes:
         b'{"type":"io.nats.jetstream.advisory.v1.consumer_action","id":"i","timestamp":"2026-12-03T13:23:34Z",'
         b'"stream":"S","consumer":"%s","action":"create"%s}' % (consumer.encode(), extra.encode())
     )
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Let the fake connection's delivery tasks run until ``condition`` holds (bounded)."""
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition not reached")
 
 
 async def read(advs: Advisories, n: int) -> list[str]:
@@ -46,7 +37,7 @@ async def test_events_beyond_max_buffered_are_dropped_and_counted() -> None:
         for name in ("a", "b", "c"):
             await conn.publish(SUBJECT, created(name))
         await conn.publish(SUBJECT, b"not json")
-        await until(lambda: advs.dropped == 1 and advs.skipped == 1)
+        await settle(lambda: advs.dropped == 1 and advs.skipped == 1)
         assert await read(advs, 2) == ["a", "b"]
         await conn.publish(SUBJECT, created("d"))
         assert await read(advs, 1) == ["d"]

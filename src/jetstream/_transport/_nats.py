@@ -119,13 +119,13 @@ class NatsConnection(ConnectionBase):
 
     def __init__(self, nc: NATS, *, own_callbacks: bool = False) -> None:
         self.nc = nc
-        self.hub = ConnectionHub(self)
+        self.hub: ConnectionHub = ConnectionHub(self)
         self.headers_hooked: bool = _header_hook.install(nc)
         send = getattr(nc, "_send_publish", None)
-        self._send_publish = send if callable(send) else None
+        self._send_publish: Callable[..., Awaitable[None]] | None = send if callable(send) else None
         self.buffer_ok: bool = all(hasattr(nc, name) for name in _BUFFER_ATTRS)
         self.callbacks_hooked: bool = True if own_callbacks else self._wrap_callbacks()
-        self.router = ReplyRouter(self)
+        self.router: ReplyRouter = ReplyRouter(self)
         _registry[nc] = self
 
     def __repr__(self) -> str:
@@ -189,7 +189,7 @@ class NatsConnection(ConnectionBase):
             ("_lame_duck_mode_cb", self.on_lame_duck),
         ]
         for name, ours in pairs:
-            previous = getattr(nc, name)
+            previous: Any = getattr(nc, name)
             if previous is not None and not callable(previous):
                 return False
             setattr(nc, name, _chain(ours, previous))

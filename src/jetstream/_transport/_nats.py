@@ -24,7 +24,7 @@ import contextlib
 import logging
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import nats.errors
 from nats.aio.client import Client as NATS
@@ -122,7 +122,7 @@ class NatsConnection(ConnectionBase):
         self.hub: ConnectionHub = ConnectionHub(self)
         self.headers_hooked: bool = _header_hook.install(nc)
         send = getattr(nc, "_send_publish", None)
-        self._send_publish: Callable[..., Awaitable[None]] | None = send if callable(send) else None
+        self._send_publish = cast("Callable[..., Awaitable[None]] | None", send if callable(send) else None)
         self.buffer_ok: bool = all(hasattr(nc, name) for name in _BUFFER_ATTRS)
         self.callbacks_hooked: bool = True if own_callbacks else self._wrap_callbacks()
         self.router: ReplyRouter = ReplyRouter(self)
@@ -189,10 +189,10 @@ class NatsConnection(ConnectionBase):
             ("_lame_duck_mode_cb", self.on_lame_duck),
         ]
         for name, ours in pairs:
-            previous: Any = getattr(nc, name)
+            previous = getattr(nc, name)
             if previous is not None and not callable(previous):
                 return False
-            setattr(nc, name, _chain(ours, previous))
+            setattr(nc, name, _chain(ours, cast("Callable[..., Awaitable[None]] | None", previous)))
         return True
 
     # -- sending ----------------------------------------------------------------------------------

@@ -318,8 +318,8 @@ class KeyValue:
         Give ``keys`` (exact keys; the dict follows their order, a repeated key counts once) or
         ``filters`` (a pattern such as ``"orders.*"``, or several; the dict is sorted by key).
         Keys without a value - never written, deleted, purged - are absent, never an error.
-        ``up_to_revision`` / ``up_to_time`` read the bucket as it was at that revision or time
-        (entries written later are ignored, the value before them is read).
+        ``up_to_revision`` / ``up_to_time`` read the bucket as it was at that revision (included)
+        or just before that time: what was written later is ignored, the value before it is read.
 
         Every entry comes from one point in the bucket, also when the keys need several requests
         (more than 1024 keys, or a request beyond the server's ``max_payload``, or replies beyond

@@ -144,10 +144,12 @@ async def latest_entries(
     up_to_seq: int | None,
     up_to_time: datetime | None,
     timeout: Timeout,
+    max_bytes: int | None = None,
 ) -> AsyncIterator[KeyValueEntry]:
     """The latest entry (markers included) of every subject matched by ``subjects``, request after
     request, all at one snapshot of the stream. Raises `BatchNotSupported` when the first request
-    shows an old server, `TooManyMatches` on the server's 413; ``timeout`` bounds each wait."""
+    shows an old server, `TooManyMatches` on the server's 413; ``timeout`` bounds each wait.
+    ``max_bytes`` caps each reply (the server's own cap is its ``max_pending``, 64 MB by default)."""
     subject = core.subject(f"DIRECT.GET.{stream}")
     wait = core.timeout(timeout)
     first = True
@@ -157,6 +159,7 @@ async def latest_entries(
             body = DirectGetRequest(
                 multi_last=group,
                 seq=start,
+                max_bytes=max_bytes,
                 up_to_seq=up_to_seq,
                 # Once a reply named its snapshot, every later request reads at that sequence.
                 up_to_time=up_to_time if up_to_seq is None else None,

@@ -48,7 +48,7 @@ async def test_more_keys_than_one_request(js: JetStream) -> None:
     for key in keys:
         await kv.put(key, key.encode())
     await kv.delete("k.00007")
-    asked = list(reversed(keys)) + ["k.missing"]
+    asked = [*reversed(keys), "k.missing"]
     entries = await kv.get_many(asked)
     assert list(entries) == [k for k in reversed(keys) if k != "k.00007"]
     assert all(e.value == k.encode() for k, e in entries.items())
@@ -164,6 +164,7 @@ async def test_hostile_stored_headers(js: JetStream, nats_server: NatsServer) ->
     assert (entries["loud"].value, entries["loud"].revision) == (b"x", last - 1)
     assert entries["first"].value == b"1" and entries["last"].revision == last
     assert list(await kv.get_many(filters=">")) == ["evil", "first", "last", "loud"]
+    await _same_as_get(kv, dict(entries))
 
 
 async def test_bucket_without_direct_gets(js: JetStream) -> None:

@@ -165,6 +165,7 @@ async def latest_entries(
                 up_to_time=up_to_time if up_to_seq is None else None,
             )
             end: _End | None = None
+            delivered = 0
             replies = core.transport.stream(subject, encode(body), wait)
             try:
                 async for reply in replies:
@@ -172,6 +173,7 @@ async def latest_entries(
                     status = reply.status
                     if not status or server_header(headers, "Nats-Sequence") is not None:
                         first = False
+                        delivered += 1
                         yield _entry(bucket, read_prefix, subject, reply.data, headers)
                         continue
                     if status == _EOB:
@@ -199,8 +201,9 @@ async def latest_entries(
                 up_to_seq = end.up_to
             if end.pending == 0:
                 break
-            if start is not None and end.last < start:
-                raise InvalidReplyError(subject, b"", "a batch ended before it began: it would never finish")
+            if not delivered or (start is not None and end.last < start):
+                # Asking again from the same place would never finish.
+                raise InvalidReplyError(subject, b"", "a batch ended without progress, but with more pending")
             start = end.last + 1
 
 

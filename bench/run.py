@@ -76,6 +76,17 @@ WORKLOADS = [
         min_rounds=5,
     ),
     Workload(
+        "KV 1,000 keys:",
+        "kv_get_many.py",
+        n=1_000,
+        smoke_n=20,
+        size=128,
+        phases=("get_many", "1,000 gets"),
+        clients=(SDK, NATS_PY),
+        setup=fill_kv,
+        min_rounds=5,
+    ),
+    Workload(
         "Object Store 100 MiB",
         "object_store.py",
         n=1,
@@ -97,6 +108,7 @@ TARGETS = {
     ("fetch 500, ack none", "main"): 2.0,
     ("KV", "get"): 1.3,
     ("KV", "put"): 1.1,
+    ("KV 1,000 keys:", "get_many"): 10.0,
     ("Object Store 100 MiB", "get"): 3.0,
 }
 

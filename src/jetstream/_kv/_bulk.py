@@ -8,6 +8,10 @@ sequence the snapshot was taken (``Nats-UpTo-Sequence``); a follow-up request fr
 ``last + 1`` at that same snapshot gets the rest, and so does every further request of one call,
 so that all the entries of a `KeyValue.get_many` come from one point in the stream.
 
+The replies arrive on the connection's shared reply inbox, through one channel of its router
+that every bulk read of the connection shares (a request is told by the token after the channel's
+prefix): no subscription per call, and no task per reply.
+
 Stored headers come back first, and the server appends its own ``Nats-*`` lines behind them: a
 publisher can write ``Nats-Subject`` or ``Nats-Sequence`` into a value's headers, or even a status
 line. So the server's facts are the *last* value of each name, and a reply that carries a stream
@@ -16,7 +20,9 @@ sequence is a message whatever status line it begins with.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import asyncio
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -24,11 +30,19 @@ import msgspec
 
 from .._core import Core, Timeout
 from .._core._codec import encode
-from .._exceptions import InvalidReplyError, NoRespondersError
+from .._exceptions import (
+    ConnectionClosedError,
+    InvalidReplyError,
+    JetStreamError,
+    NoRespondersError,
+    PermissionDeniedError,
+    TimeoutError,
+)
 from .._generated.errors import api_error
 from .._generated.models import DirectGetRequest
 from .._numbers import parse_status, parse_uint
 from .._time import Timestamp
+from .._transport import Connection, ConnectionEvent, LinkClosed, Msg, PermissionDenied, Reply, status_of
 from .._transport._headers import Headers
 from ._entry import KeyValueEntry, KeyValueOp, operation_of
 
@@ -52,6 +66,7 @@ _EOB: Final = "204"
 _BAD_REQUEST: Final = "408"
 _TOO_MANY: Final = "413"
 _NOT_FOUND: Final = "404"
+_NO_RESPONDERS: Final = "503"
 
 
 class BatchNotSupported(Exception):
@@ -115,11 +130,20 @@ def _end_of(subject: str, data: bytes, headers: Headers) -> _End:
     return _End(pending, last, _count(subject, data, headers, "Nats-UpTo-Sequence"))
 
 
-def _entry(bucket: str, read_prefix: str, subject: str, data: bytes, headers: Headers) -> KeyValueEntry:
+def _entry(
+    bucket: str, read_prefix: str, subject: str, data: bytes, raw: Mapping[str, str] | None
+) -> KeyValueEntry:
     """A reply message as an entry; the server's own headers decide where it belongs."""
-    stored = server_header(headers, "Nats-Subject")
-    seq = server_header(headers, "Nats-Sequence")
-    stamp = server_header(headers, "Nats-Time-Stamp")
+    headers: Mapping[str, str]
+    if type(raw) is dict:
+        # Each name once (the connection's parser gives repeats and status lines other types).
+        headers = raw
+        stored, seq, stamp = raw.get("Nats-Subject"), raw.get("Nats-Sequence"), raw.get("Nats-Time-Stamp")
+    else:
+        headers = Headers.of(raw)
+        stored = server_header(headers, "Nats-Subject")
+        seq = server_header(headers, "Nats-Sequence")
+        stamp = server_header(headers, "Nats-Time-Stamp")
     revision = parse_uint(seq)
     if stored is None or not stored.startswith(read_prefix) or revision is None or stamp is None:
         raise InvalidReplyError(
@@ -132,6 +156,93 @@ def _entry(bucket: str, read_prefix: str, subject: str, data: bytes, headers: He
     return KeyValueEntry(
         bucket, stored[len(read_prefix) :], data, revision, created, 0, operation_of(headers)
     )
+
+
+class _Batch:
+    """The replies of one request, as the channel hands them over, and how it failed."""
+
+    __slots__ = ("error", "event", "replies")
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+        self.event = asyncio.Event()
+        self.error: JetStreamError | None = None
+
+    def fail(self, error: JetStreamError) -> None:
+        if self.error is None:
+            self.error = error
+        self.event.set()
+
+
+class _Channel:
+    """A reply channel of one connection's router, shared by the bulk reads of that connection."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.waiting: dict[str, _Batch] = {}
+        self.next = 0
+
+    def on_msg(self, msg: Msg) -> None:
+        batch = self.waiting.get(msg.subject[len(self.prefix) :])
+        if batch is not None:
+            batch.replies.append(Reply(msg.subject, msg.data, msg.headers, msg.reply, status_of(msg)))
+            batch.event.set()
+
+
+_CHANNELS: weakref.WeakKeyDictionary[object, _Channel] = weakref.WeakKeyDictionary()
+
+
+async def _channel(conn: Connection) -> _Channel:
+    router = conn.router
+    channel = _CHANNELS.get(router)
+    if channel is None:
+        await router.prefix()
+        channel = _CHANNELS.get(router)
+        if channel is None:
+            # The inbox is subscribed now: nothing below gives way to another task.
+            placeholder = _Channel("")
+            prefix, _ = await router.channel(placeholder.on_msg)
+            placeholder.prefix = prefix
+            channel = _CHANNELS[router] = placeholder
+    return channel
+
+
+async def _replies(
+    conn: Connection, subject: str, payload: bytes, wait: float | None
+) -> AsyncGenerator[Reply, None]:
+    """Send one request and yield its replies as they come, until the caller stops; `TimeoutError`
+    when none comes within ``wait``, and the connection's failures as they happen."""
+    channel = await _channel(conn)
+    channel.next += 1
+    token = str(channel.next)
+    batch = channel.waiting[token] = _Batch()
+
+    def on_event(event: ConnectionEvent) -> None:
+        if isinstance(event, LinkClosed):
+            batch.fail(ConnectionClosedError(f"connection closed while requesting {subject!r}"))
+        elif isinstance(event, PermissionDenied) and event.refuses("publish", subject):
+            batch.fail(PermissionDeniedError("publish", subject))
+
+    stop_events = conn.hub.on_event(on_event)
+    try:
+        conn.router.check_usable()
+        await conn.publish(subject, payload, channel.prefix + token)
+        at = 0
+        while True:
+            replies = batch.replies
+            while at < len(replies):
+                at += 1
+                yield replies[at - 1]
+            if batch.error is not None:
+                raise batch.error
+            batch.event.clear()
+            try:
+                await asyncio.wait_for(batch.event.wait(), wait)
+            except asyncio.TimeoutError:
+                raise TimeoutError(subject, wait) from None
+    finally:
+        stop_events()
+        del channel.waiting[token]
 
 
 async def latest_entries(
@@ -166,21 +277,23 @@ async def latest_entries(
             )
             end: _End | None = None
             delivered = 0
-            replies = core.transport.stream(subject, encode(body), wait)
+            replies = _replies(core.transport, subject, encode(body), wait)
             try:
                 async for reply in replies:
-                    headers = Headers.of(reply.headers)
                     status = reply.status
-                    if not status or server_header(headers, "Nats-Sequence") is not None:
+                    headers = Headers.of(reply.headers) if status else None
+                    if headers is None or server_header(headers, "Nats-Sequence") is not None:
                         first = False
                         delivered += 1
-                        yield _entry(bucket, read_prefix, subject, reply.data, headers)
+                        yield _entry(bucket, read_prefix, subject, reply.data, reply.headers)
                         continue
                     if status == _EOB:
                         end = _end_of(subject, reply.data, headers)
                         break
                     if status == _NOT_FOUND:
                         break
+                    if status == _NO_RESPONDERS:
+                        raise NoRespondersError(subject, "no such bucket, or its stream has no allow_direct")
                     if status == _BAD_REQUEST and first:
                         raise BatchNotSupported
                     if status == _TOO_MANY:
@@ -190,8 +303,6 @@ async def latest_entries(
                     if code is None:
                         raise InvalidReplyError(subject, reply.data, f"unknown status {status!r}")
                     raise api_error(code, 0, description)
-            except NoRespondersError as exc:
-                raise NoRespondersError(subject, "no such bucket, or its stream has no allow_direct") from exc
             finally:
                 await replies.aclose()
             first = False

@@ -5,6 +5,7 @@ limit) at one snapshot; point-in-time reads; filters; hostile stored headers; th
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
@@ -189,3 +190,28 @@ async def test_bucket_without_direct_gets(js: JetStream) -> None:
     assert list(await kv.get_many(filters=">")) == ["x", "z"]
     with pytest.raises(errors.InvalidArgumentError):
         await kv.get_many(["x"], up_to_revision=1)
+
+
+async def test_concurrent_reads_share_the_inbox(js: JetStream) -> None:
+    kv = await js.create_key_value("busy")
+    for i in range(50):
+        await kv.put(f"k{i}", str(i).encode())
+    asked = [[f"k{j}" for j in range(i, 50, 7)] + ["none"] for i in range(7)]
+    results = await asyncio.gather(*(kv.get_many(keys) for keys in asked * 10))
+    for keys, got in zip(asked * 10, results, strict=True):
+        assert list(got) == keys[:-1]
+        assert all(e.value == k[1:].encode() for k, e in got.items())
+
+
+async def test_failures_are_typed(js_factory: JetStreamFactory) -> None:
+    async with NatsServer(jetstream=True) as server:
+        js = await js_factory(server.url)
+        kv = await js.create_key_value("gone")
+        await kv.put("a", b"1")
+        await js.delete_key_value("gone")
+        with pytest.raises(errors.NoRespondersError):
+            await kv.get_many(["a"])
+        other = await js.create_key_value("closing")
+        await js.close()
+        with pytest.raises(errors.ConnectionClosedError):
+            await other.get_many(["a"])

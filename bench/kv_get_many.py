@@ -6,7 +6,7 @@ once (`fill_kv`)."""
 from __future__ import annotations
 
 from _common import KV_READ_BUCKET
-from _harness import NATS_PY, SDK, Ctx, child
+from _harness import NATS_PY, OFFICIAL, SDK, Ctx, child
 
 
 def _keys(n: int) -> list[str]:
@@ -41,7 +41,13 @@ async def nats_py(ctx: Ctx) -> None:
     await nc.close()
 
 
-CLIENTS = {SDK: sdk, NATS_PY: nats_py}
+async def official(ctx: Ctx) -> None:
+    import _official
+
+    await _official.kv_get_many(ctx)
+
+
+CLIENTS = {SDK: sdk, NATS_PY: nats_py, OFFICIAL: official}
 
 if __name__ == "__main__":
     child(CLIENTS)

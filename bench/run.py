@@ -62,7 +62,13 @@ WORKLOADS = [
     Workload("fetch 500, ack none", "fetch_no_ack.py", n=200_000, smoke_n=1_000, size=128, setup=prefill),
     Workload("messages() + ack", "messages_ack.py", n=200_000, smoke_n=1_000, size=128, setup=prefill),
     Workload(
-        "KV", "kv.py", n=20_000, smoke_n=20, size=128, phases=("put", "get"), clients=(SDK, NATS_PY, RAW)
+        "KV",
+        "kv.py",
+        n=20_000,
+        smoke_n=20,
+        size=128,
+        phases=("put", "get"),
+        clients=(SDK, NATS_PY, OFFICIAL, RAW),
     ),
     Workload(
         "KV 5,000 keys:",
@@ -71,7 +77,7 @@ WORKLOADS = [
         smoke_n=20,
         size=128,
         phases=("keys()", "watch replay"),
-        clients=(SDK, NATS_PY),
+        clients=(SDK, NATS_PY, OFFICIAL),
         setup=fill_kv,
         min_rounds=5,
     ),
@@ -82,7 +88,7 @@ WORKLOADS = [
         smoke_n=20,
         size=128,
         phases=("get_many", "1,000 gets"),
-        clients=(SDK, NATS_PY),
+        clients=(SDK, NATS_PY, OFFICIAL),
         setup=fill_kv,
         min_rounds=5,
     ),
@@ -212,7 +218,8 @@ def environment(pythons: dict[str, str]) -> list[str]:
     if OFFICIAL in pythons:
         off = pythons[OFFICIAL]
         lines.append(
-            f"- nats-jetstream {_version_of(off, 'nats-jetstream')} (nats-core {_version_of(off, 'nats-core')}) "
+            f"- nats-jetstream {_version_of(off, 'nats-jetstream')} (nats-core {_version_of(off, 'nats-core')}; "
+            f"Key/Value: nats-key-value {_version_of(off, 'nats-key-value')}) "
             f"on Python {_python_of(off)}, in its own venv (it cannot share one with nats-py)"
         )
     else:

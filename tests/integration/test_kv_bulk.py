@@ -125,7 +125,7 @@ async def test_one_snapshot_and_point_in_time(js: JetStream) -> None:
     with pytest.raises(errors.InvalidArgumentError):
         await kv.get_many(["user.name"], up_to_revision=1, up_to_time=early)
     with pytest.raises(errors.InvalidArgumentError):
-        await kv.get_many("user.name")  # type: ignore[arg-type]
+        await kv.get_many("user.name")  # a str is an iterable of keys, but surely not meant as one
     with pytest.raises(errors.InvalidArgumentError):
         await kv.get_many(["user.name"], filters=">")
     with pytest.raises(errors.InvalidKeyError):

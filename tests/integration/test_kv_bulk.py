@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import JetStreamFactory, raw_hpub
 
-from jetstream import JetStream, KeyValue, StreamConfig, errors
+from jetstream import ClientTrace, JetStream, KeyValue, RequestDone, StreamConfig, errors
 from jetstream._kv._bulk import latest_entries
 from jetstream.testing import NatsServer
 
@@ -215,3 +215,16 @@ async def test_failures_are_typed(js_factory: JetStreamFactory) -> None:
         await js.close()
         with pytest.raises(errors.ConnectionClosedError):
             await other.get_many(["a"])
+
+
+async def test_traced_as_one_request_per_batch(nats_server: NatsServer, js_factory: JetStreamFactory) -> None:
+    done: list[RequestDone] = []
+    js = await js_factory(nats_server.url, trace=ClientTrace(request_done=done.append))
+    kv = await js.create_key_value("traced")
+    for key in ("a", "b", "c"):
+        await kv.put(key, b"v")
+    done.clear()
+    assert list(await kv.get_many(["c", "a", "x"])) == ["c", "a"]
+    [event] = done
+    assert event.subject == "$JS.API.DIRECT.GET.KV_traced"
+    assert (event.replies, event.reply_size, event.error) == (3, 2, None)  # two entries and the end

@@ -30,6 +30,7 @@ import msgspec
 
 from .._core import Core, Timeout
 from .._core._codec import encode
+from .._core._trace import Span
 from .._exceptions import (
     ConnectionClosedError,
     InvalidReplyError,
@@ -208,10 +209,12 @@ async def _channel(conn: Connection) -> _Channel:
 
 
 async def _replies(
-    conn: Connection, subject: str, payload: bytes, wait: float | None
+    core: Core, subject: str, payload: bytes, wait: float | None
 ) -> AsyncGenerator[Reply, None]:
     """Send one request and yield its replies as they come, until the caller stops; `TimeoutError`
-    when none comes within ``wait``, and the connection's failures as they happen."""
+    when none comes within ``wait``, and the connection's failures as they happen. Traced as one
+    request (as `Core.stream` traces a batched direct get), ending when the caller stops."""
+    conn = core.transport
     channel = await _channel(conn)
     channel.next += 1
     token = str(channel.next)
@@ -224,15 +227,19 @@ async def _replies(
             batch.fail(PermissionDeniedError("publish", subject))
 
     stop_events = conn.hub.on_event(on_event)
+    span = None if core.trace is None else Span(core.trace, subject, len(payload))
+    at = size = 0
+    error: BaseException | None = None
     try:
         conn.router.check_usable()
         await conn.publish(subject, payload, channel.prefix + token)
-        at = 0
         while True:
             replies = batch.replies
             while at < len(replies):
+                reply = replies[at]
                 at += 1
-                yield replies[at - 1]
+                size += len(reply.data)
+                yield reply
             if batch.error is not None:
                 raise batch.error
             batch.event.clear()
@@ -240,9 +247,16 @@ async def _replies(
                 await asyncio.wait_for(batch.event.wait(), wait)
             except asyncio.TimeoutError:
                 raise TimeoutError(subject, wait) from None
+    except GeneratorExit:
+        raise  # the caller stopped iterating: the usual end
+    except BaseException as exc:
+        error = exc
+        raise
     finally:
         stop_events()
         del channel.waiting[token]
+        if span is not None:
+            span.done(size, error, at)
 
 
 async def latest_entries(
@@ -277,7 +291,7 @@ async def latest_entries(
             )
             end: _End | None = None
             delivered = 0
-            replies = _replies(core.transport, subject, encode(body), wait)
+            replies = _replies(core, subject, encode(body), wait)
             try:
                 async for reply in replies:
                     status = reply.status

@@ -228,3 +228,13 @@ async def test_traced_as_one_request_per_batch(nats_server: NatsServer, js_facto
     [event] = done
     assert event.subject == "$JS.API.DIRECT.GET.KV_traced"
     assert (event.replies, event.reply_size, event.error) == (3, 2, None)  # two entries and the end
+
+
+async def test_through_a_domain_prefix(js_factory: JetStreamFactory) -> None:
+    async with NatsServer(jetstream=True, domain="hub") as server:
+        js = await js_factory(server.url, domain="hub")
+        kv = await js.create_key_value("far")
+        await kv.put("k", b"v")
+        entries = await kv.get_many(["k", "none"])
+        assert {k: e.value for k, e in entries.items()} == {"k": b"v"}
+        assert list(await kv.get_many(filters="*")) == ["k"]

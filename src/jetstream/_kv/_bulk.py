@@ -1,6 +1,6 @@
 """Bulk Key/Value reads: the latest entries of many keys through batched direct gets (ADR-31).
 
-One ``multi_last`` request names up to `MAX_SUBJECTS` subjects and is answered on a private inbox
+One ``multi_last`` request names up to `MAX_SUBJECTS` subjects and is answered on its reply subject
 by one message per subject that has one (in stream order, not request order), then a ``204 EOB``
 status. The status says how many matches were left out (``Nats-Num-Pending``, when the reply hit
 the server's byte limit), where the reply stopped (``Nats-Last-Sequence``) and at which stream
@@ -200,11 +200,11 @@ async def _channel(conn: Connection) -> _Channel:
         await router.prefix()
         channel = _CHANNELS.get(router)
         if channel is None:
-            # The inbox is subscribed now: nothing below gives way to another task.
-            placeholder = _Channel("")
-            prefix, _ = await router.channel(placeholder.on_msg)
-            placeholder.prefix = prefix
-            channel = _CHANNELS[router] = placeholder
+            # The inbox is subscribed now: nothing below gives way to another task, so no second
+            # channel is made for the same connection.
+            channel = _Channel("")
+            channel.prefix, _ = await router.channel(channel.on_msg)
+            _CHANNELS[router] = channel
     return channel
 
 

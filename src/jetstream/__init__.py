@@ -15,6 +15,8 @@ from ._consume._message import Message, MsgMetadata, MsgSequence
 from ._consume._ordered import OrderedConsumer
 from ._consume._ordered_streams import OrderedFetchResult, OrderedMessageStream
 from ._consume._pull import Consumer, MessageStream
+from ._consume._push import OrderedPushConsumer, PushConsumer
+from ._consume._push_stream import PushMessageStream
 from ._consume._status import (
     ConsumeEvent,
     ConsumerRecreated,
@@ -134,8 +136,11 @@ __all__ = [
     "OrderedConsumer",
     "OrderedFetchResult",
     "OrderedMessageStream",
+    "OrderedPushConsumer",
     "PinIdMismatch",
     "PullWarning",
+    "PushConsumer",
+    "PushMessageStream",
     "RawMessage",
     "Reconnected",
     "Reply",

@@ -25,7 +25,14 @@ from ._ordered_streams import INACTIVE_THRESHOLD as DEFAULT_INACTIVE
 from ._pull import Consumer
 
 # DEFAULT_INACTIVE: the default of `JetStream.ordered_consumer`, the ordered consumer's one constant.
-__all__ = ["DEFAULT_INACTIVE", "config_differences", "get_consumer", "ordered_consumer", "put_consumer"]
+__all__ = [
+    "DEFAULT_INACTIVE",
+    "config_differences",
+    "get_consumer",
+    "ordered_config",
+    "ordered_consumer",
+    "put_consumer",
+]
 
 # Fields compared as one: the server may store a single filter in either form.
 _FILTER_FIELDS = ("filter_subject", "filter_subjects")
@@ -102,8 +109,7 @@ async def put_consumer(
     return Consumer(js, info)
 
 
-async def ordered_consumer(
-    api: ConsumerAPI,
+def ordered_config(
     stream: str,
     *,
     filter_subjects: Sequence[str] | str | None,
@@ -114,10 +120,9 @@ async def ordered_consumer(
     replay_policy: ReplayPolicy | str,
     inactive_threshold: timedelta | float,
     metadata: dict[str, str] | None,
-    timeout: Timeout,
-) -> OrderedConsumer:
-    """An `OrderedConsumer` on ``stream``, its first server consumer created (see
-    `JetStream.ordered_consumer`)."""
+) -> OrderedConfig:
+    """The checked options of an ordered consumer on ``stream`` (see `JetStream.ordered_consumer`;
+    the push flavour takes the same)."""
     check_name("stream", stream)
     if isinstance(filter_subjects, str):
         filter_subjects = [filter_subjects]
@@ -139,7 +144,7 @@ async def ordered_consumer(
     )
     if inactive <= timedelta(0):
         raise InvalidArgumentError(f"inactive_threshold must be positive, got {inactive_threshold!r}")
-    config = OrderedConfig(
+    return OrderedConfig(
         filter_subjects=filters,
         deliver_policy=deliver_policy,
         opt_start_seq=opt_start_seq,
@@ -149,4 +154,10 @@ async def ordered_consumer(
         inactive_threshold=inactive,
         metadata=metadata,
     )
+
+
+async def ordered_consumer(
+    api: ConsumerAPI, stream: str, config: OrderedConfig, timeout: Timeout
+) -> OrderedConsumer:
+    """An `OrderedConsumer` on ``stream``, its first server consumer created."""
     return await start_ordered(api, stream, config, api._core.timeout(timeout))

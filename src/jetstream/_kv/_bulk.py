@@ -247,10 +247,9 @@ async def _replies(
                 await asyncio.wait_for(batch.event.wait(), wait)
             except asyncio.TimeoutError:
                 raise TimeoutError(subject, wait) from None
-    except GeneratorExit:
-        raise  # the caller stopped iterating: the usual end
     except BaseException as exc:
-        error = exc
+        if not isinstance(exc, GeneratorExit):  # not the caller stopping, the usual end
+            error = exc
         raise
     finally:
         stop_events()

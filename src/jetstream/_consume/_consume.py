@@ -36,12 +36,13 @@ class _Startable(MessageSource, Protocol):
     async def _start(self) -> None: ...
 
 
-Handler = Callable[[Message], "Awaitable[object] | object"]
+Handler = Callable[[Message], Awaitable[object] | object]
+"""``handler(msg)`` of ``consume()``: sync or async."""
+ErrorHandler = Callable[[BaseException], object]
+"""``on_error(exc)`` of ``consume()``."""
 
 
-async def consume(
-    source: _Startable, handler: Handler, on_error: Callable[[BaseException], object] | None
-) -> ConsumeContext:
+async def consume(source: _Startable, handler: Handler, on_error: ErrorHandler | None) -> ConsumeContext:
     """What every ``consume()`` does: start ``source`` now, so that what refuses it (a subscription
     that fails, an ordered consumer already busy) is raised by the call, then run it in a
     `ConsumeContext`."""
@@ -60,9 +61,7 @@ class ConsumeContext:
     Also an async context manager that stops on exit.
     """
 
-    def __init__(
-        self, source: MessageSource, handler: Handler, on_error: Callable[[BaseException], object] | None
-    ) -> None:
+    def __init__(self, source: MessageSource, handler: Handler, on_error: ErrorHandler | None) -> None:
         self._source = source
         self._handler = handler
         self._on_error = on_error

@@ -115,6 +115,8 @@ async def ordered_consumer(
     inactive_threshold: timedelta | float,
     metadata: dict[str, str] | None,
     timeout: Timeout,
+    name_prefix: str | None = None,
+    max_reset_attempts: int | None = None,
 ) -> OrderedConsumer:
     """An `OrderedConsumer` on ``stream``, its first server consumer created (see
     `JetStream.ordered_consumer`)."""
@@ -139,6 +141,16 @@ async def ordered_consumer(
     )
     if inactive <= timedelta(0):
         raise InvalidArgumentError(f"inactive_threshold must be positive, got {inactive_threshold!r}")
+    if name_prefix is not None:
+        check_name("consumer", name_prefix)
+    if max_reset_attempts is not None and (
+        isinstance(max_reset_attempts, bool)
+        or not isinstance(max_reset_attempts, int)
+        or max_reset_attempts < 1
+    ):
+        raise InvalidArgumentError(
+            f"max_reset_attempts must be a positive integer, got {max_reset_attempts!r}"
+        )
     config = OrderedConfig(
         filter_subjects=filters,
         deliver_policy=deliver_policy,
@@ -148,5 +160,7 @@ async def ordered_consumer(
         replay_policy=replay_policy,
         inactive_threshold=inactive,
         metadata=metadata,
+        name_prefix=name_prefix,
+        max_reset_attempts=max_reset_attempts,
     )
     return await start_ordered(api, stream, config, api._core.timeout(timeout))

@@ -12,21 +12,21 @@ names its `Consumer`, is the continuous pull of `_messages` with that one proper
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from .._core import DEFAULT, Timeout
 from .._exceptions import InvalidArgumentError, TimeoutError
 from .._generated.models import ConsumerInfo
 from .._time import seconds
+from .._typing import Unpack
 from ._api import ConsumerAPI
-from ._consume import ConsumeContext, consume
+from ._consume import ConsumeContext, ErrorHandler, Handler, consume
 from ._fetch import MIN_PULL, FetchResult, Pull, heartbeat_for
 from ._message import Message
 from ._messages import ContinuousPull
-from ._options import ConsumeOptions, Priority
+from ._options import ConsumeOptions, Priority, PullMessagesOptions, check_max_bytes, with_options_signature
 from ._pulls import PullState
-from ._status import DEFAULT_EXPIRES, EventHandler, Signal
+from ._status import DEFAULT_EXPIRES, Signal
 
 # next() splits a long or unlimited wait into pulls of at most this long.
 _MAX_NEXT_PULL = DEFAULT_EXPIRES
@@ -182,15 +182,13 @@ class Consumer:
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InvalidArgumentError(f"n must be a positive integer, got {n!r}")
-        if max_bytes is not None and (isinstance(max_bytes, bool) or max_bytes < 1):
-            raise InvalidArgumentError(f"max_bytes must be a positive integer, got {max_bytes!r}")
         wait = seconds(expires, "expires")
         prio = self._priority(group, min_pending, min_ack_pending, priority)
         hb = None if no_wait else heartbeat_for(wait, heartbeat, explicit=heartbeat is not None)
         return FetchResult(
             self._pulls,
             n,
-            max_bytes=max_bytes,
+            max_bytes=check_max_bytes(max_bytes),
             expires=wait,
             no_wait=no_wait,
             heartbeat=hb,
@@ -200,82 +198,43 @@ class Consumer:
 
     # --- continuous pulls (ADR-37), in _messages
 
-    def messages(
-        self,
-        *,
-        max_messages: int | None = None,
-        max_bytes: int | None = None,
-        expires: float | timedelta = DEFAULT_EXPIRES,
-        heartbeat: float | timedelta | None = None,
-        threshold_messages: int | None = None,
-        threshold_bytes: int | None = None,
-        group: str | None = None,
-        min_pending: int | None = None,
-        min_ack_pending: int | None = None,
-        priority: int | None = None,
-        on_event: EventHandler | None = None,
-    ) -> MessageStream:
+    @with_options_signature(PullMessagesOptions)
+    def messages(self, **options: Unpack[PullMessagesOptions]) -> MessageStream:
         """Messages for as long as you iterate: a continuous pull with a buffer (ADR-37).
 
         ``async with consumer.messages() as msgs: async for msg in msgs: ...`` (or iterate it
         directly, and `aclose()` it). One subscription serves every pull; a new pull is sent when
         the messages buffered or requested fall below ``threshold_messages`` (default half of
-        ``max_messages``, 500) or ``threshold_bytes`` (half of ``max_bytes``; give one of
-        ``max_messages`` / ``max_bytes``). Idle heartbeats are always on (default ``expires``/2,
-        0.5 s to 30 s). Missed heartbeats, reconnects, leadership changes and warning statuses
-        are non-terminal `ConsumeEvent`s passed to ``on_event``, each followed by a new pull.
-        The iteration raises only `errors.ConsumerDeletedError`, `errors.ConsumerIsPushBasedError`
-        or `errors.BadPullRequestError`, which end it, or ends after `aclose()` / `drain()`.
+        ``max_messages``, 500), or, with ``max_bytes`` alone, the bytes below ``threshold_bytes``
+        (half of ``max_bytes``). ``max_messages`` and ``max_bytes`` together: ``max_bytes`` caps
+        each pull request (nats.go's ``PullMaxMessagesWithBytesLimit``). ``stop_after=n`` ends the
+        iteration once ``n`` messages were handed out (pulls never ask for more). Idle heartbeats
+        are always on (default ``expires``/2, 0.5 s to 30 s). Missed heartbeats, reconnects,
+        leadership changes and warning statuses are non-terminal `ConsumeEvent`s passed to
+        ``on_event``, each followed by a new pull. ``group`` and the other priority options follow
+        ADR-42. The iteration raises only `errors.ConsumerDeletedError`,
+        `errors.ConsumerIsPushBasedError` or `errors.BadPullRequestError`, which end it, or ends
+        after `aclose()` / `drain()` / ``stop_after``.
         """
-        opts = ConsumeOptions.build(
-            max_messages=max_messages,
-            max_bytes=max_bytes,
-            expires=expires,
-            heartbeat=heartbeat,
-            threshold_messages=threshold_messages,
-            threshold_bytes=threshold_bytes,
-            priority=self._priority(group, min_pending, min_ack_pending, priority),
-        )
-        return MessageStream(self, opts, on_event)
+        return MessageStream(self, ConsumeOptions.build(self._info, **options))
 
+    @with_options_signature(PullMessagesOptions)
     async def consume(
         self,
-        handler: Callable[[Message], Awaitable[object] | object],
+        handler: Handler,
         *,
-        max_messages: int | None = None,
-        max_bytes: int | None = None,
-        expires: float | timedelta = DEFAULT_EXPIRES,
-        heartbeat: float | timedelta | None = None,
-        threshold_messages: int | None = None,
-        threshold_bytes: int | None = None,
-        group: str | None = None,
-        min_pending: int | None = None,
-        min_ack_pending: int | None = None,
-        priority: int | None = None,
-        on_event: EventHandler | None = None,
-        on_error: Callable[[BaseException], object] | None = None,
+        on_error: ErrorHandler | None = None,
+        **options: Unpack[PullMessagesOptions],
     ) -> ConsumeContext:
         """Call ``handler(msg)`` (sync or async) for each message, in one background task.
 
-        Same options as `messages`. An exception raised by the handler goes to ``on_error`` (or is
-        logged) and consuming goes on; a terminal error (consumer deleted, push based, bad
-        request) goes there too and ends it. Returns a `ConsumeContext`: ``aclose()``, ``drain()``,
+        Same options as `messages`. The first pull request is sent before this returns. An
+        exception raised by the handler goes to ``on_error`` (or is logged) and consuming goes on;
+        a terminal error (consumer deleted, push based, bad request) goes there too and ends it, as
+        ``stop_after`` messages handled do. Returns a `ConsumeContext`: ``aclose()``, ``drain()``,
         ``closed`` (awaitable), ``error``.
         """
-        stream = self.messages(
-            max_messages=max_messages,
-            max_bytes=max_bytes,
-            expires=expires,
-            heartbeat=heartbeat,
-            threshold_messages=threshold_messages,
-            threshold_bytes=threshold_bytes,
-            group=group,
-            min_pending=min_pending,
-            min_ack_pending=min_ack_pending,
-            priority=priority,
-            on_event=on_event,
-        )
-        return await consume(stream, handler, on_error)
+        return await consume(self.messages(**options), handler, on_error)
 
 
 class MessageStream(ContinuousPull):
@@ -288,15 +247,8 @@ class MessageStream(ContinuousPull):
     the same stream. See `Consumer.messages` for the options and events.
     """
 
-    def __init__(
-        self,
-        consumer: Consumer,
-        opts: ConsumeOptions,
-        on_event: EventHandler | None,
-        *,
-        ordered: bool = False,
-    ) -> None:
-        super().__init__(consumer._pulls, opts, on_event, ordered=ordered)
+    def __init__(self, consumer: Consumer, opts: ConsumeOptions, *, ordered: bool = False) -> None:
+        super().__init__(consumer._pulls, opts, ordered=ordered)
         self._consumer = consumer
 
     def __repr__(self) -> str:

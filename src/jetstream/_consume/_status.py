@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import msgspec
 
@@ -45,7 +45,10 @@ class Kind(enum.Enum):
 
     USER = enum.auto()
     HEARTBEAT = enum.auto()  # 100 Idle Heartbeat
-    END = enum.auto()  # 404 No Messages, 408 Request Timeout / Interest Expired, 409 max bytes / batch done
+    END = enum.auto()  # 404 No Messages, 408 Request Timeout / Interest Expired, 409 Batch Completed
+    MAX_BYTES = (
+        enum.auto()
+    )  # 409 Message Size Exceeds MaxBytes: the pull is over, the next message is too big
     PIN_MISMATCH = enum.auto()  # 423: the pin moved to another client
     LEADERSHIP = enum.auto()  # 409 Leadership Change: the pull died with the old leader
     SHUTDOWN = enum.auto()  # 409 Server Shutdown
@@ -69,7 +72,9 @@ def classify(msg: Msg) -> Kind:
         return Kind.END
     description = description_of(msg.headers).lower()
     if status == "409":
-        if "exceeds maxbytes" in description or "batch completed" in description:
+        if "exceeds maxbytes" in description:
+            return Kind.MAX_BYTES
+        if "batch completed" in description:
             return Kind.END
         if "consumer deleted" in description:
             return Kind.DELETED
@@ -137,15 +142,26 @@ def denial_for(event: PermissionDenied, pull_subject: str, inbox: str) -> Permis
 
 
 def msg_size(msg: Msg) -> int:
-    """A message's size as the server counts it against ``max_bytes``: subject, reply, headers, data."""
-    size = len(msg.subject) + len(msg.reply) + len(msg.data)
+    """A message's size as the server counts it against the ``max_bytes`` of a pull (nats-server's
+    consumer.go): the UTF-8 bytes of subject, reply, header block and data. (A `MultiValueDict`'s
+    ``items()`` gives every header line.)"""
     headers = msg.headers
-    if headers:
-        # "NATS/1.0\r\n" + "Name: value\r\n" each + "\r\n" (a loop: cheaper than sum() over a
-        # generator, once per message)
-        size += 12
-        for name, value in headers.items():
-            size += len(name) + len(value) + 4
+    return size_of(msg.subject, msg.reply, msg.data, headers.items() if headers else None)
+
+
+def size_of(subject: str, reply: str, data: bytes, headers: Iterable[tuple[str, str]] | None) -> int:
+    """`msg_size` of the parts of a message; ``headers`` gives every (name, value) line."""
+    size = len(data)
+    size += len(subject) if subject.isascii() else len(subject.encode())
+    size += len(reply) if reply.isascii() else len(reply.encode())
+    if headers is not None:
+        lines = 0
+        for name, value in headers:
+            # The server adds a pinned client's Nats-Pin-Id after it weighed the message.
+            if name != PIN_ID:
+                lines += len(name) + 4 + (len(value) if value.isascii() else len(value.encode()))
+        if lines:
+            size += lines + 12  # "Name: value\r\n" each, in "NATS/1.0\r\n" ... "\r\n"
     return size
 
 

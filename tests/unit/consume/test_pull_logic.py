@@ -73,7 +73,7 @@ def user(data: bytes = b"x", headers: dict[str, str] | None = None, reply: str =
         (status("404", "No Messages"), Kind.END),
         (status("408", "Request Timeout"), Kind.END),
         (status("408", "Interest Expired"), Kind.END),
-        (status("409", "Message Size Exceeds MaxBytes"), Kind.END),
+        (status("409", "Message Size Exceeds MaxBytes"), Kind.MAX_BYTES),
         (status("409", "Batch Completed"), Kind.END),
         (status("409", "Consumer Deleted"), Kind.DELETED),
         (status("409", "Consumer is push based"), Kind.PUSH_BASED),
@@ -125,7 +125,6 @@ def test_stream_option_defaults_follow_adr_37() -> None:
         heartbeat=None,
         threshold_messages=None,
         threshold_bytes=None,
-        priority=Priority(),
     )
     assert (opts.max_messages, opts.threshold_messages, opts.heartbeat) == (500, 250, 15.0)
     long = ConsumeOptions.build(
@@ -135,7 +134,6 @@ def test_stream_option_defaults_follow_adr_37() -> None:
         heartbeat=None,
         threshold_messages=None,
         threshold_bytes=None,
-        priority=Priority(),
     )
     assert (long.threshold_messages, long.heartbeat) == (1, 30.0)  # max_messages=1 still pulls; hb capped
     short = ConsumeOptions.build(
@@ -145,7 +143,6 @@ def test_stream_option_defaults_follow_adr_37() -> None:
         heartbeat=None,
         threshold_messages=None,
         threshold_bytes=None,
-        priority=Priority(),
     )
     assert (short.max_messages, short.threshold_bytes, short.heartbeat) == (BYTES_ONLY_BATCH, 2048, 0.5)
 
@@ -153,7 +150,8 @@ def test_stream_option_defaults_follow_adr_37() -> None:
 @pytest.mark.parametrize(
     "options",
     [
-        {"max_messages": 10, "max_bytes": 10},
+        {"max_messages": 10, "max_bytes": 10, "threshold_bytes": 5},
+        {"stop_after": 0},
         {"max_messages": 0},
         {"max_bytes": -1},
         {"expires": 0.5},
@@ -172,7 +170,6 @@ def test_stream_options_refused(options: dict[str, Any]) -> None:
         "heartbeat": None,
         "threshold_messages": None,
         "threshold_bytes": None,
-        "priority": Priority(),
     }
     args.update(options)
     with pytest.raises(errors.InvalidArgumentError):
@@ -286,10 +283,10 @@ def inbox_for(
         heartbeat=None,
         threshold_messages=None,
         threshold_bytes=None,
-        priority=Priority(),
     )
     events: list[ConsumeEvent] = []
-    inbox = _Inbox(consumer._pulls, opts, events.append, ordered)
+    opts = msgspec.structs.replace(opts, on_event=events.append)
+    inbox = _Inbox(consumer._pulls, opts, ordered)
     inbox.state = _Lifecycle.OPEN
     return inbox, events
 

@@ -115,7 +115,7 @@ class _Inbox:
     def reset_pending(self) -> None:
         """Forget what outstanding pulls owed (they are gone); only the buffer is left."""
         self.pending_msgs = len(self.buffer)
-        self.pending_bytes = self.buffered_bytes
+        self.pending_bytes = self.buffered_bytes if self.opts.track_bytes else 0
 
     def outstanding(self) -> bool:
         """Whether a pull is (believed) still waiting on the server, so heartbeats are due."""
@@ -143,6 +143,14 @@ class _Inbox:
             size = msg_size(msg)
             self.buffer.append((self.pulls.receive(msg), size))
             self.buffered_bytes += size
+            if self.opts.capped:
+                # pending_bytes: what the byte caps of the outstanding pulls leave. A pull whose
+                # cap is used up exactly ends without a status; once every cap is used up, no
+                # pull is left and what they owed in messages will not come.
+                self.pending_bytes -= size
+                if self.pending_bytes <= 0:
+                    self.pending_bytes = 0
+                    self.pending_msgs = len(self.buffer)
             self.signal.wake()
             return
         if kind is Kind.HEARTBEAT:
@@ -179,7 +187,8 @@ class _Inbox:
         self.buffered_bytes -= size
         self.delivered += 1
         self.pending_msgs = max(0, self.pending_msgs - 1)
-        self.pending_bytes = max(0, self.pending_bytes - size)
+        if self.opts.track_bytes:
+            self.pending_bytes = max(0, self.pending_bytes - size)
         return msg
 
     def pull_due(self, now: float) -> bool:
@@ -207,6 +216,10 @@ class _Inbox:
             self.pending_bytes, max_bytes = max_bytes, max_bytes - self.pending_bytes
         else:
             batch = opts.max_messages - self.pending_msgs
+            if max_bytes is not None:
+                # (nothing owed: what the caps seemed to leave belongs to pulls that are over)
+                owed = self.pending_msgs > len(self.buffer)
+                self.pending_bytes = (self.pending_bytes if owed else 0) + max_bytes
         if opts.stop_after is not None:
             batch = min(batch, opts.stop_after - self.delivered - self.pending_msgs)
         self.pending_msgs += batch

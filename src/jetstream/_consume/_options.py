@@ -106,6 +106,11 @@ class ConsumeOptions(msgspec.Struct, frozen=True):
     stop_after: int | None = None
     on_event: EventHandler | None = None
 
+    @property
+    def capped(self) -> bool:
+        """``max_messages`` and ``max_bytes`` together: each pull is capped at ``max_bytes``."""
+        return self.max_bytes is not None and not self.track_bytes
+
     @classmethod
     def build(
         cls,

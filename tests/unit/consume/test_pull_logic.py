@@ -27,7 +27,7 @@ from jetstream._consume._fetch import heartbeat_for
 from jetstream._consume._manage import config_differences
 from jetstream._consume._message import Message
 from jetstream._consume._messages import ResetNeeded, _Inbox, _Lifecycle
-from jetstream._consume._options import ConsumeOptions, Priority
+from jetstream._consume._options import ConsumeOptions, MessagesOptions, Priority
 from jetstream._consume._ordered import OrderedConfig
 from jetstream._consume._pull import Consumer
 from jetstream._consume._status import (
@@ -425,3 +425,36 @@ async def test_a_one_shot_read_bounds_the_wait_for_each_item() -> None:
             async for _ in watch._initial_values(0.2):
                 pass
         assert 0.2 <= loop.time() - started < 2
+
+
+def test_help_shows_the_keywords_of_messages_and_consume() -> None:
+    """The options are one TypedDict (``**options: Unpack[...]``), and help() still lists them."""
+    import inspect
+
+    from jetstream import OrderedConsumer
+
+    common = {
+        "max_messages",
+        "max_bytes",
+        "expires",
+        "heartbeat",
+        "threshold_messages",
+        "stop_after",
+        "on_event",
+    }
+    for method, extra in (
+        (Consumer.messages, {"group", "min_pending", "priority"}),
+        (Consumer.consume, {"handler", "on_error", "group"}),
+        (OrderedConsumer.messages, set()),
+        (OrderedConsumer.consume, {"handler", "on_error"}),
+    ):
+        params = inspect.signature(method).parameters
+        assert common | extra <= set(params), method
+        assert "options" not in params
+        assert params["expires"].default == 30.0
+    assert "group" not in inspect.signature(OrderedConsumer.messages).parameters
+
+
+async def test_ordered_messages_refuse_priority_options() -> None:
+    with pytest.raises(TypeError):
+        ConsumeOptions.build(None, of=MessagesOptions, group="g")  # type: ignore[call-arg]

@@ -11,7 +11,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .._exceptions import JetStreamError
 from ._message import Message
@@ -34,6 +34,33 @@ class MessageSource(Protocol):
 
 class _Startable(MessageSource, Protocol):
     async def _start(self) -> None: ...
+
+
+T = TypeVar("T", bound="StreamBase")
+
+
+class StreamBase:
+    """What the message streams (`MessageStream`, `OrderedMessageStream`) share as async iterators
+    and context managers: entering starts the stream, leaving closes it."""
+
+    def __aiter__(self: T) -> T:
+        return self
+
+    async def _start(self) -> None:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """End the stream now; ``async with`` calls it on exit."""
+        raise NotImplementedError
+
+    async def __aenter__(self: T) -> T:
+        await self._start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
 
 
 Handler = Callable[[Message], Awaitable[object] | object]

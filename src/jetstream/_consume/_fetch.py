@@ -21,17 +21,17 @@ from .._exceptions import (
     JetStreamError,
     MissedHeartbeatError,
     NoRespondersError,
+    PermissionDeniedError,
 )
 from .._time import seconds
-from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
+from .._transport import Msg, Subscription
 from ._message import Message
 from ._options import Priority
-from ._pulls import PullState
+from ._pulls import PullListener, PullState
 from ._status import (
     Kind,
     Signal,
     classify,
-    denial_for,
     msg_size,
     pull_error,
     size_of,
@@ -66,7 +66,7 @@ def heartbeat_for(expires: float, heartbeat: float | timedelta | None, *, explic
     return _DEFAULT_FETCH_HEARTBEAT if expires >= _HEARTBEAT_FROM else None
 
 
-class Pull:
+class Pull(PullListener):
     """One pull request on a private inbox (`next` and `fetch`)."""
 
     def __init__(
@@ -221,12 +221,10 @@ class Pull:
             pulls.wake_stash_waiters()
             spawn_cleanup(self.close)
 
-    def connection_event(self, event: ConnectionEvent) -> None:
-        if isinstance(event, PermissionDenied):
-            denied = denial_for(event, self.pulls.next_subject, self.inbox)
-            if denied is not None:
-                self._finish(denied)
-            return
+    def denied(self, error: PermissionDeniedError) -> None:
+        self._finish(error)
+
+    def connection_changed(self) -> None:
         if self.orphaned:
             # An orphan's pull does not outlive its connection; nobody is there to re-send it.
             hub = self.pulls.hub

@@ -22,14 +22,13 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from types import TracebackType
-from typing import TypeVar
 
-from .._exceptions import ConnectionClosedError, JetStreamError
-from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
+from .._exceptions import ConnectionClosedError, JetStreamError, PermissionDeniedError
+from .._transport import Msg, Subscription
+from ._consume import StreamBase
 from ._message import Message
 from ._options import ConsumeOptions
-from ._pulls import PullState
+from ._pulls import PullListener, PullState
 from ._status import (
     BYTES_ONLY_BATCH,
     Disconnected,
@@ -43,7 +42,6 @@ from ._status import (
     Signal,
     classify,
     code_and_description,
-    denial_for,
     emit,
     msg_size,
     pending_counts,
@@ -74,7 +72,7 @@ class ResetNeeded(Exception):
         self.reason = reason
 
 
-class _Inbox:
+class _Inbox(PullListener):
     """The receiving half of a `ContinuousPull`: nats-py delivers here, the reader takes from here.
 
     It holds no reference to its `ContinuousPull`, so a stream dropped mid-iteration is collected
@@ -104,12 +102,10 @@ class _Inbox:
         self.drain_requested = False
         self.unsubscribed = False
 
-    def connection_event(self, event: ConnectionEvent) -> None:
-        if isinstance(event, PermissionDenied):
-            denied = denial_for(event, self.pulls.next_subject, self.inbox)
-            if denied is not None:
-                self._terminate(denied)
-            return
+    def denied(self, error: PermissionDeniedError) -> None:
+        self._terminate(error)
+
+    def connection_changed(self) -> None:
         self.signal.wake()
 
     def reset_pending(self) -> None:
@@ -250,10 +246,7 @@ def _abandon(inbox: _Inbox) -> None:
     spawn_cleanup(inbox.unsubscribe)
 
 
-S = TypeVar("S", bound="ContinuousPull")
-
-
-class ContinuousPull:
+class ContinuousPull(StreamBase):
     """A continuous pull from the consumer of a `PullState`: all of `MessageStream` but the
     `Consumer` it names, which `_pull` adds (this module cannot import `Consumer`)."""
 
@@ -309,9 +302,6 @@ class ContinuousPull:
             # The first pull goes out now (as nats.go's): a consumer deleted right after the start
             # is answered with 409 Consumer Deleted, not with the no-responders of a later pull.
             await self._housekeeping(inbox.clock())
-
-    def __aiter__(self: S) -> S:
-        return self
 
     def _take_ready(self) -> Message | None:
         """The next buffered message if handing it out needs nothing else first - no pull to send,
@@ -454,12 +444,3 @@ class ContinuousPull:
             await self._close()
         else:
             await self._drain_now()
-
-    async def __aenter__(self: S) -> S:
-        await self._start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()

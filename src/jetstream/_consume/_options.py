@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import ParamSpec, TypedDict, TypeVar, get_type_hints
 
@@ -59,6 +59,29 @@ class Priority(msgspec.Struct, frozen=True):
 NO_PRIORITY = Priority()
 
 
+class PriorityOptions(TypedDict, total=False):
+    """The priority-group keywords (ADR-42) of a `Consumer`'s pulls."""
+
+    group: str | None
+    min_pending: int | None
+    min_ack_pending: int | None
+    priority: int | None
+
+
+class FetchOptions(TypedDict, total=False):
+    """The keyword options of ``fetch()`` (of a `Consumer` and of an `OrderedConsumer`), defined
+    once; see `Consumer.fetch`."""
+
+    max_bytes: int | None
+    expires: float | timedelta
+    no_wait: bool
+    heartbeat: float | timedelta | None
+
+
+class PullFetchOptions(FetchOptions, PriorityOptions, total=False):
+    """`FetchOptions` and the priority-group options of a `Consumer`'s ``fetch()``."""
+
+
 class MessagesOptions(TypedDict, total=False):
     """The keyword options of ``messages()`` and ``consume()`` (of a `Consumer` and of an
     `OrderedConsumer`), defined once; see `Consumer.messages` for what each does."""
@@ -73,18 +96,32 @@ class MessagesOptions(TypedDict, total=False):
     on_event: EventHandler | None
 
 
-class PullMessagesOptions(MessagesOptions, total=False):
+class PullMessagesOptions(MessagesOptions, PriorityOptions, total=False):
     """`MessagesOptions` and the priority-group options (ADR-42) of a `Consumer`'s ``messages()`` /
     ``consume()``."""
 
-    group: str | None
-    min_pending: int | None
-    min_ack_pending: int | None
-    priority: int | None
-
 
 # The defaults help() shows; every other option defaults to None.
-_DEFAULTS: dict[str, object] = {"expires": DEFAULT_EXPIRES}
+_DEFAULTS: dict[str, object] = {"expires": DEFAULT_EXPIRES, "no_wait": False}
+
+
+def check_keys(options: Mapping[str, object], of: type[Mapping[str, object]]) -> None:
+    """Refuse a keyword ``of`` (a TypedDict of options) does not have, as Python would."""
+    unknown = sorted(options.keys() - of.__annotations__.keys())
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
+
+
+def priority_of(options: PriorityOptions, info: ConsumerInfo | None) -> Priority:
+    """The `Priority` the priority keywords ask for, checked against the consumer's ``info``."""
+    priority = Priority(
+        options.get("group"),
+        options.get("min_pending"),
+        options.get("min_ack_pending"),
+        options.get("priority"),
+    )
+    priority.check(info)
+    return priority
 
 
 class ConsumeOptions(msgspec.Struct, frozen=True):
@@ -122,9 +159,7 @@ class ConsumeOptions(msgspec.Struct, frozen=True):
     ) -> ConsumeOptions:
         """Check ``options``, the keywords of ``of`` (priority options against ``info``, the
         consumer's), and fill in the defaults."""
-        unknown = sorted(options.keys() - of.__annotations__.keys())
-        if unknown:
-            raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
+        check_keys(options, of)
         max_messages = options.get("max_messages")
         max_bytes = options.get("max_bytes")
         threshold_messages = options.get("threshold_messages")
@@ -163,13 +198,7 @@ class ConsumeOptions(msgspec.Struct, frozen=True):
             t_bytes = 0
             if threshold_bytes is not None:
                 raise InvalidArgumentError("threshold_bytes goes with max_bytes alone, not with max_messages")
-        priority = Priority(
-            options.get("group"),
-            options.get("min_pending"),
-            options.get("min_ack_pending"),
-            options.get("priority"),
-        )
-        priority.check(info)
+        priority = priority_of(options, info)
         return cls(
             msgs,
             max_bytes,
@@ -185,7 +214,7 @@ class ConsumeOptions(msgspec.Struct, frozen=True):
 
 
 def with_options_signature(
-    options: type[MessagesOptions],
+    options: type[Mapping[str, object]],
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Show the keywords of ``options`` in place of ``**options`` in the signature `help()` and
     `inspect.signature` give of the decorated method (type checkers read the `Unpack` already)."""
@@ -204,6 +233,12 @@ def with_options_signature(
         return func
 
     return decorate
+
+
+def check_count(n: int) -> None:
+    """The ``n`` of a fetch, checked."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InvalidArgumentError(f"n must be a positive integer, got {n!r}")
 
 
 def check_max_bytes(value: int | None) -> int | None:

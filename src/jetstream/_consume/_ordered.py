@@ -10,7 +10,7 @@ from datetime import timedelta
 from types import TracebackType
 
 from .._core import DEFAULT, Timeout
-from .._exceptions import InvalidArgumentError, TimeoutError
+from .._exceptions import TimeoutError
 from .._generated.models import ConsumerInfo
 from .._time import seconds
 from .._typing import Unpack
@@ -18,7 +18,15 @@ from ._api import ConsumerAPI
 from ._consume import ConsumeContext, ErrorHandler, Handler, consume
 from ._message import Message
 from ._messages import ResetNeeded
-from ._options import ConsumeOptions, MessagesOptions, check_max_bytes, with_options_signature
+from ._options import (
+    ConsumeOptions,
+    FetchOptions,
+    MessagesOptions,
+    check_count,
+    check_keys,
+    check_max_bytes,
+    with_options_signature,
+)
 from ._ordered_streams import (
     RECREATE_ON,
     OrderedConfig,
@@ -124,29 +132,16 @@ class OrderedConsumer(OrderedCursor):
                 reason = reset.reason
                 await self._drop(consumer)
 
-    def fetch(
-        self,
-        n: int,
-        *,
-        max_bytes: int | None = None,
-        expires: float | timedelta = DEFAULT_EXPIRES,
-        no_wait: bool = False,
-        heartbeat: float | timedelta | None = None,
-    ) -> OrderedFetchResult:
+    @with_options_signature(FetchOptions)
+    def fetch(self, n: int, **options: Unpack[FetchOptions]) -> OrderedFetchResult:
         """Up to ``n`` messages (and up to ``max_bytes``) in order, as an async iterator that ends
         when the pull is over (an empty iteration near ``expires`` when there is nothing). Until it
         ends (or is closed), another fetch/next/messages() raises `errors.OrderedConsumerBusyError`."""
+        check_keys(options, FetchOptions)
         self._check_idle()
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise InvalidArgumentError(f"n must be a positive integer, got {n!r}")
-        return OrderedFetchResult(
-            self,
-            n,
-            max_bytes=check_max_bytes(max_bytes),
-            expires=seconds(expires, "expires"),
-            no_wait=no_wait,
-            heartbeat=heartbeat,
-        )
+        check_count(n)
+        check_max_bytes(options.get("max_bytes"))
+        return OrderedFetchResult(self, n, options)
 
     # --- continuous pulls
 

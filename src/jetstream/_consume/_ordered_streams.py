@@ -19,7 +19,6 @@ import random
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Final
 
 import msgspec
@@ -38,14 +37,16 @@ from .._exceptions import (
 )
 from .._generated.errors import StreamNotFoundError
 from .._generated.models import ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy
+from .._time import seconds
 from .._transport import next_id
 from ._api import ConsumerAPI
+from ._consume import StreamBase
 from ._fetch import FetchResult, message_size
 from ._message import Message
 from ._messages import ResetNeeded
-from ._options import ConsumeOptions
+from ._options import ConsumeOptions, FetchOptions
 from ._pull import Consumer, MessageStream
-from ._status import ConsumerRecreated, EventHandler, Signal, emit, logger
+from ._status import DEFAULT_EXPIRES, ConsumerRecreated, EventHandler, Signal, emit, logger
 
 INACTIVE_THRESHOLD: Final = timedelta(minutes=5)
 """How long the server keeps an abandoned consumer (its client crashed): nats.go's value."""
@@ -296,22 +297,12 @@ class OrderedCursor:
 class OrderedFetchResult:
     """The messages of one `OrderedConsumer.fetch`, in order; see `FetchResult`."""
 
-    def __init__(
-        self,
-        oc: OrderedCursor,
-        n: int,
-        *,
-        max_bytes: int | None,
-        expires: float,
-        no_wait: bool,
-        heartbeat: float | timedelta | None,
-    ) -> None:
+    def __init__(self, oc: OrderedCursor, n: int, options: FetchOptions) -> None:
         self._oc = oc
         self._n = n
-        self._max_bytes = max_bytes
-        self._expires = expires
-        self._no_wait = no_wait
-        self._heartbeat = heartbeat
+        self._options = options  # checked, but for the expiry
+        self._max_bytes = options.get("max_bytes")
+        self._expires = seconds(options.get("expires", DEFAULT_EXPIRES), "expires")
         self._inner: FetchResult | None = None
         self._consumer: Consumer | None = None
         self._got = 0
@@ -353,13 +344,10 @@ class OrderedFetchResult:
                 if self._got >= self._n or remaining <= 0.001 or (budget is not None and budget <= 0):
                     break
                 consumer = self._consumer = await oc._ensure(self._deadline, self._reason)
-                inner = self._inner = consumer.fetch(
-                    self._n - self._got,
-                    max_bytes=budget,
-                    expires=remaining,
-                    no_wait=self._no_wait,
-                    heartbeat=self._heartbeat,
-                )
+                options = self._options.copy()
+                options["max_bytes"] = budget
+                options["expires"] = remaining
+                inner = self._inner = consumer.fetch(self._n - self._got, **options)
             try:
                 msg = await inner.__anext__()
             except StopAsyncIteration:
@@ -399,7 +387,7 @@ class OrderedFetchResult:
             await inner.aclose()
 
 
-class OrderedMessageStream:
+class OrderedMessageStream(StreamBase):
     """`OrderedConsumer.messages()`: like `MessageStream`, but never ends on faults; each
     replacement of the consumer is a `ConsumerRecreated` event."""
 
@@ -455,9 +443,6 @@ class OrderedMessageStream:
         inner = self._inner = MessageStream(consumer, opts, ordered=True)
         await inner._start()
         return inner
-
-    def __aiter__(self) -> OrderedMessageStream:
-        return self
 
     def _take_ready(self) -> Message | None:
         """The next message in order if it is buffered and nothing else needs doing first (see
@@ -584,15 +569,6 @@ class OrderedMessageStream:
         self._request_drain()
         if self._inner is not None:
             await self._inner.drain()
-
-    async def __aenter__(self) -> OrderedMessageStream:
-        await self._start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
 
 def _release(oc: OrderedCursor) -> None:

@@ -15,7 +15,7 @@ import asyncio
 from datetime import timedelta
 
 from .._core import DEFAULT, Timeout
-from .._exceptions import InvalidArgumentError, TimeoutError
+from .._exceptions import TimeoutError
 from .._generated.models import ConsumerInfo
 from .._time import seconds
 from .._typing import Unpack
@@ -24,7 +24,17 @@ from ._consume import ConsumeContext, ErrorHandler, Handler, consume
 from ._fetch import MIN_PULL, FetchResult, Pull, heartbeat_for
 from ._message import Message
 from ._messages import ContinuousPull
-from ._options import ConsumeOptions, Priority, PullMessagesOptions, check_max_bytes, with_options_signature
+from ._options import (
+    ConsumeOptions,
+    PriorityOptions,
+    PullFetchOptions,
+    PullMessagesOptions,
+    check_count,
+    check_keys,
+    check_max_bytes,
+    priority_of,
+    with_options_signature,
+)
 from ._pulls import PullState
 from ._status import DEFAULT_EXPIRES, Signal
 
@@ -79,24 +89,15 @@ class Consumer:
         self._info = await self._js.consumer_info(self._stream, self._name, timeout=timeout)
         return self._info
 
-    def _priority(
-        self, group: str | None, min_pending: int | None, min_ack_pending: int | None, priority: int | None
-    ) -> Priority:
-        prio = Priority(group, min_pending, min_ack_pending, priority)
-        prio.check(self._info)
-        return prio
-
     # --- one-shot pulls
 
+    @with_options_signature(PriorityOptions)
     async def next(
         self,
         timeout: float | timedelta | None = DEFAULT_EXPIRES,
         *,
         heartbeat: float | timedelta | None = None,
-        group: str | None = None,
-        min_pending: int | None = None,
-        min_ack_pending: int | None = None,
-        priority: int | None = None,
+        **priority: Unpack[PriorityOptions],
     ) -> Message:
         """The next message, waiting up to ``timeout`` seconds (None: until one comes).
 
@@ -109,8 +110,9 @@ class Consumer:
         Also raises `errors.ConsumerDeletedError`, `errors.NoRespondersError` (no such consumer),
         `errors.MissedHeartbeatError`, `errors.PullError` subclasses, `errors.ConnectionClosedError`.
         """
+        check_keys(priority, PriorityOptions)
         wait = None if timeout is None else seconds(timeout, "timeout")
-        prio = self._priority(group, min_pending, min_ack_pending, priority)
+        prio = priority_of(priority, self._info)
         hb_given = None if heartbeat is None else seconds(heartbeat, "heartbeat")
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else loop.time() + wait
@@ -158,19 +160,8 @@ class Consumer:
             if pull.retry:
                 await asyncio.sleep(_RETRY_PAUSE)
 
-    def fetch(
-        self,
-        n: int,
-        *,
-        max_bytes: int | None = None,
-        expires: float | timedelta = DEFAULT_EXPIRES,
-        no_wait: bool = False,
-        heartbeat: float | timedelta | None = None,
-        group: str | None = None,
-        min_pending: int | None = None,
-        min_ack_pending: int | None = None,
-        priority: int | None = None,
-    ) -> FetchResult:
+    @with_options_signature(PullFetchOptions)
+    def fetch(self, n: int, **options: Unpack[PullFetchOptions]) -> FetchResult:
         """Up to ``n`` messages (and up to ``max_bytes``) from one pull request, as an async iterator.
 
         ``async for msg in consumer.fetch(10, expires=5): ...`` - the iteration ends when the pull
@@ -178,17 +169,20 @@ class Consumer:
         seconds, or at once with ``no_wait`` when nothing is pending. An empty stream is an empty
         iteration, not an error. ``heartbeat`` asks for idle heartbeats (default: 5 s for
         ``expires`` >= 10 s, none below); missing two raises `errors.MissedHeartbeatError`.
-        See `FetchResult` for errors and early exits.
+        ``group`` and the other priority options follow ADR-42. See `FetchResult` for errors and
+        early exits.
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise InvalidArgumentError(f"n must be a positive integer, got {n!r}")
-        wait = seconds(expires, "expires")
-        prio = self._priority(group, min_pending, min_ack_pending, priority)
+        check_keys(options, PullFetchOptions)
+        check_count(n)
+        wait = seconds(options.get("expires", DEFAULT_EXPIRES), "expires")
+        prio = priority_of(options, self._info)
+        no_wait = bool(options.get("no_wait", False))
+        heartbeat = options.get("heartbeat")
         hb = None if no_wait else heartbeat_for(wait, heartbeat, explicit=heartbeat is not None)
         return FetchResult(
             self._pulls,
             n,
-            max_bytes=check_max_bytes(max_bytes),
+            max_bytes=check_max_bytes(options.get("max_bytes")),
             expires=wait,
             no_wait=no_wait,
             heartbeat=hb,

@@ -60,6 +60,19 @@ class Kind(enum.Enum):
     OTHER = enum.auto()  # a status this client does not know
 
 
+# What a 409 is, by its description (lower-cased), first match wins ("exceeded" is the family of
+# Exceeded MaxWaiting / MaxRequestBatch / MaxRequestExpires / MaxRequestMaxBytes).
+_CONFLICTS = (
+    ("exceeds maxbytes", Kind.MAX_BYTES),
+    ("batch completed", Kind.END),
+    ("consumer deleted", Kind.DELETED),
+    ("push based", Kind.PUSH_BASED),
+    ("leadership change", Kind.LEADERSHIP),
+    ("server shutdown", Kind.SHUTDOWN),
+    ("exceeded", Kind.REJECTED),
+)
+
+
 def classify(msg: Msg) -> Kind:
     """A message is a status only if the server sent it as one (`_transport.status_of`): a stored
     message is data whatever headers its publisher gave it."""
@@ -72,20 +85,9 @@ def classify(msg: Msg) -> Kind:
         return Kind.END
     description = description_of(msg.headers).lower()
     if status == "409":
-        if "exceeds maxbytes" in description:
-            return Kind.MAX_BYTES
-        if "batch completed" in description:
-            return Kind.END
-        if "consumer deleted" in description:
-            return Kind.DELETED
-        if "push based" in description:
-            return Kind.PUSH_BASED
-        if "leadership change" in description:
-            return Kind.LEADERSHIP
-        if "server shutdown" in description:
-            return Kind.SHUTDOWN
-        if "exceeded" in description:
-            return Kind.REJECTED
+        for text, kind in _CONFLICTS:
+            if text in description:
+                return kind
         return Kind.OTHER
     if status == "423":
         return Kind.PIN_MISMATCH

@@ -19,19 +19,25 @@ from jetstream import ConsumeEvent, Consumer, ConsumerConfig, JetStream, Message
 STREAM = "S"
 
 
+class Stream:
+    """The stream of a test (memory, on ``s.>``) and what the tests do with it."""
+
+    def __init__(self, js: JetStream) -> None:
+        self.js = js
+
+    async def publish(self, n: int, subject: str = "s.a", size: int = 20) -> None:
+        """``n`` messages of ``size`` bytes each: their numbers, zero-padded."""
+        for i in range(n):
+            await self.js.publish(subject, b"%0*d" % (size, i))
+
+    async def durable(self, name: str) -> Consumer:
+        return await self.js.create_consumer(STREAM, ConsumerConfig(durable_name=name))
+
+
 @pytest_asyncio.fixture
-async def stream(js: JetStream) -> str:
+async def stream(js: JetStream) -> Stream:
     await js.stream_create(STREAM, subjects=["s.>"], storage="memory")
-    return STREAM
-
-
-async def publish(js: JetStream, n: int, subject: str = "s.a", size: int = 20) -> None:
-    for i in range(n):
-        await js.publish(subject, b"%0*d" % (size, i))
-
-
-async def durable(js: JetStream, name: str) -> Consumer:
-    return await js.create_consumer(STREAM, ConsumerConfig(durable_name=name))
+    return Stream(js)
 
 
 def size(msg: Message) -> int:
@@ -58,14 +64,14 @@ async def wait_until(
 # ------------------------------------------------------------------------------ fetch max_bytes
 
 
-async def test_fetch_ends_when_its_byte_budget_is_used(js: JetStream, stream: str) -> None:
+async def test_fetch_ends_when_its_byte_budget_is_used(js: JetStream, stream: Stream) -> None:
     """The server ends a pull silently once its max_bytes are used up exactly; the fetch ends
     there too, not at the expiry nor with a missed heartbeat 10 s later."""
-    await publish(js, 5)
+    await stream.publish(5)
     # A consumer with a name as long weighs each message as "D" will.
-    probe = [m async for m in (await durable(js, "P")).fetch(5, expires=5)]
+    probe = [m async for m in (await stream.durable("P")).fetch(5, expires=5)]
     budget = sum(size(m) for m in probe)
-    consumer = await durable(js, "D")
+    consumer = await stream.durable("D")
     start = time.monotonic()
     got = [m async for m in consumer.fetch(10, max_bytes=budget, expires=30)]
     assert [m.data for m in got] == [m.data for m in probe]
@@ -74,10 +80,12 @@ async def test_fetch_ends_when_its_byte_budget_is_used(js: JetStream, stream: st
     assert info.num_waiting == 0
 
 
-async def test_fetch_ends_at_the_409_of_a_message_the_budget_cannot_take(js: JetStream, stream: str) -> None:
-    await publish(js, 5)
-    probe = [m async for m in (await durable(js, "P")).fetch(5, expires=5)]
-    consumer = await durable(js, "D")
+async def test_fetch_ends_at_the_409_of_a_message_the_budget_cannot_take(
+    js: JetStream, stream: Stream
+) -> None:
+    await stream.publish(5)
+    probe = [m async for m in (await stream.durable("P")).fetch(5, expires=5)]
+    consumer = await stream.durable("D")
     start = time.monotonic()
     # one byte short of the five: four come, then 409 Message Size Exceeds MaxBytes
     got = [m async for m in consumer.fetch(10, max_bytes=sum(size(m) for m in probe) - 1, expires=30)]
@@ -87,8 +95,10 @@ async def test_fetch_ends_at_the_409_of_a_message_the_budget_cannot_take(js: Jet
     assert time.monotonic() - start < 5
 
 
-async def test_ordered_fetch_ends_at_its_byte_budget_without_recreating(js: JetStream, stream: str) -> None:
-    await publish(js, 5)
+async def test_ordered_fetch_ends_at_its_byte_budget_without_recreating(
+    js: JetStream, stream: Stream
+) -> None:
+    await stream.publish(5)
     # Prefixes of one length name consumers "pa_1" and "pb_1": the same weight per message.
     probe = await js.ordered_consumer(STREAM, name_prefix="pa")
     sizes = [size(m) async for m in probe.fetch(5, expires=5)]
@@ -108,7 +118,7 @@ async def test_ordered_fetch_ends_at_its_byte_budget_without_recreating(js: JetS
 # ------------------------------------------------------------------------------ ordered consumer
 
 
-async def test_ordered_last_per_subject_without_a_filter(js: JetStream, stream: str) -> None:
+async def test_ordered_last_per_subject_without_a_filter(js: JetStream, stream: Stream) -> None:
     for subject in ("s.a", "s.b", "s.a", "s.c", "s.b"):
         await js.publish(subject, subject.encode())
     oc = await js.ordered_consumer(STREAM, deliver_policy="last_per_subject")
@@ -118,8 +128,8 @@ async def test_ordered_last_per_subject_without_a_filter(js: JetStream, stream: 
     await oc.aclose()
 
 
-async def test_ordered_consumer_serves_one_fetch_at_a_time(js: JetStream, stream: str) -> None:
-    await publish(js, 10)
+async def test_ordered_consumer_serves_one_fetch_at_a_time(js: JetStream, stream: Stream) -> None:
+    await stream.publish(10)
     oc = await js.ordered_consumer(STREAM)
     first = oc.fetch(5, expires=2)
     assert int((await first.__anext__()).data) == 0
@@ -137,7 +147,7 @@ async def test_ordered_consumer_serves_one_fetch_at_a_time(js: JetStream, stream
     async def collect() -> list[int]:
         return [int(m.data) async for m in oc.fetch(3, expires=2)]
 
-    await publish(js, 3)
+    await stream.publish(3)
     results = await asyncio.gather(collect(), collect(), return_exceptions=True)
     assert results[0] == [0, 1, 2]  # the stream repeats its data, at sequences 11-13
     assert isinstance(results[1], errors.OrderedConsumerBusyError)
@@ -145,20 +155,20 @@ async def test_ordered_consumer_serves_one_fetch_at_a_time(js: JetStream, stream
     await oc.aclose()
 
 
-async def test_ordered_next_holds_the_consumer_while_it_waits(js: JetStream, stream: str) -> None:
+async def test_ordered_next_holds_the_consumer_while_it_waits(js: JetStream, stream: Stream) -> None:
     oc = await js.ordered_consumer(STREAM)
     waiter = asyncio.ensure_future(oc.next(timeout=10))
     await wait_until(lambda: oc.info(), lambda info: info.num_waiting == 1)  # its pull is at the server
     with pytest.raises(errors.OrderedConsumerBusyError):
         oc.fetch(1)
-    await publish(js, 1)
+    await stream.publish(1)
     assert int((await asyncio.wait_for(waiter, 10)).data) == 0
     assert [int(m.data) async for m in oc.fetch(1, no_wait=True)] == []
     await oc.aclose()
 
 
-async def test_ordered_consumer_gives_up_after_max_reset_attempts(js: JetStream, stream: str) -> None:
-    await publish(js, 3)
+async def test_ordered_consumer_gives_up_after_max_reset_attempts(js: JetStream, stream: Stream) -> None:
+    await stream.publish(3)
     oc = await js.ordered_consumer(STREAM, max_reset_attempts=2)
     events: list[ConsumeEvent] = []
     got: list[int] = []
@@ -174,7 +184,7 @@ async def test_ordered_consumer_gives_up_after_max_reset_attempts(js: JetStream,
     assert isinstance(caught.value.__cause__, errors.StreamNotFoundError)
 
 
-async def test_ordered_name_prefix_is_checked(js: JetStream, stream: str) -> None:
+async def test_ordered_name_prefix_is_checked(js: JetStream, stream: Stream) -> None:
     with pytest.raises(errors.InvalidNameError):
         await js.ordered_consumer(STREAM, name_prefix="a.b")
     with pytest.raises(errors.InvalidArgumentError):
@@ -184,9 +194,9 @@ async def test_ordered_name_prefix_is_checked(js: JetStream, stream: str) -> Non
 # ------------------------------------------------------------------------------ stop_after
 
 
-async def test_messages_stop_after_n(js: JetStream, stream: str) -> None:
-    await publish(js, 10)
-    consumer = await durable(js, "D")
+async def test_messages_stop_after_n(js: JetStream, stream: Stream) -> None:
+    await stream.publish(10)
+    consumer = await stream.durable("D")
     async with consumer.messages(stop_after=3) as msgs:
         got = [int(m.data) async for m in msgs]
     assert got == [0, 1, 2]
@@ -196,9 +206,9 @@ async def test_messages_stop_after_n(js: JetStream, stream: str) -> None:
     assert info.num_pending == 7
 
 
-async def test_consume_stop_after_n(js: JetStream, stream: str) -> None:
-    await publish(js, 10)
-    consumer = await durable(js, "D")
+async def test_consume_stop_after_n(js: JetStream, stream: Stream) -> None:
+    await stream.publish(10)
+    consumer = await stream.durable("D")
     handled: list[int] = []
 
     async def handler(msg: Message) -> None:
@@ -212,8 +222,8 @@ async def test_consume_stop_after_n(js: JetStream, stream: str) -> None:
     assert (await consumer.info()).num_pending == 6
 
 
-async def test_ordered_stop_after_counts_across_recreations(js: JetStream, stream: str) -> None:
-    await publish(js, 10)
+async def test_ordered_stop_after_counts_across_recreations(js: JetStream, stream: Stream) -> None:
+    await stream.publish(10)
     oc = await js.ordered_consumer(STREAM)
     got: list[int] = []
     async with oc.messages(stop_after=6, max_messages=2) as msgs:
@@ -227,12 +237,12 @@ async def test_ordered_stop_after_counts_across_recreations(js: JetStream, strea
     await oc.aclose()
 
 
-async def test_max_messages_with_max_bytes_caps_each_pull(js: JetStream, stream: str) -> None:
+async def test_max_messages_with_max_bytes_caps_each_pull(js: JetStream, stream: Stream) -> None:
     """nats.go's PullMaxMessagesWithBytesLimit: each pull asks for up to max_bytes, the stream
     goes on past it."""
-    await publish(js, 12, size=100)
-    probe = [m async for m in (await durable(js, "P")).fetch(12, expires=5)]
-    consumer = await durable(js, "D")
+    await stream.publish(12, size=100)
+    probe = [m async for m in (await stream.durable("P")).fetch(12, expires=5)]
+    consumer = await stream.durable("D")
     events: list[ConsumeEvent] = []
     start = time.monotonic()
     # exactly three messages fit a pull: the server ends each pull silently
@@ -249,9 +259,9 @@ async def test_max_messages_with_max_bytes_caps_each_pull(js: JetStream, stream:
     assert events == []
 
 
-async def test_a_message_larger_than_max_bytes_is_a_warning_not_a_loop(js: JetStream, stream: str) -> None:
-    await publish(js, 1, size=500)
-    consumer = await durable(js, "D")
+async def test_a_message_larger_than_max_bytes_is_a_warning_not_a_loop(js: JetStream, stream: Stream) -> None:
+    await stream.publish(1, size=500)
+    consumer = await stream.durable("D")
     events: list[ConsumeEvent] = []
     async with consumer.messages(max_bytes=100, expires=2, on_event=events.append) as msgs:
         waiter = asyncio.ensure_future(msgs.__anext__())
@@ -267,16 +277,16 @@ async def test_a_message_larger_than_max_bytes_is_a_warning_not_a_loop(js: JetSt
 # ------------------------------------------------------------------------------ consume() start
 
 
-async def test_consume_sends_its_first_pull_before_returning(js: JetStream, stream: str) -> None:
-    consumer = await durable(js, "D")
+async def test_consume_sends_its_first_pull_before_returning(js: JetStream, stream: Stream) -> None:
+    consumer = await stream.durable("D")
     ctx = await consumer.consume(lambda msg: None, max_messages=7)
     assert isinstance(ctx.source, MessageStream)
     assert ctx.source.pending == (7, 0)  # asked for, before any other task ran
     await ctx.aclose()
 
 
-async def test_consume_notices_a_consumer_deleted_right_after_start(js: JetStream, stream: str) -> None:
-    consumer = await durable(js, "D")
+async def test_consume_notices_a_consumer_deleted_right_after_start(js: JetStream, stream: Stream) -> None:
+    consumer = await stream.durable("D")
     errors_seen: list[BaseException] = []
     events: list[ConsumeEvent] = []
     ctx = await consumer.consume(lambda msg: None, on_error=errors_seen.append, on_event=events.append)

@@ -20,6 +20,7 @@ from .._generated.models import ConsumerConfig, DeliverPolicy, ReplayPolicy
 from .._time import seconds
 from .._validate import check_name, check_subject
 from ._api import ConsumerAPI
+from ._options import check_positive
 from ._ordered import OrderedConfig, OrderedConsumer, start_ordered
 from ._ordered_streams import INACTIVE_THRESHOLD as DEFAULT_INACTIVE
 from ._pull import Consumer
@@ -143,14 +144,7 @@ async def ordered_consumer(
         raise InvalidArgumentError(f"inactive_threshold must be positive, got {inactive_threshold!r}")
     if name_prefix is not None:
         check_name("consumer", name_prefix)
-    if max_reset_attempts is not None and (
-        isinstance(max_reset_attempts, bool)
-        or not isinstance(max_reset_attempts, int)
-        or max_reset_attempts < 1
-    ):
-        raise InvalidArgumentError(
-            f"max_reset_attempts must be a positive integer, got {max_reset_attempts!r}"
-        )
+    check_positive("max_reset_attempts", max_reset_attempts)
     config = OrderedConfig(
         filter_subjects=filters,
         deliver_policy=deliver_policy,

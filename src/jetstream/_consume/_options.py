@@ -165,13 +165,9 @@ class ConsumeOptions(msgspec.Struct, frozen=True):
         threshold_messages = options.get("threshold_messages")
         threshold_bytes = options.get("threshold_bytes")
         stop_after = options.get("stop_after")
-        for name, value in (
-            ("max_messages", max_messages),
-            ("max_bytes", max_bytes),
-            ("stop_after", stop_after),
-        ):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
+        check_positive("max_messages", max_messages)
+        check_positive("max_bytes", max_bytes)
+        check_positive("stop_after", stop_after)
         exp = seconds(options.get("expires", DEFAULT_EXPIRES), "expires")
         if exp < _MIN_EXPIRES:
             raise InvalidArgumentError(f"expires must be at least {_MIN_EXPIRES:g}s, got {exp:g}s")
@@ -235,16 +231,10 @@ def with_options_signature(
     return decorate
 
 
-def check_count(n: int) -> None:
-    """The ``n`` of a fetch, checked."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise InvalidArgumentError(f"n must be a positive integer, got {n!r}")
-
-
-def check_max_bytes(value: int | None) -> int | None:
-    """The ``max_bytes`` of a fetch, checked."""
+def check_positive(name: str, value: int | None) -> int | None:
+    """``value`` if it is None or a positive integer; else `InvalidArgumentError` naming ``name``."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise InvalidArgumentError(f"max_bytes must be a positive integer, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
     return value
 
 

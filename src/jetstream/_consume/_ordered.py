@@ -22,9 +22,8 @@ from ._options import (
     ConsumeOptions,
     FetchOptions,
     MessagesOptions,
-    check_count,
     check_keys,
-    check_max_bytes,
+    check_positive,
     with_options_signature,
 )
 from ._ordered_streams import (
@@ -139,8 +138,8 @@ class OrderedConsumer(OrderedCursor):
         ends (or is closed), another fetch/next/messages() raises `errors.OrderedConsumerBusyError`."""
         check_keys(options, FetchOptions)
         self._check_idle()
-        check_count(n)
-        check_max_bytes(options.get("max_bytes"))
+        check_positive("n", n)
+        check_positive("max_bytes", options.get("max_bytes"))
         return OrderedFetchResult(self, n, options)
 
     # --- continuous pulls

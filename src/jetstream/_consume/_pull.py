@@ -29,9 +29,8 @@ from ._options import (
     PriorityOptions,
     PullFetchOptions,
     PullMessagesOptions,
-    check_count,
     check_keys,
-    check_max_bytes,
+    check_positive,
     priority_of,
     with_options_signature,
 )
@@ -173,7 +172,7 @@ class Consumer:
         early exits.
         """
         check_keys(options, PullFetchOptions)
-        check_count(n)
+        check_positive("n", n)
         wait = seconds(options.get("expires", DEFAULT_EXPIRES), "expires")
         prio = priority_of(options, self._info)
         no_wait = bool(options.get("no_wait", False))
@@ -182,7 +181,7 @@ class Consumer:
         return FetchResult(
             self._pulls,
             n,
-            max_bytes=check_max_bytes(options.get("max_bytes")),
+            max_bytes=check_positive("max_bytes", options.get("max_bytes")),
             expires=wait,
             no_wait=no_wait,
             heartbeat=hb,

@@ -457,4 +457,4 @@ def test_help_shows_the_keywords_of_messages_and_consume() -> None:
 
 async def test_ordered_messages_refuse_priority_options() -> None:
     with pytest.raises(TypeError):
-        ConsumeOptions.build(None, of=MessagesOptions, group="g")  # type: ignore[call-arg]
+        ConsumeOptions.build(None, of=MessagesOptions, group="g")

@@ -6,6 +6,7 @@ filter, ``name_prefix``, ``max_reset_attempts``)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import time
 from collections.abc import Callable
@@ -152,6 +153,27 @@ async def test_ordered_consumer_serves_one_fetch_at_a_time(js: JetStream, stream
     assert results[0] == [0, 1, 2]  # the stream repeats its data, at sequences 11-13
     assert isinstance(results[1], errors.OrderedConsumerBusyError)
     assert oc.last_stream_seq == 13
+    await oc.aclose()
+
+
+async def test_a_dropped_fetch_or_stream_frees_the_ordered_consumer(js: JetStream, stream: Stream) -> None:
+    """A fetch or messages() left mid-iteration without aclose() holds the consumer only until it
+    is collected; what it did not hand out comes again, in order."""
+    await stream.publish(6)
+    oc = await js.ordered_consumer(STREAM)
+    fetch = oc.fetch(3, expires=2)
+    assert int((await fetch.__anext__()).data) == 0
+    with pytest.raises(errors.OrderedConsumerBusyError):
+        oc.fetch(1)
+    del fetch
+    gc.collect()
+    msgs = oc.messages(expires=2)
+    assert int((await msgs.__anext__()).data) == 1
+    with pytest.raises(errors.OrderedConsumerBusyError):
+        oc.fetch(1)
+    del msgs
+    gc.collect()
+    assert [int(m.data) async for m in oc.fetch(10, expires=2)] == [2, 3, 4, 5]
     await oc.aclose()
 
 

@@ -120,7 +120,8 @@ class OrderedCursor:
         self._current: Consumer | None = None
         self._orphans: set[str] = set()  # consumers that may exist on the server and are not used
         self._resets = 0  # replacements begun (also those still trying)
-        self._active: OrderedMessageStream | None = None  # the running messages()/consume()
+        # The running messages()/consume(), weakly: one dropped without aclose() frees the consumer.
+        self._active: weakref.ref[OrderedMessageStream] | None = None
         self._busy: object | None = None  # the running fetch/next
         self._creating = asyncio.Lock()
 
@@ -278,8 +279,11 @@ class OrderedCursor:
         self._stream_seq = meta.sequence.stream
         return True
 
+    def _running(self) -> OrderedMessageStream | None:
+        return None if self._active is None else self._active()
+
     def _check_idle(self) -> None:
-        if self._active is not None:
+        if self._running() is not None:
             raise OrderedConsumerBusyError("this ordered consumer is serving a messages()/consume()")
         if self._busy is not None:
             raise OrderedConsumerBusyError(
@@ -288,7 +292,7 @@ class OrderedCursor:
 
     async def _close(self) -> None:
         """Stop a running messages()/consume() and delete the server consumer (best effort)."""
-        active = self._active
+        active = self._running()
         if active is not None:
             await active.aclose()
         await self._drop(self._current)
@@ -427,7 +431,7 @@ class OrderedMessageStream(StreamBase):
         if self._started:
             return
         self._oc._check_idle()
-        self._oc._active = self
+        self._oc._active = weakref.ref(self)
         self._started = True
         self._finalizer = weakref.finalize(self, _release, self._oc)
         if self._oc._current is not None:
@@ -543,7 +547,7 @@ class OrderedMessageStream(StreamBase):
                 await inner.aclose()
             await self._oc._drop(self._oc._current)
         finally:
-            if self._oc._active is self:
+            if self._oc._running() is self:
                 self._oc._active = None
 
     def _request_stop(self) -> None:
@@ -572,7 +576,9 @@ class OrderedMessageStream(StreamBase):
 
 
 def _release(oc: OrderedCursor) -> None:
-    oc._active = None
+    """A messages() stream was collected without aclose(): the ordered consumer is free."""
+    if oc._running() is None:
+        oc._active = None
 
 
 def _release_fetch(oc: OrderedCursor, token: object) -> None:

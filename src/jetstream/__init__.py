@@ -26,7 +26,7 @@ from ._consume._status import (
     PullWarning,
     Reconnected,
 )
-from ._core import DEFAULT, RawMessage, Timeout
+from ._core import DEFAULT, ClientTrace, RawMessage, RequestDone, RequestSent, Timeout
 from ._generated import SCHEMA_REF
 from ._generated.toplevel import *  # noqa: F403
 from ._generated.toplevel import __all__ as _models_all
@@ -93,6 +93,7 @@ __all__ = [
     "SCHEMA_REF",
     "Batch",
     "BatchMessage",
+    "ClientTrace",
     "ConsumeContext",
     "ConsumeEvent",
     "Consumer",
@@ -143,6 +144,8 @@ __all__ = [
     "RawMessage",
     "Reconnected",
     "Reply",
+    "RequestDone",
+    "RequestSent",
     "Schedule",
     "Stream",
     "StreamMessage",

@@ -12,7 +12,7 @@ from . import _stream as _streams
 from ._consume import _manage as _consumers
 from ._consume._ordered import OrderedConsumer
 from ._consume._pull import Consumer
-from ._core import DEFAULT, Core, Timeout, resolve_prefix
+from ._core import DEFAULT, ClientTrace, Core, Timeout, check_trace, resolve_prefix
 from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
 from ._generated.models import ConsumerConfig, DeliverPolicy, PubAck, ReplayPolicy, StreamConfig
@@ -44,7 +44,7 @@ class JetStream(GeneratedAPI):
     `Consumer`), `ordered_consumer`, Key/Value and Object Store. ``domain`` targets
     ``$JS.<domain>.API``; ``api_prefix`` a custom import prefix (ADR-19). ``timeout`` is the default
     for every call (seconds or timedelta); each call can override it with ``timeout=`` (``None``
-    waits forever).
+    waits forever). ``trace``, a `ClientTrace`, observes every API request and its outcome.
 
     Use as an async context manager, or call `aclose()` (`close()` is the same). The connection is
     closed only if this object opened it (`jetstream.connect`).
@@ -59,6 +59,7 @@ class JetStream(GeneratedAPI):
         timeout: float | timedelta = 5.0,
         transport: Connection | None = None,
         publish_async_max_pending: int = DEFAULT_MAX_PENDING,
+        trace: ClientTrace | None = None,
     ) -> None:
         if (nc is None) == (transport is None):
             raise InvalidArgumentError("give a nats-py connection or a transport (a Connection)")
@@ -70,7 +71,7 @@ class JetStream(GeneratedAPI):
             # A nats-py client (typed Any: its types stay on the other side of the seam).
             transport = for_client(nc)
         self._conn: Connection = transport
-        self._core = Core(transport, domain=domain, api_prefix=api_prefix, timeout=timeout)
+        self._core = Core(transport, domain=domain, api_prefix=api_prefix, timeout=timeout, trace=trace)
 
     def __repr__(self) -> str:
         return f"JetStream(prefix={self._core.prefix!r}, connection={self._conn!r})"
@@ -513,6 +514,7 @@ async def connect(
     timeout: float | timedelta = 5.0,
     publish_async_max_pending: int = DEFAULT_MAX_PENDING,
     retry_on_failed_connect: bool = False,
+    trace: ClientTrace | None = None,
     **options: Any,
 ) -> JetStream:
     """Connect to NATS and return a `JetStream` that owns the connection.
@@ -527,11 +529,12 @@ async def connect(
     `errors.ServerUnreachableError`, or `errors.NoServersError` when the servers failed in
     different ways. With ``retry_on_failed_connect=True`` the first connect retries as reconnects do
     (``max_reconnect_attempts``, ``reconnect_time_wait``). Reconnects after a successful connect
-    follow the options as usual.
+    follow the options as usual. ``trace``: see `JetStream`.
     """
     resolve_prefix(domain, api_prefix)  # refuse bad options before opening a connection
     seconds(timeout)
     check_max_pending(publish_async_max_pending)
+    check_trace(trace)
     conn = await open_connection(servers, retry_on_failed_connect=retry_on_failed_connect, **options)
     js = JetStream(
         transport=conn,
@@ -539,6 +542,7 @@ async def connect(
         api_prefix=api_prefix,
         timeout=timeout,
         publish_async_max_pending=publish_async_max_pending,
+        trace=trace,
     )
     js._owns_connection = True
     return js

@@ -15,7 +15,6 @@ from ._consume._api import ConsumerAPI
 from ._consume._manage import get_consumer, put_consumer
 from ._consume._pull import Consumer
 from ._core import DEFAULT, RawMessage, Timeout
-from ._core._codec import encode
 from ._exceptions import InvalidArgumentError, InvalidReplyError, NoRespondersError
 from ._generated.errors import NoMessageFoundError, StreamNameExistError, StreamNotFoundError, api_error
 from ._generated.models import (
@@ -340,7 +339,7 @@ class Stream:
         )
         core = self._js._core
         subject = core.subject(f"DIRECT.GET.{self.name}")
-        replies = core.transport.stream(subject, encode(body), core.timeout(timeout))
+        replies = core.stream(f"DIRECT.GET.{self.name}", body, timeout)
         try:
             async for reply in replies:
                 status = reply.status

@@ -251,6 +251,13 @@ def seconds(value: float | timedelta, what: str = "timeout") -> float:
     return float(result)
 
 
+def as_timedelta(value: float | timedelta, what: str) -> timedelta:
+    """A positive interval given as seconds or a `timedelta`, as a `timedelta` (checked by
+    `seconds`)."""
+    secs = seconds(value, what)
+    return value if isinstance(value, timedelta) else timedelta(seconds=secs)
+
+
 def format_time(value: datetime) -> str:
     """RFC 3339 with nanoseconds, as the server writes it. Naive datetimes are refused."""
     if value.tzinfo is None or value.utcoffset() is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
@@ -291,3 +292,31 @@ async def test_start_forms(js: JetStream, start: Callable[[KeyWatcher], object])
     assert isinstance(items[0], InitialValuesDone)
     assert isinstance(items[1], KeyValueEntry) and items[1].key == "k"
     await watcher.aclose()
+
+
+async def test_inactive_threshold_is_the_consumers(js: JetStream) -> None:
+    kv = await filled(js)
+    # The default: the ordered consumer's 5 minutes.
+    async with kv.watch() as watcher:
+        (info,) = await js.consumer_list("KV_w")
+        assert info.name == watcher.consumer_name
+        assert info.config.inactive_threshold == timedelta(minutes=5)
+    async with kv.watch("a", inactive_threshold=7.5) as watcher:
+        (info,) = await js.consumer_list("KV_w")
+        assert info.config.inactive_threshold == timedelta(seconds=7.5)
+    async with kv.watch(inactive_threshold=timedelta(seconds=42)) as watcher:
+        await until_marker(watcher)
+        first = watcher.consumer_name
+        assert first is not None
+        assert (await js.consumer_info("KV_w", first)).config.inactive_threshold == timedelta(seconds=42)
+        # A recreated consumer keeps it.
+        await js.consumer_delete("KV_w", first)
+        await kv.put("a", b"3")
+        (entry,) = await take(watcher, 1)
+        assert isinstance(entry, KeyValueEntry) and entry.value == b"3"
+        second = watcher.consumer_name
+        assert second is not None and second != first
+        assert (await js.consumer_info("KV_w", second)).config.inactive_threshold == timedelta(seconds=42)
+    for bad in (0, -1.0, timedelta(0), "5"):
+        with pytest.raises(errors.InvalidArgumentError, match="inactive_threshold"):
+            kv.watch(inactive_threshold=bad)  # type: ignore[arg-type]

@@ -225,6 +225,40 @@ async def test_delete(js: JetStream) -> None:
     assert (await store.info("kept")) == kept
 
 
+async def test_get_a_deleted_object_with_show_deleted(js: JetStream) -> None:
+    store = await js.create_object_store("files")
+    info = await store.put("gone", os.urandom(5000), chunk_size=1024, description="d")
+    await store.delete("gone")
+    marker = await store.info("gone", show_deleted=True)
+    consumers_before = await js.consumer_names(store.stream_name)
+    async with await store.get("gone", show_deleted=True) as reader:
+        assert reader.info == marker and reader.info.deleted and reader.info.nuid == info.nuid
+        assert [chunk async for chunk in reader] == []
+    assert await store.get_bytes("gone", show_deleted=True) == b""
+    # Nothing to read, so no consumer was made for it.
+    assert await js.consumer_names(store.stream_name) == consumers_before == []
+    with pytest.raises(errors.ObjectNotFoundError) as exc:
+        await store.get("gone")
+    assert exc.value.deleted
+    # A live object reads as usual; a name that never existed is still not found.
+    await store.put("live", b"data")
+    assert await store.get_bytes("live", show_deleted=True) == b"data"
+    with pytest.raises(errors.ObjectNotFoundError):
+        await store.get_bytes("never", show_deleted=True)
+
+    # A deleted link is shown as the link's marker; a live link to a deleted object is followed
+    # and the object it leads to is not found.
+    target = await store.put("target", b"t")
+    await store.add_link("link", target)
+    await store.add_link("dangling", target)
+    await store.delete("link")
+    link_marker = await store.get("link", show_deleted=True)
+    assert link_marker.info.deleted and link_marker.info.is_link and await link_marker.read() == b""
+    await store.delete("target")
+    with pytest.raises(errors.ObjectNotFoundError):
+        await store.get_bytes("dangling", show_deleted=True)
+
+
 async def test_update_meta_and_rename(js: JetStream) -> None:
     store = await js.create_object_store("files")
     info = await store.put("a", b"data", description="old", headers={"A": "1"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Final, Protocol, TypeVar
 
@@ -26,6 +26,7 @@ from .._time import Timestamp, seconds
 from .._transport import Reply, Transport
 from .._validate import check_name, check_subject
 from ._codec import decode, decoder, encode, error_of
+from ._trace import ClientTrace, Span, check_trace
 
 T = TypeVar("T")
 P = TypeVar("P", bound=IterableResponse)
@@ -96,6 +97,10 @@ def _payload(body: msgspec.Struct | None) -> bytes:
     return payload
 
 
+def _size(replies: Sequence[Reply]) -> int:
+    return sum(len(reply.data) for reply in replies)
+
+
 class RawMessage(msgspec.Struct, frozen=True):
     """A message answered as-is rather than as JSON (DIRECT.GET, CONSUMER.MSG.NEXT)."""
 
@@ -152,11 +157,13 @@ class Core:
         domain: str | None = None,
         api_prefix: str | None = None,
         timeout: float | timedelta = 5.0,
+        trace: ClientTrace | None = None,
     ) -> None:
         self.transport = transport
         self.prefix: str = resolve_prefix(domain, api_prefix)
         self.domain = domain
         self.default_timeout: float = seconds(timeout)
+        self.trace = check_trace(trace)
 
     def subject(self, suffix: str) -> str:
         return self.prefix + suffix
@@ -166,21 +173,40 @@ class Core:
             return self.default_timeout
         return None if timeout is None else seconds(timeout)
 
-    async def _send(self, suffix: str, body: msgspec.Struct | None, timeout: Timeout) -> tuple[str, Reply]:
+    def _span(self, subject: str, payload: bytes) -> Span | None:
+        trace = self.trace
+        return None if trace is None else Span(trace, subject, len(payload))
+
+    async def _exchange(
+        self, suffix: str, body: msgspec.Struct | None, tp: type[T], timeout: Timeout
+    ) -> tuple[str, bytes, T]:
+        """One JSON request and its decoded reply (the subject and reply bytes too), traced."""
         subject = self.subject(suffix)
         payload = _payload(body)
+        span = self._span(subject, payload)
+        reply: Reply | None = None
         try:
-            return subject, await self.transport.request(subject, payload, self.timeout(timeout))
-        except NoRespondersError as exc:
-            if isinstance(exc, JetStreamNotEnabledError):
-                raise
-            raise JetStreamNotEnabledError(subject) from exc
+            try:
+                reply = await self.transport.request(subject, payload, self.timeout(timeout))
+            except NoRespondersError as exc:
+                if isinstance(exc, JetStreamNotEnabledError):
+                    raise
+                raise JetStreamNotEnabledError(subject) from exc
+            if reply.status and not reply.data:
+                raise UnexpectedReplyError(
+                    subject, reply.data, f"status {reply.status} instead of a JSON reply"
+                )
+            value = decode(subject, reply.data, tp)
+        except BaseException as exc:
+            if span is not None:
+                span.done(0 if reply is None else len(reply.data), exc, 0 if reply is None else 1)
+            raise
+        if span is not None:
+            span.done(len(reply.data))
+        return subject, reply.data, value
 
     async def request(self, suffix: str, body: msgspec.Struct | None, tp: type[T], timeout: Timeout) -> T:
-        subject, reply = await self._send(suffix, body, timeout)
-        if reply.status and not reply.data:
-            raise UnexpectedReplyError(subject, reply.data, f"status {reply.status} instead of a JSON reply")
-        return decode(subject, reply.data, tp)
+        return (await self._exchange(suffix, body, tp, timeout))[2]
 
     async def request_multi(
         self, suffix: str, body: msgspec.Struct | None, tp: type[T], timeout: Timeout
@@ -191,18 +217,28 @@ class Core:
         subject = self.subject(suffix)
         payload = _payload(body)
         wait = self.timeout(timeout)
+        span = self._span(subject, payload)
+        replies: list[Reply] = []
         try:
-            replies = await self.transport.request_many(subject, payload, wait)
-        except NoRespondersError as exc:
-            if isinstance(exc, JetStreamNotEnabledError):
-                raise
-            raise JetStreamNotEnabledError(subject) from exc
-        if not replies:
-            raise TimeoutError(subject, wait)
-        outcomes: list[T | APIError] = []
-        for reply in replies:
-            err = error_of(subject, reply.data)
-            outcomes.append(err if err is not None else decode(subject, reply.data, tp))
+            try:
+                replies = await self.transport.request_many(subject, payload, wait)
+            except NoRespondersError as exc:
+                if isinstance(exc, JetStreamNotEnabledError):
+                    raise
+                raise JetStreamNotEnabledError(subject) from exc
+            if not replies:
+                raise TimeoutError(subject, wait)
+            outcomes: list[T | APIError] = []
+            for reply in replies:
+                err = error_of(subject, reply.data)
+                outcomes.append(err if err is not None else decode(subject, reply.data, tp))
+        except BaseException as exc:
+            if span is not None:
+                span.done(_size(replies), exc, len(replies))
+            raise
+        if span is not None:
+            # One server refusing while another complies is not the call's error: see the outcomes.
+            span.done(_size(replies), None, len(replies))
         return outcomes
 
     async def request_raw(
@@ -218,11 +254,27 @@ class Core:
         subject = self.subject(suffix)
         payload = _payload(body)
         wait = self.timeout(timeout)
+        span = self._span(subject, payload)
+        replies: list[Reply] = []
+        try:
+            message = await self._raw(subject, payload, wait, private_inbox, replies)
+        except BaseException as exc:
+            if span is not None:
+                span.done(_size(replies), exc, len(replies))
+            raise
+        if span is not None:
+            span.done(len(message.data))
+        return message
+
+    async def _raw(
+        self, subject: str, payload: bytes, wait: float | None, private_inbox: bool, replies: list[Reply]
+    ) -> RawMessage:
+        """`request_raw` without its trace; the reply, if any, is appended to ``replies``."""
         try:
             if private_inbox:
-                replies = await self.transport.request_many(subject, payload, wait, max_replies=1)
+                replies.extend(await self.transport.request_many(subject, payload, wait, max_replies=1))
             else:
-                replies = [await self.transport.request(subject, payload, wait)]
+                replies.append(await self.transport.request(subject, payload, wait))
         except NoRespondersError as exc:
             raise NoRespondersError(
                 subject,
@@ -244,6 +296,33 @@ class Core:
             raise InvalidReplyError(subject, reply.data, f"unknown status {status!r}")
         return RawMessage(reply.subject, reply.data, headers, reply.reply)
 
+    async def stream(
+        self, suffix: str, body: msgspec.Struct, timeout: Timeout
+    ) -> AsyncGenerator[Reply, None]:
+        """The replies to one request as they arrive (a batched direct get), until the caller stops
+        iterating; ``timeout`` bounds the wait for each. Traced as one request that ends with the
+        iteration: its status replies (end of batch, 404 ...) are replies the caller interprets."""
+        subject = self.subject(suffix)
+        payload = _payload(body)
+        span = self._span(subject, payload)
+        replies = self.transport.stream(subject, payload, self.timeout(timeout))
+        count = size = 0
+        error: BaseException | None = None
+        try:
+            async for reply in replies:
+                count += 1
+                size += len(reply.data)
+                yield reply
+        except GeneratorExit:
+            raise  # the caller stopped iterating: the usual end
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            await replies.aclose()
+            if span is not None:
+                span.done(size, error, count)
+
     async def pages(
         self,
         suffix: str,
@@ -262,12 +341,7 @@ class Core:
         """
         offset = 0
         for _ in range(MAX_PAGES):
-            subject, reply = await self._send(suffix, make_body(offset), timeout)
-            if reply.status and not reply.data:
-                raise UnexpectedReplyError(
-                    subject, reply.data, f"status {reply.status} instead of a JSON reply"
-                )
-            page = decode(subject, reply.data, tp)
+            subject, data, page = await self._exchange(suffix, make_body(offset), tp, timeout)
             # In a cluster, entries whose server did not answer in time are named in `missing`
             # instead: they still take their places in the listing.
             n = count(page) + len(getattr(page, "missing", None) or ())
@@ -276,11 +350,11 @@ class Core:
                 return
             if page.offset != offset:
                 raise UnexpectedReplyError(
-                    subject, reply.data, f"asked for the page at offset {offset}, got offset {page.offset}"
+                    subject, data, f"asked for the page at offset {offset}, got offset {page.offset}"
                 )
             if n == 0:
                 raise UnexpectedReplyError(
-                    subject, reply.data, f"an empty page at offset {offset}, but the total is {page.total}"
+                    subject, data, f"an empty page at offset {offset}, but the total is {page.total}"
                 )
             yield page
             offset += n

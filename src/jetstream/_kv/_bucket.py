@@ -41,7 +41,7 @@ from .._time import Duration, Timestamp, nanos
 from .._typing import Payload
 from ._api import KeyValueAPI
 from ._entry import KV_OPERATION, KeyDeletedError, KeyValueEntry, KeyValueOp, operation_of
-from ._watch import DEFAULT_IDLE_HEARTBEAT, InitialValuesDone, KeyWatcher
+from ._watch import DEFAULT_IDLE_HEARTBEAT, INACTIVE_THRESHOLD, InitialValuesDone, KeyWatcher
 
 __all__ = [
     "InitialValuesDone",
@@ -308,6 +308,7 @@ class KeyValue:
         updates_only: bool = False,
         resume_from_revision: int | None = None,
         idle_heartbeat: timedelta | float = DEFAULT_IDLE_HEARTBEAT,
+        inactive_threshold: timedelta | float = INACTIVE_THRESHOLD,
     ) -> KeyWatcher:
         """Watch keys (a key, a pattern with ``*`` / ``>``, or several): an endless async iterator.
 
@@ -322,6 +323,10 @@ class KeyValue:
         consumer from the revision after the last one delivered (with jittered backoff), so no
         change is missed or repeated; two missed idle heartbeats count as a lost consumer.
         It raises `errors.BucketNotFoundError` if the bucket is deleted.
+
+        ``inactive_threshold`` (seconds or a timedelta, default 5 minutes) is how long the server
+        keeps the watch's consumer once nobody reads from it (the client went away without deleting
+        it); a watcher that is closed deletes its consumer at once.
         """
         if include_history and updates_only:
             raise InvalidArgumentError("include_history and updates_only exclude each other")
@@ -350,6 +355,7 @@ class KeyValue:
             updates_only=updates_only,
             resume_from_revision=resume_from_revision,
             idle_heartbeat=idle_heartbeat,
+            inactive_threshold=inactive_threshold,
         )
 
     async def _initial(self, watcher: KeyWatcher, timeout: Timeout) -> AsyncIterator[KeyValueEntry]:

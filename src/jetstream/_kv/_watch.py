@@ -12,12 +12,13 @@ from datetime import timedelta
 from .._consume._api import ConsumerAPI
 from .._consume._message import Message
 from .._consume._ordered import OrderedConfig
+from .._consume._ordered_streams import INACTIVE_THRESHOLD
 from .._consume._watch import DEFAULT_IDLE_HEARTBEAT, InitialValuesDone, Watch, deliver_policy
 from .._exceptions import BucketNotFoundError
-from .._time import nanos
+from .._time import as_timedelta, nanos
 from ._entry import KeyValueEntry, KeyValueOp, operation_of
 
-__all__ = ["DEFAULT_IDLE_HEARTBEAT", "InitialValuesDone", "KeyWatcher"]
+__all__ = ["DEFAULT_IDLE_HEARTBEAT", "INACTIVE_THRESHOLD", "InitialValuesDone", "KeyWatcher"]
 
 
 class KeyWatcher(Watch[KeyValueEntry]):
@@ -42,6 +43,7 @@ class KeyWatcher(Watch[KeyValueEntry]):
         updates_only: bool,
         resume_from_revision: int | None,
         idle_heartbeat: timedelta | float = DEFAULT_IDLE_HEARTBEAT,
+        inactive_threshold: timedelta | float = INACTIVE_THRESHOLD,
     ) -> None:
         policy = deliver_policy(include_history=include_history, updates_only=updates_only)
         config = OrderedConfig(
@@ -49,6 +51,7 @@ class KeyWatcher(Watch[KeyValueEntry]):
             deliver_policy=policy if resume_from_revision is None else "by_start_sequence",
             opt_start_seq=resume_from_revision,
             headers_only=meta_only,
+            inactive_threshold=as_timedelta(inactive_threshold, "inactive_threshold"),
         )
         super().__init__(
             js,

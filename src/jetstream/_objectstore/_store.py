@@ -178,7 +178,7 @@ class ObjectStore:
         except ObjectNotFoundError:
             return None
 
-    async def get(self, name: str, *, timeout: Timeout = DEFAULT) -> ObjectReader:
+    async def get(self, name: str, *, show_deleted: bool = False, timeout: Timeout = DEFAULT) -> ObjectReader:
         """The data of object ``name`` as an `ObjectReader`: an async iterator of chunks with
         ``.info``, checked against the object's digest as it ends::
 
@@ -189,8 +189,16 @@ class ObjectStore:
         A link to an object (in this store or another) is followed; the reader's ``info`` is the
         target's. Raises `errors.ObjectNotFoundError` (also for a deleted object), and
         `errors.ObjectLinkError` for a link to a whole store. While reading: see `ObjectReader`.
+
+        With ``show_deleted`` a deleted object (or link) is not an error: the reader's ``info`` is
+        its delete marker (``deleted`` true) and it yields no data. A link that is not deleted is
+        still followed, and a deleted object it leads to raises as above.
         """
-        info = await self.info(name, timeout=timeout)
+        info = await self.info(name, show_deleted=show_deleted, timeout=timeout)
+        if info.deleted:
+            # A delete marker has no chunks (they were purged): the reader ends at once.
+            chunks = f"{self._read_pre}C.{info.nuid}"
+            return ObjectReader(self._js, self.stream_name, chunks, info, self._js._core.timeout(timeout))
         store: ObjectStore = self
         hops = 0
         while info.is_link:
@@ -220,9 +228,10 @@ class ObjectStore:
             self._js._core.timeout(timeout),
         )
 
-    async def get_bytes(self, name: str, *, timeout: Timeout = DEFAULT) -> bytes:
-        """The whole data of object ``name`` (links followed), after checking its digest."""
-        reader = await self.get(name, timeout=timeout)
+    async def get_bytes(self, name: str, *, show_deleted: bool = False, timeout: Timeout = DEFAULT) -> bytes:
+        """The whole data of object ``name`` (links followed), after checking its digest. With
+        ``show_deleted`` a deleted object gives ``b""`` instead of `errors.ObjectNotFoundError`."""
+        reader = await self.get(name, show_deleted=show_deleted, timeout=timeout)
         async with reader:
             return await reader.read()
 

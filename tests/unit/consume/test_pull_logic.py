@@ -52,6 +52,7 @@ from jetstream._transport import (
     for_client,
 )
 from jetstream._transport import status_msg as _status_msg
+from jetstream._transport._headers import MultiValueDict
 
 
 def status(code: str, description: str = "", **headers: str) -> Msg:
@@ -458,3 +459,56 @@ def test_help_shows_the_keywords_of_messages_and_consume() -> None:
 async def test_ordered_messages_refuse_priority_options() -> None:
     with pytest.raises(TypeError):
         ConsumeOptions.build(None, of=MessagesOptions, group="g")
+
+
+def test_msg_size_is_the_servers_count() -> None:
+    """UTF-8 bytes, every value of a repeated header, and not the Nats-Pin-Id the server adds to
+    a pinned client's message after weighing it."""
+    plain = msg_size(user(b"hello", reply="r"))
+    assert msg_size(FakeMsg("s.é", b"hello", "r", None)) == plain + 1
+    repeated = MultiValueDict({"A": "1"}, [("A", "1"), ("A", "22")])
+    assert msg_size(user(b"hello", repeated, reply="r")) == plain + len("NATS/1.0\r\nA: 1\r\nA: 22\r\n\r\n")
+    assert msg_size(user(b"hello", {"Nats-Pin-Id": "P1"}, reply="r")) == plain
+    with_pin = user(b"hello", {"A": "1", "Nats-Pin-Id": "P1"}, reply="r")
+    assert msg_size(with_pin) == plain + len("NATS/1.0\r\nA: 1\r\n\r\n")
+
+
+async def test_capped_pulls_notice_a_cap_used_up_without_a_status() -> None:
+    """max_messages with max_bytes: once the byte caps of the outstanding pulls are used up, what
+    they owed in messages will not come, and a pull is due again."""
+    size = msg_size(user(b"x"))
+    inbox, events = inbox_for(max_messages=10, max_bytes=2 * size)
+    assert inbox.opts.capped and not inbox.opts.track_bytes
+    inbox.pending_msgs, inbox.pending_bytes = 10, 2 * size  # as after a pull of 10, capped
+    await inbox.on_msg(user(b"x"))
+    assert inbox.pending_msgs == 10 and not inbox.pull_due(inbox.clock())
+    await inbox.on_msg(user(b"x"))
+    assert (inbox.pending_msgs, inbox.pending_bytes) == (2, 0)
+    assert inbox.pull_due(inbox.clock())
+    assert events == []
+
+
+async def test_a_message_larger_than_a_full_pull_pauses_pulling() -> None:
+    inbox, events = inbox_for(max_messages=None, max_bytes=100)
+    inbox.pending_bytes = 100
+    # the rest of a pull did not take the next message: pull again at once
+    await inbox.on_msg(status("409", "Message Size Exceeds MaxBytes", **{"Nats-Pending-Bytes": "40"}))
+    assert (inbox.retry_at, events) == (0.0, [])
+    # a full pull did not: a warning, and a pause before the next pull
+    inbox.pending_bytes = 100
+    await inbox.on_msg(status("409", "Message Size Exceeds MaxBytes", **{"Nats-Pending-Bytes": "100"}))
+    assert inbox.retry_at > 0 and not inbox.pull_due(inbox.clock())
+    assert [type(e) for e in events] == [PullWarning]
+
+
+async def test_stop_after_bounds_what_is_pulled() -> None:
+    inbox, _ = inbox_for(max_messages=10)
+    inbox.opts = msgspec.structs.replace(inbox.opts, stop_after=3)
+    inbox.pending_msgs = 3  # asked for the three
+    assert not inbox.pull_due(inbox.clock())
+    for i in range(3):
+        await inbox.on_msg(user(b"%d" % i))
+    assert not inbox.stopped_after()
+    for _ in range(3):
+        inbox.take()
+    assert inbox.stopped_after() and not inbox.pull_due(inbox.clock())

@@ -16,6 +16,8 @@ from ._consume._options import FetchOptions, MessagesOptions, PullFetchOptions, 
 from ._consume._ordered import OrderedConsumer
 from ._consume._ordered_streams import OrderedFetchResult, OrderedMessageStream
 from ._consume._pull import Consumer, MessageStream
+from ._consume._push import OrderedPushConsumer, PushConsumer
+from ._consume._push_stream import PushMessageStream
 from ._consume._status import (
     ConsumeEvent,
     ConsumerRecreated,
@@ -137,10 +139,13 @@ __all__ = [
     "OrderedConsumer",
     "OrderedFetchResult",
     "OrderedMessageStream",
+    "OrderedPushConsumer",
     "PinIdMismatch",
     "PullFetchOptions",
     "PullMessagesOptions",
     "PullWarning",
+    "PushConsumer",
+    "PushMessageStream",
     "RawMessage",
     "Reconnected",
     "Reply",

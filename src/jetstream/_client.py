@@ -10,8 +10,10 @@ from typing import Any
 
 from . import _stream as _streams
 from ._consume import _manage as _consumers
+from ._consume import _push as _push
 from ._consume._ordered import OrderedConsumer
 from ._consume._pull import Consumer
+from ._consume._push import OrderedPushConsumer, PushConsumer
 from ._core import DEFAULT, ClientTrace, Core, Timeout, check_trace, resolve_prefix
 from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
@@ -348,8 +350,7 @@ class JetStream(GeneratedAPI):
         creations in one recreation after which it raises `errors.OrderedConsumerResetError`
         (default: it keeps trying).
         """
-        return await _consumers.ordered_consumer(
-            self,
+        config = _consumers.ordered_config(
             stream,
             filter_subjects=filter_subjects,
             deliver_policy=deliver_policy,
@@ -359,10 +360,68 @@ class JetStream(GeneratedAPI):
             replay_policy=replay_policy,
             inactive_threshold=inactive_threshold,
             metadata=metadata,
-            timeout=timeout,
             name_prefix=name_prefix,
             max_reset_attempts=max_reset_attempts,
         )
+        return await _consumers.ordered_consumer(self, stream, config, timeout)
+
+    async def push_consumer(self, stream: str, name: str, *, timeout: Timeout = DEFAULT) -> PushConsumer:
+        """A `PushConsumer` handle on an existing push consumer (one CONSUMER.INFO request; never
+        creates or changes it). Raises `errors.NotPushConsumerError` for a pull consumer,
+        `errors.ConsumerNotFoundError`, `errors.StreamNotFoundError` ..."""
+        return await _push.get_push_consumer(self, stream, name, timeout=timeout)
+
+    async def create_push_consumer(
+        self, stream: str, config: ConsumerConfig, *, timeout: Timeout = DEFAULT
+    ) -> PushConsumer:
+        """Create a push consumer (``config.deliver_subject`` is required; ``deliver_group`` makes
+        its subscribers a queue group) and return a `PushConsumer` handle. Without a name it is
+        ephemeral. As `create_consumer`: the same config again is fine, another one raises
+        `errors.ConsumerConfigMismatchError`."""
+        return await _push.put_push_consumer(self, stream, config, "create", timeout=timeout)
+
+    async def update_push_consumer(
+        self, stream: str, config: ConsumerConfig, *, timeout: Timeout = DEFAULT
+    ) -> PushConsumer:
+        """Update an existing push consumer; a `PushConsumer` handle (see `update_consumer`)."""
+        return await _push.put_push_consumer(self, stream, config, "update", timeout=timeout)
+
+    async def create_or_update_push_consumer(
+        self, stream: str, config: ConsumerConfig, *, timeout: Timeout = DEFAULT
+    ) -> PushConsumer:
+        """Create the push consumer, or update it to this config; a `PushConsumer` handle."""
+        return await _push.put_push_consumer(self, stream, config, None, timeout=timeout)
+
+    async def ordered_push_consumer(
+        self,
+        stream: str,
+        *,
+        filter_subjects: Sequence[str] | str | None = None,
+        deliver_policy: DeliverPolicy | str = "all",
+        opt_start_seq: int | None = None,
+        opt_start_time: datetime | None = None,
+        headers_only: bool = False,
+        replay_policy: ReplayPolicy | str = "instant",
+        inactive_threshold: timedelta | float = _consumers.DEFAULT_INACTIVE,
+        metadata: dict[str, str] | None = None,
+        heartbeat: timedelta | float = _push.DEFAULT_ORDERED_HEARTBEAT,
+        timeout: Timeout = DEFAULT,
+    ) -> OrderedPushConsumer:
+        """An `OrderedPushConsumer` on ``stream``: the push flavour of `ordered_consumer` (same
+        options), its server consumers sending to an inbox with flow control and idle heartbeats
+        every ``heartbeat`` seconds. The first server consumer is created now."""
+        config = _consumers.ordered_config(
+            stream,
+            filter_subjects=filter_subjects,
+            deliver_policy=deliver_policy,
+            opt_start_seq=opt_start_seq,
+            opt_start_time=opt_start_time,
+            headers_only=headers_only,
+            replay_policy=replay_policy,
+            inactive_threshold=inactive_threshold,
+            metadata=metadata,
+        )
+        return await _push.ordered_push_consumer(self, stream, config, heartbeat, timeout)
 
     # ------------------------------------------------------------------------------ Key/Value
 

@@ -52,7 +52,8 @@
     │   └── PullRequestRejectedError     409 Exceeded MaxWaiting / MaxRequestBatch / MaxRequestExpires ...
     ├── MissedHeartbeatError             fetch/next: the server stopped sending idle heartbeats
     ├── OrderedConsumerBusyError         an ordered consumer serves one fetch/next/messages at a time
-    └── OrderedConsumerResetError        an ordered consumer gave up recreating (``max_reset_attempts``)
+    ├── OrderedConsumerResetError        an ordered consumer gave up recreating (``max_reset_attempts``)
+    └── NotPushConsumerError             push_consumer(): the consumer has no deliver subject (a pull consumer)
 
 Lower-level errors (nats-py, msgspec) are translated in exactly one place each - the transport and the
 codec - and chained with ``raise ... from``.
@@ -237,28 +238,41 @@ class NotJetStreamMessageError(MessageError):
     """The message carries no JetStream ack subject (it was not delivered by a consumer)."""
 
 
-class KeyValueError(JetStreamError):
-    """A Key/Value bucket operation failed. ``bucket`` names the bucket (when known)."""
+class _BucketError(JetStreamError):
+    """What the errors of Key/Value buckets and object stores share: ``bucket`` names the bucket
+    (when known); ``_kind`` is what the messages call one."""
+
+    _kind = "bucket"
 
     def __init__(self, message: str, *, bucket: str | None = None) -> None:
         self.bucket = bucket
         super().__init__(message)
 
 
-class BucketNotFoundError(KeyValueError):
-    """The bucket does not exist, or its stream is not a Key/Value bucket."""
-
+class _BucketNotFound(_BucketError):
     def __init__(self, bucket: str, reason: str = "") -> None:
         super().__init__(
-            f"key/value bucket {bucket!r} not found" + (f": {reason}" if reason else ""), bucket=bucket
+            f"{self._kind} {bucket!r} not found" + (f": {reason}" if reason else ""), bucket=bucket
         )
 
 
-class BucketExistsError(KeyValueError):
-    """`create_key_value` found a bucket of that name with another configuration."""
-
+class _BucketExists(_BucketError):
     def __init__(self, bucket: str) -> None:
-        super().__init__(f"key/value bucket {bucket!r} exists with another configuration", bucket=bucket)
+        super().__init__(f"{self._kind} {bucket!r} exists with another configuration", bucket=bucket)
+
+
+class KeyValueError(_BucketError):
+    """A Key/Value bucket operation failed. ``bucket`` names the bucket (when known)."""
+
+    _kind = "key/value bucket"
+
+
+class BucketNotFoundError(_BucketNotFound, KeyValueError):
+    """The bucket does not exist, or its stream is not a Key/Value bucket."""
+
+
+class BucketExistsError(_BucketExists, KeyValueError):
+    """`create_key_value` found a bucket of that name with another configuration."""
 
 
 class KeyNotFoundError(KeyValueError):
@@ -395,28 +409,23 @@ class OrderedConsumerResetError(JetStreamError):
         self.attempts = attempts
 
 
-class ObjectStoreError(JetStreamError):
+class NotPushConsumerError(JetStreamError):
+    """A push consumer was asked for, but the consumer has no ``deliver_subject``: it is a pull
+    consumer (use `JetStream.consumer`)."""
+
+
+class ObjectStoreError(_BucketError):
     """An Object Store operation failed. ``bucket`` names the store (when known)."""
 
-    def __init__(self, message: str, *, bucket: str | None = None) -> None:
-        self.bucket = bucket
-        super().__init__(message)
+    _kind = "object store"
 
 
-class ObjectStoreNotFoundError(ObjectStoreError):
+class ObjectStoreNotFoundError(_BucketNotFound, ObjectStoreError):
     """The object store does not exist, or its stream is not an object store."""
 
-    def __init__(self, bucket: str, reason: str = "") -> None:
-        super().__init__(
-            f"object store {bucket!r} not found" + (f": {reason}" if reason else ""), bucket=bucket
-        )
 
-
-class ObjectStoreExistsError(ObjectStoreError):
+class ObjectStoreExistsError(_BucketExists, ObjectStoreError):
     """`create_object_store` found a store of that name with another configuration."""
-
-    def __init__(self, bucket: str) -> None:
-        super().__init__(f"object store {bucket!r} exists with another configuration", bucket=bucket)
 
 
 class ObjectStoreSealedError(ObjectStoreError):
@@ -472,7 +481,15 @@ class BadObjectMetaError(ObjectStoreError):
         )
 
 
-class IncompleteObjectError(ObjectStoreError):
+class _ObjectError(ObjectStoreError):
+    """A problem of one object (``name``), told as "object <name> in object store <bucket>..."."""
+
+    def __init__(self, bucket: str, name: str, problem: str) -> None:
+        self.name = name
+        super().__init__(f"object {name!r} in object store {bucket!r}{problem}", bucket=bucket)
+
+
+class IncompleteObjectError(_ObjectError):
     """The chunks of an object do not make it up: fewer are stored than its info records, or
     their sizes do not add up to its ``size``. Raised instead of waiting for chunks that will
     never come. ``received_chunks`` / ``received_size`` count what was read (or, when the loss is
@@ -488,28 +505,23 @@ class IncompleteObjectError(ObjectStoreError):
         expected_size: int,
         received_size: int,
     ) -> None:
-        self.name = name
         self.expected_chunks = expected_chunks
         self.received_chunks = received_chunks
         self.expected_size = expected_size
         self.received_size = received_size
         super().__init__(
-            f"object {name!r} in object store {bucket!r} is incomplete: "
-            f"{received_chunks} of {expected_chunks} chunks, {received_size} of {expected_size} bytes",
-            bucket=bucket,
+            bucket,
+            name,
+            f" is incomplete: {received_chunks} of {expected_chunks} chunks,"
+            f" {received_size} of {expected_size} bytes",
         )
 
 
-class DigestMismatchError(ObjectStoreError):
+class DigestMismatchError(_ObjectError):
     """The data read does not have the digest the object's info records (``expected`` and
     ``actual`` in the ADR-20 form ``SHA-256=<base64url>``)."""
 
     def __init__(self, bucket: str, name: str, expected: str, actual: str) -> None:
-        self.name = name
         self.expected = expected
         self.actual = actual
-        super().__init__(
-            f"object {name!r} in object store {bucket!r}: digest mismatch, "
-            f"expected {expected}, read {actual}",
-            bucket=bucket,
-        )
+        super().__init__(bucket, name, f": digest mismatch, expected {expected}, read {actual}")

@@ -26,7 +26,14 @@ from ._ordered_streams import INACTIVE_THRESHOLD as DEFAULT_INACTIVE
 from ._pull import Consumer
 
 # DEFAULT_INACTIVE: the default of `JetStream.ordered_consumer`, the ordered consumer's one constant.
-__all__ = ["DEFAULT_INACTIVE", "config_differences", "get_consumer", "ordered_consumer", "put_consumer"]
+__all__ = [
+    "DEFAULT_INACTIVE",
+    "config_differences",
+    "get_consumer",
+    "ordered_config",
+    "ordered_consumer",
+    "put_consumer",
+]
 
 # Fields compared as one: the server may store a single filter in either form.
 _FILTER_FIELDS = ("filter_subject", "filter_subjects")
@@ -103,8 +110,7 @@ async def put_consumer(
     return Consumer(js, info)
 
 
-async def ordered_consumer(
-    api: ConsumerAPI,
+def ordered_config(
     stream: str,
     *,
     filter_subjects: Sequence[str] | str | None,
@@ -115,12 +121,11 @@ async def ordered_consumer(
     replay_policy: ReplayPolicy | str,
     inactive_threshold: timedelta | float,
     metadata: dict[str, str] | None,
-    timeout: Timeout,
     name_prefix: str | None = None,
     max_reset_attempts: int | None = None,
-) -> OrderedConsumer:
-    """An `OrderedConsumer` on ``stream``, its first server consumer created (see
-    `JetStream.ordered_consumer`)."""
+) -> OrderedConfig:
+    """The checked options of an ordered consumer on ``stream`` (see `JetStream.ordered_consumer`;
+    the push flavour takes the same)."""
     check_name("stream", stream)
     if isinstance(filter_subjects, str):
         filter_subjects = [filter_subjects]
@@ -145,7 +150,7 @@ async def ordered_consumer(
     if name_prefix is not None:
         check_name("consumer", name_prefix)
     check_positive("max_reset_attempts", max_reset_attempts)
-    config = OrderedConfig(
+    return OrderedConfig(
         filter_subjects=filters,
         deliver_policy=deliver_policy,
         opt_start_seq=opt_start_seq,
@@ -157,4 +162,10 @@ async def ordered_consumer(
         name_prefix=name_prefix,
         max_reset_attempts=max_reset_attempts,
     )
+
+
+async def ordered_consumer(
+    api: ConsumerAPI, stream: str, config: OrderedConfig, timeout: Timeout
+) -> OrderedConsumer:
+    """An `OrderedConsumer` on ``stream``, its first server consumer created."""
     return await start_ordered(api, stream, config, api._core.timeout(timeout))

@@ -101,6 +101,13 @@ def _size(replies: Sequence[Reply]) -> int:
     return sum(len(reply.data) for reply in replies)
 
 
+def _sequence(value: str) -> int:
+    seq = parse_uint(value)
+    if seq is None:
+        raise ValueError(value)
+    return seq
+
+
 class RawMessage(msgspec.Struct, frozen=True):
     """A message answered as-is rather than as JSON (DIRECT.GET, CONSUMER.MSG.NEXT)."""
 
@@ -121,25 +128,23 @@ class RawMessage(msgspec.Struct, frozen=True):
     def seq(self) -> int | None:
         """The stream sequence (``Nats-Sequence``), if the reply names it; a value that is not a
         number raises `errors.InvalidReplyError`."""
-        value = self.headers.get("Nats-Sequence")
-        if value is None:
-            return None
-        seq = parse_uint(value)
-        if seq is None:
-            raise InvalidReplyError(self.subject, self.data, f"bad Nats-Sequence header {value!r}")
-        return seq
+        return self._header("Nats-Sequence", _sequence)
 
     @property
     def time(self) -> Timestamp | None:
         """The time the message was stored (``Nats-Time-Stamp``), if the reply names it; a bad
         value raises `errors.InvalidReplyError`."""
-        value = self.headers.get("Nats-Time-Stamp")
+        return self._header("Nats-Time-Stamp", Timestamp.parse)
+
+    def _header(self, name: str, parse: Callable[[str], T]) -> T | None:
+        """Header ``name`` parsed, None when absent; a value ``parse`` refuses (ValueError) is a bad reply."""
+        value = self.headers.get(name)
         if value is None:
             return None
         try:
-            return Timestamp.parse(value)
+            return parse(value)
         except ValueError as exc:
-            raise InvalidReplyError(self.subject, self.data, f"bad Nats-Time-Stamp header {value!r}") from exc
+            raise InvalidReplyError(self.subject, self.data, f"bad {name} header {value!r}") from exc
 
     @property
     def original_subject(self) -> str:

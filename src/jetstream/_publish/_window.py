@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from .._exceptions import (
     ConnectionClosedError,
@@ -71,42 +72,20 @@ def _timeout(subject: str, timeout: float | None, message: str) -> TimeoutError:
     return err
 
 
+@dataclass(slots=True, eq=False)
 class _Pending:
-    __slots__ = (
-        "attempts",
-        "data",
-        "deadline",
-        "future",
-        "generation",
-        "headers",
-        "retry_attempts",
-        "retry_wait",
-        "subject",
-        "timeout",
-    )
+    """One message of the window, kept until its ack (for the ADR-22 resend)."""
 
-    def __init__(
-        self,
-        future: asyncio.Future[PubAck],
-        subject: str,
-        data: Payload,
-        headers: Mapping[str, str] | None,
-        timeout: float | None,
-        deadline: float | None,
-        generation: int,
-        retry_attempts: int,
-        retry_wait: float,
-    ) -> None:
-        self.future = future
-        self.subject = subject
-        self.data = data
-        self.headers = headers
-        self.timeout = timeout
-        self.deadline = deadline
-        self.generation = generation
-        self.attempts = 0
-        self.retry_attempts = retry_attempts
-        self.retry_wait = retry_wait
+    future: asyncio.Future[PubAck]
+    subject: str
+    data: Payload
+    headers: Mapping[str, str] | None
+    timeout: float | None
+    deadline: float | None
+    generation: int
+    retry_attempts: int
+    retry_wait: float
+    attempts: int = 0
 
 
 class AsyncPublisher:

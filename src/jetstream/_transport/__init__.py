@@ -4,9 +4,9 @@ Features talk to a `Connection` (protocol in `_types`): `NatsConnection` over na
 in-memory `FakeConnection` in unit tests. Everything nats-py raises is translated here, once.
 """
 
-from ._checks import check_message, check_wire_subject, header_size
+from ._checks import check_message, check_wire_subject, header_size, matches
 from ._connect import open_connection, redact
-from ._fake import FakeConnection, FakeMsg, MockTransport, matches, status_msg
+from ._fake import FakeConnection, FakeMsg, MockTransport, status_msg
 from ._hub import (
     ConnectionEvent,
     ConnectionHub,

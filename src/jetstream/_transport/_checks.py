@@ -77,3 +77,16 @@ def check_message(
         raise PayloadTooLargeError(
             f"message to {subject!r} is {size} bytes with its headers, over the server's max_payload of {limit}"
         )
+
+
+def matches(pattern: str, subject: str) -> bool:
+    """Whether the literal ``subject`` matches the subscription ``pattern`` (``*`` one token, ``>``
+    the rest)."""
+    p = pattern.split(".")
+    s = subject.split(".")
+    for i, token in enumerate(p):
+        if token == ">":
+            return len(s) > i
+        if i >= len(s) or (token != "*" and token != s[i]):
+            return False
+    return len(p) == len(s)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .._exceptions import ConnectionClosedError, NoRespondersError, PermissionDeniedError
 from .._typing import Payload
-from ._checks import check_wire_subject
+from ._checks import check_wire_subject, matches
 from ._hub import ConnectionHub, LinkClosed, LinkDisconnected, LinkReconnected, PermissionDenied
 from ._ids import next_id
 from ._msg import Msg, MsgHandler, Reply, Subscription
@@ -48,21 +48,10 @@ def status_msg(subject: str, code: int, description: str = "", **headers: str) -
     return FakeMsg(subject, b"", "", hdrs)
 
 
-def matches(pattern: str, subject: str) -> bool:
-    """Whether ``subject`` matches the subscription ``pattern`` (``*`` one token, ``>`` the rest)."""
-    p = pattern.split(".")
-    s = subject.split(".")
-    for i, token in enumerate(p):
-        if token == ">":
-            return len(s) > i
-        if i >= len(s) or (token != "*" and token != s[i]):
-            return False
-    return len(p) == len(s)
-
-
 class _FakeSubscription:
-    def __init__(self, conn: FakeConnection, subject: str, cb: MsgHandler) -> None:
+    def __init__(self, conn: FakeConnection, subject: str, cb: MsgHandler, queue: str = "") -> None:
         self.subject = subject
+        self.queue = queue
         self._conn = conn
         self._cb = cb
         self._queue: asyncio.Queue[Msg | None] = asyncio.Queue()
@@ -103,6 +92,14 @@ class FakeConnection(ConnectionBase):
     """An in-memory `Connection` (see the module docstring). ``requests``/``timeouts`` record the
     requests, ``published`` every publish as (subject, payload, reply, headers)."""
 
+    # The state, driven by `disconnect`, `reconnect` and `close`.
+    is_connected: bool
+    """Connected now (not reconnecting, not closed)."""
+    is_closed: bool
+    """Closed for good."""
+    reconnects: int
+    """How many times the connection reconnected."""
+
     def __init__(self, handler: Handler | None = None, *, max_payload: int | None = 1024 * 1024) -> None:
         self.handler: Handler = handler if handler is not None else _no_answer
         self.requests: list[tuple[str, bytes, Mapping[str, str] | None]] = []
@@ -111,40 +108,18 @@ class FakeConnection(ConnectionBase):
         self._max_payload = max_payload
         self._subs: set[_FakeSubscription] = set()
         self._denied_publish: set[str] = set()
-        self._connected = True
-        self._closed = False
-        self._reconnects = 0
-        self._hub = ConnectionHub(self)
-        self._router: ReplyRouter | None = None
+        self.is_connected = True
+        self.is_closed = False
+        self.reconnects = 0
+        self.hub = ConnectionHub(self)
+        self.router = ReplyRouter(self)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "connected" if self._connected else "disconnected"
+        state = "closed" if self.is_closed else "connected" if self.is_connected else "disconnected"
         return f"FakeConnection({state}, requests={len(self.requests)}, published={len(self.published)})"
 
     # -- state ------------------------------------------------------------------------------------
-
-    @property
-    def router(self) -> ReplyRouter:
-        """The one wildcard reply inbox shared by API requests and publish acks."""
-        if self._router is None:
-            self._router = ReplyRouter(self)
-        return self._router
-
-    @property
-    def is_connected(self) -> bool:
-        """Connected now (not reconnecting, not closed)."""
-        return self._connected
-
-    @property
-    def is_closed(self) -> bool:
-        """Closed for good."""
-        return self._closed
-
-    @property
-    def reconnects(self) -> int:
-        """How many times the connection reconnected."""
-        return self._reconnects
 
     @property
     def max_payload(self) -> int | None:
@@ -153,13 +128,13 @@ class FakeConnection(ConnectionBase):
 
     def disconnect(self) -> None:
         """Act as if the connection dropped (emits `LinkDisconnected`)."""
-        self._connected = False
+        self.is_connected = False
         self.hub.emit(LinkDisconnected())
 
     def reconnect(self) -> None:
         """Act as if the connection came back (emits `LinkReconnected`)."""
-        self._connected = True
-        self._reconnects += 1
+        self.is_connected = True
+        self.reconnects += 1
         self.hub.emit(LinkReconnected())
 
     def deny(self, operation: str, subject: str) -> None:
@@ -175,21 +150,9 @@ class FakeConnection(ConnectionBase):
         """A fresh inbox subject (under the connection's inbox prefix)."""
         return f"_INBOX.{next_id()}"
 
-    async def publish(
-        self,
-        subject: str,
-        payload: Payload,
-        reply: str = "",
-        headers: Mapping[str, str] | None = None,
-        *,
-        checked: bool = False,
-    ) -> None:
-        """Send one message (checked first unless ``checked``)."""
-        if self._closed:
+    async def _send(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
+        if self.is_closed:
             raise ConnectionClosedError(f"connection closed while sending to {subject!r}")
-        if not checked:
-            self.check(subject, payload, headers, reply)
-        data = bytes(payload)
         self.published.append((subject, data, reply, headers))
         self._route(subject, data, reply, headers)
 
@@ -199,30 +162,38 @@ class FakeConnection(ConnectionBase):
         """Queue one message without headers at once; False when it must go through `publish`."""
         return False
 
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
-        """Deliver every message on ``subject`` to ``cb``, in order."""
-        if self._closed:
+    async def subscribe(self, subject: str, cb: MsgHandler, *, queue: str = "") -> Subscription:
+        """Deliver every message on ``subject`` to ``cb``, in order (one member of a ``queue`` group)."""
+        if self.is_closed:
             raise ConnectionClosedError(f"connection closed while subscribing to {subject!r}")
         check_wire_subject(subject)
-        sub = _FakeSubscription(self, subject, cb)
+        sub = _FakeSubscription(self, subject, cb, queue)
         self._subs.add(sub)
         return sub
 
     def deliver(self, msg: Msg) -> None:
         """Hand ``msg`` to every subscription matching its subject (as if the server sent it)."""
+        for sub in self._receivers(msg.subject):
+            sub.put(msg)
+
+    def _receivers(self, subject: str) -> list[_FakeSubscription]:
+        """The subscriptions a message on ``subject`` goes to: every plain one, one per queue group."""
+        groups: set[str] = set()
+        receivers: list[_FakeSubscription] = []
         for sub in list(self._subs):
-            if matches(sub.subject, msg.subject):
-                sub.put(msg)
+            if matches(sub.subject, subject) and (not sub.queue or sub.queue not in groups):
+                groups.add(sub.queue)
+                receivers.append(sub)
+        return receivers
 
     def _route(self, subject: str, payload: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
         if subject in self._denied_publish:
             self.hub.emit(PermissionDenied(PermissionDeniedError("publish", subject)))
             return
         delivered = False
-        for sub in list(self._subs):
-            if matches(sub.subject, subject):
-                sub.put(FakeMsg(subject, payload, reply, dict(headers) if headers else None))
-                delivered = True
+        for sub in self._receivers(subject):
+            sub.put(FakeMsg(subject, payload, reply, dict(headers) if headers else None))
+            delivered = True
         if delivered or not reply:
             return
         task = asyncio.get_running_loop().create_task(self._serve(subject, payload, reply, headers))
@@ -255,7 +226,7 @@ class FakeConnection(ConnectionBase):
         self, subject: str, payload: Payload, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
         """Send on the shared reply inbox and return the first reply (typed errors, see `Connection`)."""
-        if self._closed:
+        if self.is_closed:
             raise ConnectionClosedError(f"connection closed while requesting {subject!r}")
         data = bytes(payload)
         self.requests.append((subject, data, headers))
@@ -289,7 +260,7 @@ class FakeConnection(ConnectionBase):
 
     async def flush(self, timeout: float) -> None:
         """Wait until the server has seen everything sent so far."""
-        if self._closed:
+        if self.is_closed:
             raise ConnectionClosedError("the connection is closed")
 
     async def drain(self) -> None:
@@ -298,10 +269,10 @@ class FakeConnection(ConnectionBase):
 
     async def close(self) -> None:
         """Close now; idempotent."""
-        if self._closed:
+        if self.is_closed:
             return
-        self._closed = True
-        self._connected = False
+        self.is_closed = True
+        self.is_connected = False
         for sub in list(self._subs):
             await sub.unsubscribe()
         self.hub.emit(LinkClosed())

@@ -119,13 +119,13 @@ class NatsConnection(ConnectionBase):
 
     def __init__(self, nc: NATS, *, own_callbacks: bool = False) -> None:
         self.nc = nc
-        self._hub = ConnectionHub(self)
+        self.hub = ConnectionHub(self)
         self.headers_hooked: bool = _header_hook.install(nc)
         send = getattr(nc, "_send_publish", None)
         self._send_publish = send if callable(send) else None
         self.buffer_ok: bool = all(hasattr(nc, name) for name in _BUFFER_ATTRS)
         self.callbacks_hooked: bool = True if own_callbacks else self._wrap_callbacks()
-        self._router = ReplyRouter(self)
+        self.router = ReplyRouter(self)
         _registry[nc] = self
 
     def __repr__(self) -> str:
@@ -133,11 +133,6 @@ class NatsConnection(ConnectionBase):
         return f"NatsConnection({state})"
 
     # -- state ------------------------------------------------------------------------------------
-
-    @property
-    def router(self) -> ReplyRouter:
-        """The one wildcard reply inbox shared by API requests and publish acks."""
-        return self._router
 
     @property
     def is_connected(self) -> bool:
@@ -164,23 +159,23 @@ class NatsConnection(ConnectionBase):
 
     async def on_disconnected(self) -> None:
         """nats-py's disconnected callback: tells the hub."""
-        self._hub.emit(LinkDisconnected())
+        self.hub.emit(LinkDisconnected())
 
     async def on_reconnected(self) -> None:
         """nats-py's reconnected callback: tells the hub."""
-        self._hub.emit(LinkReconnected())
+        self.hub.emit(LinkReconnected())
 
     async def on_closed(self) -> None:
         """nats-py's closed callback: tells the hub."""
-        self._hub.emit(LinkClosed())
+        self.hub.emit(LinkClosed())
 
     async def on_lame_duck(self) -> None:
         """nats-py's lame-duck callback: tells the hub."""
-        self._hub.emit(LameDuck())
+        self.hub.emit(LameDuck())
 
     async def on_error(self, error: Exception) -> None:
         """nats-py's error callback: tells the hub (a permission violation is its own event)."""
-        self._hub.server_error(str(error) or type(error).__name__)
+        self.hub.server_error(str(error) or type(error).__name__)
 
     def _wrap_callbacks(self) -> bool:
         nc = self.nc
@@ -206,19 +201,7 @@ class NatsConnection(ConnectionBase):
         """A fresh inbox subject (under the connection's inbox prefix)."""
         return self.nc.new_inbox()
 
-    async def publish(
-        self,
-        subject: str,
-        payload: Payload,
-        reply: str = "",
-        headers: Mapping[str, str] | None = None,
-        *,
-        checked: bool = False,
-    ) -> None:
-        """Send one message (checked first unless ``checked``)."""
-        if not checked:
-            self.check(subject, payload, headers, reply)
-        data = as_bytes(payload)
+    async def _send(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
         nc = self.nc
         send = self._send_publish
         try:
@@ -264,12 +247,12 @@ class NatsConnection(ConnectionBase):
             queue.put_nowait(asyncio.get_running_loop().create_future())
         return True
 
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
-        """Deliver every message on ``subject`` to ``cb``, in order."""
+    async def subscribe(self, subject: str, cb: MsgHandler, *, queue: str = "") -> Subscription:
+        """Deliver every message on ``subject`` to ``cb``, in order (one member of a ``queue`` group)."""
         check_wire_subject(subject)
         try:
             # nats-py's Msg is a `Msg`: the callback is handed over as it is (no frame per message).
-            sub = await self.nc.subscribe(subject, cb=cb)
+            sub = await self.nc.subscribe(subject, queue=queue, cb=cb)
         except (nats.errors.Error, OSError) as exc:
             raise translate(exc, subject) from exc
         return _NatsSubscription(sub, subject)
@@ -280,7 +263,7 @@ class NatsConnection(ConnectionBase):
         self, subject: str, payload: Payload, timeout: float | None, headers: Mapping[str, str] | None = None
     ) -> Reply:
         """Send on the shared reply inbox and return the first reply (typed errors, see `Connection`)."""
-        msg = await self._router.request(subject, as_bytes(payload), timeout, _as_dict(headers))
+        msg = await self.router.request(subject, as_bytes(payload), timeout, _as_dict(headers))
         status = status_of(msg)
         if status == "503":
             raise NoRespondersError(subject)

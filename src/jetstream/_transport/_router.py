@@ -66,8 +66,9 @@ class RouterLink(Protocol):
         socket now if nothing is queued before it (a lone request)."""
         ...
 
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
-        """Deliver every message on ``subject`` (wildcards allowed) to ``cb``, in order."""
+    async def subscribe(self, subject: str, cb: MsgHandler, *, queue: str = "") -> Subscription:
+        """Deliver every message on ``subject`` (wildcards allowed) to ``cb``, in order; with a
+        ``queue`` group, each message goes to one member of the group."""
         ...
 
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Protocol
 
 from .._typing import Payload
-from ._checks import check_message
+from ._checks import as_bytes, check_message
 from ._hub import ConnectionHub
 from ._msg import Reply
 from ._router import ReplyRouter, RouterLink
@@ -71,15 +71,13 @@ class Connection(RouterLink, Protocol):
 
 
 class ConnectionBase:
-    """What the implementations of `Connection` share: the hub (set as ``_hub``) and the checks
-    against the server's ``max_payload``."""
+    """What the implementations of `Connection` share: the checks against the server's
+    ``max_payload``, and `publish` over their `_send`. Each sets ``hub`` and ``router``."""
 
-    _hub: ConnectionHub
-
-    @property
-    def hub(self) -> ConnectionHub:
-        """Connection-state events and the current state."""
-        return self._hub
+    hub: ConnectionHub
+    """Connection-state events and the current state."""
+    router: ReplyRouter
+    """The one wildcard reply inbox shared by API requests and publish acks."""
 
     @property
     def max_payload(self) -> int | None:
@@ -91,6 +89,24 @@ class ConnectionBase:
     ) -> None:
         """Refuse, with a typed error and before anything is queued, what `publish` would fail on."""
         check_message(subject, payload, headers, reply, self.max_payload)
+
+    async def publish(
+        self,
+        subject: str,
+        payload: Payload,
+        reply: str = "",
+        headers: Mapping[str, str] | None = None,
+        *,
+        checked: bool = False,
+    ) -> None:
+        """Send one message (checked first unless ``checked``)."""
+        if not checked:
+            self.check(subject, payload, headers, reply)
+        await self._send(subject, as_bytes(payload), reply, headers)
+
+    async def _send(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
+        """Send one checked message."""
+        raise NotImplementedError
 
 
 OnClose = Callable[[], object]

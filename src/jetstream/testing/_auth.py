@@ -32,21 +32,6 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import trustme
 
-__all__ = [
-    "Account",
-    "JWTAccount",
-    "JWTUser",
-    "NKey",
-    "NkeyUser",
-    "Operator",
-    "Permissions",
-    "TLSCertificates",
-    "TLSFiles",
-    "User",
-    "creds_text",
-    "decode_jwt_claims",
-    "encode_jwt",
-]
 
 NKeyKind = Literal["operator", "account", "user"]
 

@@ -10,8 +10,6 @@ import sys
 import sysconfig
 from pathlib import Path
 
-__all__ = ["find_nats_server"]
-
 #: Environment variable that overrides every other lookup.
 ENV_VAR = "NATS_SERVER_BIN"
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .._transport._checks import matches
 from ._config import SYS_ACCOUNT
 from ._errors import NatsServerError, PortInUseError
 from ._http import http_get
-from ._lifecycle import StartStop, wait_for
+from ._lifecycle import wait_for
 from ._ports import LOOPBACK, free_ports, loopback_connection
-from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
-
-__all__ = ["NatsCluster"]
+from ._server import DEFAULT_STOP_TIMEOUT, NatsServer, ServerGroup
 
 _CLUSTER_ATTEMPTS = 3
 # Any JetStream API request through a node makes it subscribe its reply wildcard (see
@@ -26,7 +26,7 @@ _PRIME_SUBJECT = "$JS.API.INFO"
 _PROBE_TIMEOUT = 2.0
 
 
-class NatsCluster(StartStop):
+class NatsCluster(ServerGroup):
     """A JetStream cluster (3 nodes by default) for tests.
 
     Every node is a :class:`NatsServer` with its own ports, store dir and
@@ -72,15 +72,16 @@ class NatsCluster(StartStop):
             raise ValueError("a cluster needs at least one node")
         self._size = size
         self._name = name or f"jsc-{secrets.token_hex(4)}"
-        self._domain = domain
         self._system_account = system_account
-        self._extra_config = extra_config
-        self._max_payload = max_payload
-        self.start_timeout = start_timeout
-        self._stop_timeout = stop_timeout
-        self._keep_dirs = keep_dirs
-        self._base_dir = base_dir
-        self._debug = debug
+        super().__init__(start_timeout, stop_timeout, keep_dirs, base_dir, debug)
+        # What every node's config says besides its name, ports and routes.
+        self._node_settings = functools.partial(
+            self._new_server,
+            domain=domain,
+            system_account=system_account,
+            extra_config=extra_config,
+            max_payload=max_payload,
+        )
         self.servers: list[NatsServer] = []
         """The nodes, in order; empty until :meth:`start`, kept after :meth:`stop` (for logs)."""
         self._active = False
@@ -265,22 +266,14 @@ class NatsCluster(StartStop):
         client, http, route = (ports[i * self._size : (i + 1) * self._size] for i in range(3))
         routes = [f"nats-route://{LOOPBACK}:{port}" for port in route]
         return [
-            NatsServer(
+            self._node_settings(
                 name=f"{self._name}-n{i}",
                 port=client[i],
                 http_port=http[i],
                 cluster_name=self._name,
                 cluster_port=route[i],
                 routes=routes,
-                domain=self._domain,
-                system_account=self._system_account,
-                extra_config=self._extra_config,
-                max_payload=self._max_payload,
                 start_timeout=self.start_timeout,
-                stop_timeout=self._stop_timeout,
-                keep_dir=self._keep_dirs,
-                base_dir=self._base_dir,
-                debug=self._debug,
             )
             for i in range(self._size)
         ]
@@ -396,19 +389,10 @@ async def _knows_interest(server: NatsServer, subject: str) -> bool:
     if isinstance(document, dict) and document.get("subscriptions_list"):
         return True
     learnt = await _route_subscriptions(server)
-    return any(_matches(pattern, subject) for subjects in learnt.values() for pattern in subjects)
-
-
-def _matches(pattern: str, subject: str) -> bool:
-    """NATS subject matching of a literal ``subject`` against ``pattern`` (``*`` and ``>``)."""
-    tokens = subject.split(".")
-    parts = pattern.split(" ")[0].split(".")
-    for i, part in enumerate(parts):
-        if part == ">":
-            return len(tokens) > i
-        if i >= len(tokens) or (part != "*" and part != tokens[i]):
-            return False
-    return len(parts) == len(tokens)
+    # A route subscription is listed as "<subject> <queue>"; the queue name does not match.
+    return any(
+        matches(pattern.split(" ")[0], subject) for subjects in learnt.values() for pattern in subjects
+    )
 
 
 async def _prime_api_replies(server: NatsServer) -> str | None:

@@ -10,18 +10,6 @@ from typing import Any
 from ._auth import Account, User
 from ._ports import LOOPBACK
 
-__all__ = [
-    "APP_ACCOUNT",
-    "APP_PASSWORD",
-    "APP_USER",
-    "SYS_ACCOUNT",
-    "SYS_PASSWORD",
-    "SYS_USER",
-    "OperatorConfig",
-    "ServerConfig",
-    "TLSConfig",
-]
-
 APP_ACCOUNT = "APP"
 APP_USER = "app"
 APP_PASSWORD = "app"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-__all__ = ["NatsServerError", "PortInUseError"]
-
 
 class NatsServerError(RuntimeError):
     """A ``nats-server`` process could not be started or did not become ready.

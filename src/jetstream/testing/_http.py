@@ -12,8 +12,6 @@ from typing import Any
 
 from ._ports import LOOPBACK, loopback_connection
 
-__all__ = ["http_get", "http_get_json"]
-
 
 async def http_get(port: int, path: str, *, timeout: float = 5.0) -> tuple[int, bytes]:
     """GET ``path`` from ``127.0.0.1:port``; return ``(status, body)``."""

@@ -13,10 +13,8 @@ from nats.errors import Error as NatsError
 
 from ._config import APP_ACCOUNT
 from ._errors import NatsServerError
-from ._lifecycle import StartStop, wait_for
-from ._server import DEFAULT_STOP_TIMEOUT, NatsServer
-
-__all__ = ["HubAndLeaf", "start_hub_and_leaf"]
+from ._lifecycle import wait_for
+from ._server import DEFAULT_STOP_TIMEOUT, NatsServer, ServerGroup
 
 
 async def _ignore_error(_: Exception) -> None:
@@ -44,7 +42,7 @@ async def _js_domain(url: str, api_prefix: str, timeout: float) -> str | None:
     return None if domain is None else str(domain)
 
 
-class HubAndLeaf(StartStop):
+class HubAndLeaf(ServerGroup):
     """A hub server and a leaf server connected by a leafnode link.
 
     * ``hub``: JetStream domain ``hub_domain`` (default ``"hub"``), listens
@@ -77,30 +75,18 @@ class HubAndLeaf(StartStop):
     ) -> None:
         if hub_domain == leaf_domain:
             raise ValueError("hub and leaf need different JetStream domains")
+        super().__init__(start_timeout, stop_timeout, keep_dirs, base_dir, debug)
         token = secrets.token_hex(4)
         self.hub_domain = hub_domain
         self.leaf_domain = leaf_domain
-        self.start_timeout = start_timeout
-        self._leaf_options: dict[str, Any] = {
-            "name": f"leaf-{token}",
-            "domain": leaf_domain,
-            "extra_config": leaf_extra_config,
-            "start_timeout": start_timeout,
-            "stop_timeout": stop_timeout,
-            "keep_dir": keep_dirs,
-            "base_dir": base_dir,
-            "debug": debug,
-        }
-        self.hub: NatsServer = NatsServer(
+        self._leaf_name = f"leaf-{token}"
+        self._leaf_extra_config = leaf_extra_config
+        self.hub: NatsServer = self._new_server(
             name=f"hub-{token}",
             domain=hub_domain,
             leafnode_listen=True,
             extra_config=hub_extra_config,
             start_timeout=start_timeout,
-            stop_timeout=stop_timeout,
-            keep_dir=keep_dirs,
-            base_dir=base_dir,
-            debug=debug,
         )
         """The hub server."""
         self._leaf: NatsServer | None = None
@@ -135,7 +121,13 @@ class HubAndLeaf(StartStop):
                 # The remote URL needs the hub's leafnode port, known only
                 # once the hub has picked its ports (fresh on every start
                 # after stop()), so the leaf is (re)created here.
-                self._leaf = NatsServer(leaf_remotes=[remote], **self._leaf_options)
+                self._leaf = self._new_server(
+                    name=self._leaf_name,
+                    domain=self.leaf_domain,
+                    extra_config=self._leaf_extra_config,
+                    leaf_remotes=[remote],
+                    start_timeout=self.start_timeout,
+                )
                 self._leaf_remote = remote
             await self._leaf.start()
             await self.wait_ready()

@@ -12,8 +12,6 @@ from typing import TypeVar
 # annotations on Python 3.10 too.
 _S = TypeVar("_S", bound="StartStop")
 
-__all__ = ["StartStop", "wait_for"]
-
 
 class StartStop(ABC):
     """Started by ``async with`` (`start`), stopped when the block ends (`stop`), however it ends."""

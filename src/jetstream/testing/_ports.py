@@ -7,8 +7,6 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator
 
-__all__ = ["LOOPBACK", "free_ports", "loopback_connection"]
-
 LOOPBACK = "127.0.0.1"
 
 

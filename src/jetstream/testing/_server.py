@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import json
 import secrets
 import shutil
@@ -31,8 +33,6 @@ from ._errors import NatsServerError, PortInUseError
 from ._http import http_get_json
 from ._lifecycle import StartStop
 from ._ports import LOOPBACK, free_ports, loopback_connection
-
-__all__ = ["DEFAULT_START_TIMEOUT", "DEFAULT_STOP_TIMEOUT", "NatsServer"]
 
 #: Seconds to wait for a server to accept clients and report healthy.
 DEFAULT_START_TIMEOUT = 15.0
@@ -243,9 +243,31 @@ class NatsServer(StartStop):
             raise ValueError("give users (of the APP account) or accounts, not both")
         if users is not None:
             accounts = [Account(APP_ACCOUNT, users=tuple(users))]
+        # The config file's settings but for the ports, paths, TLS files and the operator's JWTs,
+        # which `_config` fills in at each start; refuses impossible combinations (token + accounts
+        # ...) now.
         self._accounts = None if accounts is None else tuple(accounts)
-        self._no_auth_user = no_auth_user
-        self._token = token
+        self._settings = ServerConfig(
+            name=name or f"nats-{secrets.token_hex(4)}",
+            port=0,
+            http_port=0,
+            store_dir="",
+            jetstream=jetstream,
+            domain=domain,
+            system_account=system_account,
+            max_payload=max_payload,
+            leaf_remotes=tuple(leaf_remotes),
+            cluster_name=cluster_name,
+            cluster_port=cluster_port,
+            routes=tuple(routes),
+            debug=debug,
+            trace=trace,
+            extra_config=extra_config,
+            accounts=self._accounts,
+            no_auth_user=no_auth_user,
+            token=token,
+            operator=None if operator is None else OperatorConfig("", ""),
+        )
         self._operator = operator
         if tls_verify and tls is False:
             tls = True
@@ -254,22 +276,10 @@ class NatsServer(StartStop):
         )
         self._tls_verify = tls_verify
         self._tls_files: TLSFiles | None = None
-        self._jetstream = jetstream
-        self._domain = domain
-        self._system_account = system_account
-        self._extra_config = extra_config
-        self._max_payload = max_payload
         self._leafnode_listen = leafnode_listen or leafnode_port is not None
-        self._leaf_remotes = tuple(leaf_remotes)
-        self._name = name or f"nats-{secrets.token_hex(4)}"
         self._fixed_port = port
         self._fixed_http_port = http_port
         self._fixed_leafnode_port = leafnode_port
-        self._cluster_name = cluster_name
-        self._cluster_port = cluster_port
-        self._routes = tuple(routes)
-        self._debug = debug
-        self._trace = trace
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self._base_dir = None if base_dir is None else Path(base_dir)
@@ -283,29 +293,28 @@ class NatsServer(StartStop):
         self._log_snapshot: str | None = None  # log text saved by stop()
         self._res = _Resources(keep_dir)
         self._finalizer = weakref.finalize(self, _reap, self._res)
-        self._auth_config()  # refuse impossible combinations (token + accounts ...) now
 
     # ------------------------------------------------------------------ info
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         where = f" {self.url}" if self._port is not None else ""
-        return f"<NatsServer {self._name}{where} {state}>"
+        return f"<NatsServer {self.name}{where} {state}>"
 
     @property
     def name(self) -> str:
         """The ``server_name``."""
-        return self._name
+        return self._settings.name
 
     @property
     def jetstream(self) -> bool:
         """Whether JetStream is enabled."""
-        return self._jetstream
+        return self._settings.jetstream
 
     @property
     def domain(self) -> str | None:
         """The JetStream domain, if any."""
-        return self._domain
+        return self._settings.domain
 
     @property
     def port(self) -> int:
@@ -321,13 +330,13 @@ class NatsServer(StartStop):
     def leafnode_port(self) -> int:
         """Port accepting leafnode connections (requires ``leafnode_listen``)."""
         if not self._leafnode_listen:
-            raise RuntimeError(f"{self._name} was not created with leafnode_listen=True")
+            raise RuntimeError(f"{self.name} was not created with leafnode_listen=True")
         return self._require(self._leafnode_port, "leafnode_port")
 
     @property
     def cluster_port(self) -> int | None:
         """Route (cluster) port, or ``None`` when not clustered."""
-        return self._cluster_port
+        return self._settings.cluster_port
 
     @property
     def url(self) -> str:
@@ -341,7 +350,7 @@ class NatsServer(StartStop):
         ``None`` also in token and operator mode, and when a custom ``SYS``
         account was given (its users are the caller's).
         """
-        if self._auth_config().system_account_name is None:
+        if self._settings.system_account_name is None:
             return None
         if self._accounts is not None and any(a.name == "SYS" for a in self._accounts):
             return None
@@ -350,7 +359,7 @@ class NatsServer(StartStop):
     @property
     def token(self) -> str | None:
         """The authentication token, if the server uses one."""
-        return self._token
+        return self._settings.token
 
     @property
     def operator(self) -> Operator | None:
@@ -375,7 +384,7 @@ class NatsServer(StartStop):
     def tls_context(self, *, client_cert: bool = True) -> ssl.SSLContext:
         """A client ``ssl.SSLContext`` trusting this server's CA (see :meth:`TLSCertificates.client_context`)."""
         if self._tls_certs is None:
-            raise RuntimeError(f"{self._name} was not created with tls")
+            raise RuntimeError(f"{self.name} was not created with tls")
         return self._tls_certs.client_context(client_cert=client_cert)
 
     @property
@@ -385,7 +394,7 @@ class NatsServer(StartStop):
         Carries the ``app`` credentials when the accounts layout is used so
         the remote binds to this server's ``APP`` account.
         """
-        creds = f"{APP_USER}:{APP_PASSWORD}@" if self._auth_config().uses_default_accounts else ""
+        creds = f"{APP_USER}:{APP_PASSWORD}@" if self._settings.uses_default_accounts else ""
         return f"nats://{creds}{LOOPBACK}:{self.leafnode_port}"
 
     @property
@@ -520,20 +529,6 @@ class NatsServer(StartStop):
             raise RuntimeError(f"{what} is not available before the server is started")
         return value
 
-    def _auth_config(self) -> ServerConfig:
-        # Only the auth-related fields matter to the callers (no ports needed).
-        return ServerConfig(
-            name=self._name,
-            port=0,
-            http_port=0,
-            store_dir="",
-            system_account=self._system_account,
-            accounts=self._accounts,
-            no_auth_user=self._no_auth_user,
-            token=self._token,
-            operator=None if self._operator is None else OperatorConfig("", ""),
-        )
-
     def _tls_config(self) -> TLSConfig | None:
         if self._tls_certs is None:
             return None
@@ -568,33 +563,19 @@ class NatsServer(StartStop):
             (self.directory / "operator.jwt").write_text(self._operator.jwt + "\n", encoding="utf-8")
 
     def _config(self) -> ServerConfig:
-        return ServerConfig(
-            name=self._name,
+        return dataclasses.replace(
+            self._settings,
             port=self.port,
             http_port=self.http_port,
             store_dir=str(self.store_dir),
-            jetstream=self._jetstream,
-            domain=self._domain,
-            system_account=self._system_account,
-            max_payload=self._max_payload,
             leafnode_port=self._leafnode_port if self._leafnode_listen else None,
-            leaf_remotes=self._leaf_remotes,
-            cluster_name=self._cluster_name,
-            cluster_port=self._cluster_port,
-            routes=self._routes,
-            debug=self._debug,
-            trace=self._trace,
-            extra_config=self._extra_config,
-            accounts=self._accounts,
-            no_auth_user=self._no_auth_user,
-            token=self._token,
             tls=self._tls_config(),
             operator=self._operator_config(),
         )
 
     def _create_directory(self) -> None:
         base = None if self._base_dir is None else str(self._base_dir)
-        self._dir = Path(tempfile.mkdtemp(prefix=f"jetstream-testing-{self._name}-", dir=base))
+        self._dir = Path(tempfile.mkdtemp(prefix=f"jetstream-testing-{self.name}-", dir=base))
         self._res.directory = self._dir
         self._log_offset = 0
         self._log_snapshot = None
@@ -627,7 +608,7 @@ class NatsServer(StartStop):
             self._fixed_port is None
             and self._fixed_http_port is None
             and self._fixed_leafnode_port is None
-            and self._cluster_port is None
+            and self._settings.cluster_port is None
         )
 
     async def _launch(self, *, allow_new_ports: bool) -> None:
@@ -652,7 +633,7 @@ class NatsServer(StartStop):
                 if not repick and attempt >= 2:
                     break
         raise PortInUseError(
-            f"nats-server {self._name}: listen port already in use after retries\n{last_error}"
+            f"nats-server {self.name}: listen port already in use after retries\n{last_error}"
         )
 
     def _spawn(self) -> None:
@@ -694,7 +675,7 @@ class NatsServer(StartStop):
         while True:
             code = proc.poll()
             if code is not None:
-                message = self._failure(f"nats-server {self._name} exited with code {code} during startup")
+                message = self._failure(f"nats-server {self.name} exited with code {code} during startup")
                 if _ADDR_IN_USE in self._log_since_spawn():
                     raise _AddressInUse(message)
                 raise NatsServerError(message)
@@ -702,14 +683,14 @@ class NatsServer(StartStop):
             if remaining <= 0:
                 raise NatsServerError(
                     self._failure(
-                        f"nats-server {self._name} not ready after {self.start_timeout:.1f}s "
+                        f"nats-server {self.name} not ready after {self.start_timeout:.1f}s "
                         f"(last check: {last})"
                     )
                 )
             timeout = min(per_try, remaining)
             try:
                 if not client_ok:
-                    await _probe_client_port(self.port, self._name, timeout)
+                    await _probe_client_port(self.port, self.name, timeout)
                     client_ok = True
                 status, document = await http_get_json(self.http_port, "/healthz", timeout=timeout)
                 if status == 200 and isinstance(document, dict) and document.get("status") == "ok":
@@ -740,3 +721,24 @@ class NatsServer(StartStop):
             # SIGKILL cannot be ignored; this only guards against a wedged
             # kernel.  Block rather than leave a zombie behind.
             proc.wait()
+
+
+class ServerGroup(StartStop):
+    """What the groups of test servers (`NatsCluster`, `HubAndLeaf`) share: the options every
+    server of the group gets. ``start_timeout`` also bounds the group's own readiness wait."""
+
+    def __init__(
+        self,
+        start_timeout: float,
+        stop_timeout: float,
+        keep_dirs: bool,
+        base_dir: str | Path | None,
+        debug: bool,
+        /,
+    ) -> None:
+        # Positional, in the order of the groups' own signatures.
+        self.start_timeout = start_timeout
+        # `NatsServer` with the group's options: the caller adds the server's own settings.
+        self._new_server = functools.partial(
+            NatsServer, stop_timeout=stop_timeout, keep_dir=keep_dirs, base_dir=base_dir, debug=debug
+        )

@@ -11,7 +11,6 @@ from unit_support import PUB_ACK, always, mock_js
 from jetstream import PubAck, errors
 from jetstream._publish._window import AsyncPublisher
 from jetstream._transport import FakeConnection, FakeMsg, MsgHandler, StatusHeaders, Subscription
-from jetstream._typing import Payload
 
 ACK = PUB_ACK
 
@@ -27,31 +26,23 @@ class FakeLink(FakeConnection):
         self.refuse: BaseException | None = None
         self._inboxes = 0
 
-    closed = property(lambda self: self._closed, lambda self, v: setattr(self, "_closed", v))
-    connected = property(lambda self: self._connected, lambda self, v: setattr(self, "_connected", v))
-    reconnects_ = property(lambda self: self._reconnects, lambda self, v: setattr(self, "_reconnects", v))
+    closed = property(lambda self: self.is_closed, lambda self, v: setattr(self, "is_closed", v))
+    connected = property(lambda self: self.is_connected, lambda self, v: setattr(self, "is_connected", v))
+    reconnects_ = property(lambda self: self.reconnects, lambda self, v: setattr(self, "reconnects", v))
 
     def new_inbox(self) -> str:
         inbox = f"_INBOX.t{self._inboxes}"
         self._inboxes += 1
         return inbox
 
-    async def subscribe(self, subject: str, cb: MsgHandler) -> Subscription:
+    async def subscribe(self, subject: str, cb: MsgHandler, *, queue: str = "") -> Subscription:
         self.subscribed.append(subject)
-        return await super().subscribe(subject, cb)
+        return await super().subscribe(subject, cb, queue=queue)
 
-    async def publish(
-        self,
-        subject: str,
-        payload: Payload,
-        reply: str = "",
-        headers: Mapping[str, str] | None = None,
-        *,
-        checked: bool = False,
-    ) -> None:
+    async def _send(self, subject: str, data: bytes, reply: str, headers: Mapping[str, str] | None) -> None:
         if self.refuse is not None:
             raise self.refuse
-        self.sent.append((subject, bytes(payload), reply, headers))
+        self.sent.append((subject, data, reply, headers))
 
     def reply(self, index: int, data: bytes = ACK, headers: Mapping[str, str] | None = None) -> None:
         """Deliver the ack of the ``index``-th publish now (a status when headers has one)."""

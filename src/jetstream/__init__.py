@@ -8,6 +8,7 @@ ack = await js.publish("orders.new", b"hello")
 import logging as _logging
 
 from . import errors, models
+from ._backup._io import BackupProgress, BackupSink, BackupSource, ByteReader, ByteWriter
 from ._client import JetStream, connect
 from ._consume._consume import ConsumeContext
 from ._consume._fetch import FetchResult
@@ -93,8 +94,13 @@ __all__ = [
     "ServerError",
     "DEFAULT",
     "SCHEMA_REF",
+    "BackupProgress",
+    "BackupSink",
+    "BackupSource",
     "Batch",
     "BatchMessage",
+    "ByteReader",
+    "ByteWriter",
     "ClientTrace",
     "ConsumeContext",
     "ConsumeEvent",

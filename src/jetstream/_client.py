@@ -9,6 +9,8 @@ from types import TracebackType
 from typing import Any
 
 from . import _stream as _streams
+from ._backup import _restore, _snapshot
+from ._backup._io import BackupProgress, BackupSink, BackupSource, ProgressCallback
 from ._consume import _manage as _consumers
 from ._consume import _push as _push
 from ._consume._ordered import OrderedConsumer
@@ -17,7 +19,7 @@ from ._consume._push import OrderedPushConsumer, PushConsumer
 from ._core import DEFAULT, ClientTrace, Core, Timeout, check_trace, resolve_prefix
 from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
-from ._generated.models import ConsumerConfig, DeliverPolicy, PubAck, ReplayPolicy, StreamConfig
+from ._generated.models import ConsumerConfig, DeliverPolicy, PubAck, ReplayPolicy, StreamConfig, StreamInfo
 from ._kv import _manager as _kv
 from ._kv._bucket import KeyValue, KeyValueConfig, KeyValueStatus
 from ._kv._manager import KeyValueOptions
@@ -537,6 +539,78 @@ class JetStream(GeneratedAPI):
     async def object_stores(self, *, timeout: Timeout = DEFAULT) -> list[ObjectStoreStatus]:
         """The status of every object store (every page)."""
         return await _obj.object_stores(self, timeout=timeout)
+
+    # ------------------------------------------------------------------------- backup / restore
+
+    async def backup_stream(
+        self,
+        stream: str,
+        dest: BackupSink,
+        *,
+        consumers: bool = True,
+        check_msgs: bool = False,
+        chunk_size: int | None = None,
+        window_size: int | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> BackupProgress:
+        """Back up ``stream`` (messages, and with ``consumers`` its consumers' configurations and
+        states) to ``dest``: a file path, or an object with ``write(data)`` (see `BackupSink`).
+
+        The server streams a snapshot in chunks, each written before the next is asked for, so
+        memory stays within the server's window (``window_size`` bytes, 8 MiB by default, in
+        ``chunk_size`` chunks, 128 KiB by default) whatever the stream's size. The backup is one
+        S2-compressed stream that starts with the stream's configuration (see `restore_stream`).
+        ``check_msgs`` asks the server to verify every message's checksum first. ``progress`` is
+        called with a `BackupProgress` after each chunk and at the end; the end's is returned.
+        ``timeout`` bounds the request and each wait for a chunk.
+
+        Raises `errors.StreamNotFoundError`, `errors.StreamSnapshotError` (the server cannot
+        snapshot), `errors.BackupError` (the server ended the snapshot with an error, a chunk was
+        lost, the transfer stalled), `errors.TimeoutError`. A path is written only once the backup
+        is complete (``<path>.partial`` until then, removed on failure).
+        """
+        return await _snapshot.backup_stream(
+            self,
+            stream,
+            dest,
+            consumers=consumers,
+            check_msgs=check_msgs,
+            chunk_size=chunk_size,
+            window_size=window_size,
+            progress=progress,
+            timeout=timeout,
+        )
+
+    async def restore_stream(
+        self,
+        stream: str,
+        source: BackupSource,
+        *,
+        config: StreamConfig | None = None,
+        chunk_size: int = _restore.DEFAULT_CHUNK_SIZE,
+        progress: ProgressCallback | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> StreamInfo:
+        """Restore a `backup_stream` backup from ``source`` (a file path, an object with
+        ``read(size)``, or an async iterable of bytes; see `BackupSource`) as the new stream
+        ``stream``, on this server or another, and return its `StreamInfo`.
+
+        The stream is created with the configuration the backup recorded, or ``config`` when
+        given (needed for a bare server snapshot, such as the ``nats`` CLI's ``stream.tar.s2``,
+        whose configuration is in a separate ``backup.json``). The data is uploaded in
+        ``chunk_size`` chunks, one at a time; ``progress`` is called with a `BackupProgress` after
+        each (``total`` is known for a file). ``timeout`` bounds each request; the server's final
+        answer is awaited at least five minutes.
+
+        Raises `errors.StreamNameExistRestoreFailedError` when the stream exists (it is left as
+        it is), `errors.StreamRestoreError` when the server finds the data damaged or truncated,
+        `errors.InvalidBackupError` when the data is not a backup (nothing is sent). A restore
+        that fails once under way deletes the stream it was creating.
+        """
+        return await _restore.restore_stream(
+            self, stream, source, config=config, chunk_size=chunk_size, progress=progress, timeout=timeout
+        )
 
     # ---------------------------------------------------------------------------------- closing
 

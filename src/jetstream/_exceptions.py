@@ -44,6 +44,8 @@
     │   ├── BadObjectMetaError           an object's meta message is not ADR-20 JSON
     │   ├── IncompleteObjectError        chunks are missing, or do not add up to the object's size
     │   └── DigestMismatchError          the data read does not have the object's SHA-256 digest
+    ├── BackupError                      a stream backup or restore failed on the client side (``.stream``)
+    │   └── InvalidBackupError           the data to restore is not a stream backup, or its header is damaged
     ├── ConsumerConfigMismatchError      create_consumer: the consumer exists with other values (``.fields``)
     ├── PullError                        a pull request ended with an error status (``.status``, ``.description``)
     │   ├── ConsumerDeletedError         409 Consumer Deleted: ends messages()/consume() of a durable
@@ -525,3 +527,19 @@ class DigestMismatchError(_ObjectError):
         self.expected = expected
         self.actual = actual
         super().__init__(bucket, name, f": digest mismatch, expected {expected}, read {actual}")
+
+
+class BackupError(JetStreamError):
+    """A stream backup or restore failed on the client's side of the chunk protocol: the server
+    ended a snapshot with an error status, a chunk went missing, or the backup's header is
+    unusable. What the server refuses arrives as its `APIError` instead (`StreamRestoreError` for
+    damaged data, `StreamNameExistRestoreFailedError` ...). ``stream`` names the stream."""
+
+    def __init__(self, message: str, *, stream: str) -> None:
+        self.stream = stream
+        super().__init__(message)
+
+
+class InvalidBackupError(BackupError):
+    """The data given to restore is not a stream backup, or its header is damaged (nothing was
+    sent to the server)."""

@@ -41,6 +41,7 @@ TOP_LEVEL = {
     "_consume",
     "_kv",
     "_objectstore",
+    "_backup",
 }
 
 

@@ -1,9 +1,9 @@
 """The official `nats-jetstream` client (PyPI `nats-jetstream` 0.3.0 on `nats-core` 0.2.0) in every
-workload it can run.
+workload it can run; for Key/Value, the official `nats-key-value` 0.1.0 on top of it.
 
 Imported only by the Python >= 3.13 interpreter that has it installed: it ships a top-level `nats`
 package (`nats.client`, `nats.jetstream`) that collides with nats-py's, so it never shares a venv with
-the others. It has no Key/Value or Object Store and no async (pipelined) publish.
+the others. It has no Object Store and no async (pipelined) publish; `nats-key-value` has no bulk read.
 """
 
 from __future__ import annotations
@@ -166,3 +166,64 @@ async def messages_ack(ctx: Ctx) -> None:
             raise RuntimeError(f"the message stream ended after {received} of {ctx.n}")
         await stream.delete_consumer(name)
     ctx.count = nbytes
+
+
+async def kv(ctx: Ctx) -> None:
+    """n awaited puts of distinct keys, then n gets (kv.py)."""
+    from nats.client import connect
+    from nats.jetstream import new
+    from nats.key_value import KeyValueConfig, create_key_value, delete_key_value
+
+    async with await connect(ctx.url) as nc:
+        js = new(nc)
+        bucket, value = f"kv_{ctx.tag}", ctx.payload()
+        store = await create_key_value(js, KeyValueConfig(bucket=bucket))
+        keys = [f"key.{i}" for i in range(ctx.n)]
+        with ctx.timed("put"):
+            for key in keys:
+                await store.put(key, value)
+        with ctx.timed("get"):
+            for key in keys:
+                entry = await store.get(key)
+                if len(entry.value) != len(value):
+                    raise RuntimeError("wrong value")
+        await delete_key_value(js, bucket)
+
+
+async def kv_read(ctx: Ctx) -> None:
+    """keys() of the filled bucket, then a watch of every key to the end of its initial values."""
+    from _common import KV_READ_BUCKET
+    from nats.client import connect
+    from nats.jetstream import new
+    from nats.key_value import key_value
+
+    async with await connect(ctx.url) as nc:
+        store = await key_value(new(nc), KV_READ_BUCKET)
+        with ctx.timed("keys()"):
+            keys = [key async for key in await store.keys()]
+        if len(keys) != ctx.n:
+            raise RuntimeError(f"{len(keys)} keys of {ctx.n}")
+        seen = 0
+        with ctx.timed("watch replay"):
+            watcher = await store.watch_all()
+            async for _ in watcher.values():
+                seen += 1
+            await watcher.stop()
+        if seen != ctx.n:
+            raise RuntimeError(f"{seen} entries of {ctx.n}")
+
+
+async def kv_get_many(ctx: Ctx) -> None:
+    """No bulk read: both phases are n sequential gets of the filled bucket."""
+    from _common import KV_READ_BUCKET
+    from nats.client import connect
+    from nats.jetstream import new
+    from nats.key_value import key_value
+
+    async with await connect(ctx.url) as nc:
+        store = await key_value(new(nc), KV_READ_BUCKET)
+        keys = [f"key.{i}" for i in range(ctx.n)]
+        for phase in ("get_many", "1,000 gets"):
+            with ctx.timed(phase):
+                for key in keys:
+                    await store.get(key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _harness import NATS_PY, RAW, SDK, Ctx, child
+from _harness import NATS_PY, OFFICIAL, RAW, SDK, Ctx, child
 
 
 async def sdk(ctx: Ctx) -> None:
@@ -64,7 +64,13 @@ async def raw(ctx: Ctx) -> None:
     await nc.close()
 
 
-CLIENTS = {SDK: sdk, NATS_PY: nats_py, RAW: raw}
+async def official(ctx: Ctx) -> None:
+    import _official
+
+    await _official.kv(ctx)
+
+
+CLIENTS = {SDK: sdk, NATS_PY: nats_py, OFFICIAL: official, RAW: raw}
 
 if __name__ == "__main__":
     child(CLIENTS)

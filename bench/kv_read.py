@@ -4,7 +4,7 @@ until the end of its initial values (n entries of 128 B). The bucket is filled o
 from __future__ import annotations
 
 from _common import KV_READ_BUCKET
-from _harness import NATS_PY, SDK, Ctx, child
+from _harness import NATS_PY, OFFICIAL, SDK, Ctx, child
 
 
 async def sdk(ctx: Ctx) -> None:
@@ -50,7 +50,13 @@ async def nats_py(ctx: Ctx) -> None:
     await nc.close()
 
 
-CLIENTS = {SDK: sdk, NATS_PY: nats_py}
+async def official(ctx: Ctx) -> None:
+    import _official
+
+    await _official.kv_read(ctx)
+
+
+CLIENTS = {SDK: sdk, NATS_PY: nats_py, OFFICIAL: official}
 
 if __name__ == "__main__":
     child(CLIENTS)

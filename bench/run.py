@@ -62,7 +62,13 @@ WORKLOADS = [
     Workload("fetch 500, ack none", "fetch_no_ack.py", n=200_000, smoke_n=1_000, size=128, setup=prefill),
     Workload("messages() + ack", "messages_ack.py", n=200_000, smoke_n=1_000, size=128, setup=prefill),
     Workload(
-        "KV", "kv.py", n=20_000, smoke_n=20, size=128, phases=("put", "get"), clients=(SDK, NATS_PY, RAW)
+        "KV",
+        "kv.py",
+        n=20_000,
+        smoke_n=20,
+        size=128,
+        phases=("put", "get"),
+        clients=(SDK, NATS_PY, OFFICIAL, RAW),
     ),
     Workload(
         "KV 5,000 keys:",
@@ -71,7 +77,18 @@ WORKLOADS = [
         smoke_n=20,
         size=128,
         phases=("keys()", "watch replay"),
-        clients=(SDK, NATS_PY),
+        clients=(SDK, NATS_PY, OFFICIAL),
+        setup=fill_kv,
+        min_rounds=5,
+    ),
+    Workload(
+        "KV 1,000 keys:",
+        "kv_get_many.py",
+        n=1_000,
+        smoke_n=20,
+        size=128,
+        phases=("get_many", "1,000 gets"),
+        clients=(SDK, NATS_PY, OFFICIAL),
         setup=fill_kv,
         min_rounds=5,
     ),
@@ -97,6 +114,7 @@ TARGETS = {
     ("fetch 500, ack none", "main"): 2.0,
     ("KV", "get"): 1.3,
     ("KV", "put"): 1.1,
+    ("KV 1,000 keys:", "get_many"): 10.0,
     ("Object Store 100 MiB", "get"): 3.0,
 }
 
@@ -200,7 +218,8 @@ def environment(pythons: dict[str, str]) -> list[str]:
     if OFFICIAL in pythons:
         off = pythons[OFFICIAL]
         lines.append(
-            f"- nats-jetstream {_version_of(off, 'nats-jetstream')} (nats-core {_version_of(off, 'nats-core')}) "
+            f"- nats-jetstream {_version_of(off, 'nats-jetstream')} (nats-core {_version_of(off, 'nats-core')}; "
+            f"Key/Value: nats-key-value {_version_of(off, 'nats-key-value')}) "
             f"on Python {_python_of(off)}, in its own venv (it cannot share one with nats-py)"
         )
     else:

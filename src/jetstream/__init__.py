@@ -13,6 +13,7 @@ from ._client import JetStream, connect
 from ._consume._consume import ConsumeContext
 from ._consume._fetch import FetchResult
 from ._consume._message import Message, MsgMetadata, MsgSequence
+from ._consume._options import FetchOptions, MessagesOptions, PullFetchOptions, PullMessagesOptions
 from ._consume._ordered import OrderedConsumer
 from ._consume._ordered_streams import OrderedFetchResult, OrderedMessageStream
 from ._consume._pull import Consumer, MessageStream
@@ -108,6 +109,7 @@ __all__ = [
     "DirectGetEnd",
     "Disconnected",
     "Duration",
+    "FetchOptions",
     "FetchResult",
     "Headers",
     "InitialValuesDone",
@@ -123,6 +125,7 @@ __all__ = [
     "Message",
     "MessageStream",
     "MessageTTL",
+    "MessagesOptions",
     "MissedHeartbeat",
     "MockTransport",
     "MsgMetadata",
@@ -144,6 +147,8 @@ __all__ = [
     "OrderedMessageStream",
     "OrderedPushConsumer",
     "PinIdMismatch",
+    "PullFetchOptions",
+    "PullMessagesOptions",
     "PullWarning",
     "PushConsumer",
     "PushMessageStream",

@@ -342,13 +342,18 @@ class JetStream(GeneratedAPI):
         replay_policy: ReplayPolicy | str = "instant",
         inactive_threshold: timedelta | float = _consumers.DEFAULT_INACTIVE,
         metadata: dict[str, str] | None = None,
+        name_prefix: str | None = None,
+        max_reset_attempts: int | None = None,
         timeout: Timeout = DEFAULT,
     ) -> OrderedConsumer:
         """An `OrderedConsumer` on ``stream`` (ADR-17): every message exactly once, in order.
 
         The first server consumer is created now (so a missing stream raises
         `errors.StreamNotFoundError` here). ``opt_start_seq`` / ``opt_start_time`` imply
-        ``deliver_policy`` "by_start_sequence" / "by_start_time".
+        ``deliver_policy`` "by_start_sequence" / "by_start_time". Server consumers are named
+        ``<name_prefix>_<n>`` (default prefix: a unique id). ``max_reset_attempts``: failed
+        creations in one recreation after which it raises `errors.OrderedConsumerResetError`
+        (default: it keeps trying).
         """
         config = _consumers.ordered_config(
             stream,
@@ -360,6 +365,8 @@ class JetStream(GeneratedAPI):
             replay_policy=replay_policy,
             inactive_threshold=inactive_threshold,
             metadata=metadata,
+            name_prefix=name_prefix,
+            max_reset_attempts=max_reset_attempts,
         )
         return await _consumers.ordered_consumer(self, stream, config, timeout)
 

@@ -55,6 +55,7 @@
     │   └── PullRequestRejectedError     409 Exceeded MaxWaiting / MaxRequestBatch / MaxRequestExpires ...
     ├── MissedHeartbeatError             fetch/next: the server stopped sending idle heartbeats
     ├── OrderedConsumerBusyError         an ordered consumer serves one fetch/next/messages at a time
+    ├── OrderedConsumerResetError        an ordered consumer gave up recreating (``max_reset_attempts``)
     └── NotPushConsumerError             push_consumer(): the consumer has no deliver subject (a pull consumer)
 
 Lower-level errors (nats-py, msgspec) are translated in exactly one place each - the transport and the
@@ -411,6 +412,16 @@ class MissedHeartbeatError(JetStreamError):
 class OrderedConsumerBusyError(JetStreamError):
     """An ordered consumer delivers in order to one reader: a second fetch, next or messages()
     while one is running is refused."""
+
+
+class OrderedConsumerResetError(JetStreamError):
+    """An ordered consumer could not recreate its server consumer in ``attempts`` tries (its
+    ``max_reset_attempts``); the last failure is the ``__cause__``."""
+
+    def __init__(self, stream: str, attempts: int) -> None:
+        super().__init__(f"ordered consumer on stream {stream!r}: no new consumer after {attempts} attempts")
+        self.stream = stream
+        self.attempts = attempts
 
 
 class NotPushConsumerError(JetStreamError):

@@ -127,7 +127,9 @@ async def test_messages_max_bytes(js: JetStream, stream: str) -> None:
 async def test_messages_options_are_checked(js: JetStream, stream: str) -> None:
     consumer = await durable(js)
     with pytest.raises(errors.InvalidArgumentError):
-        consumer.messages(max_messages=10, max_bytes=1000)
+        consumer.messages(max_messages=10, max_bytes=1000, threshold_bytes=500)  # bytes cap each pull
+    with pytest.raises(errors.InvalidArgumentError):
+        consumer.messages(stop_after=0)
     with pytest.raises(errors.InvalidArgumentError):
         consumer.messages(expires=0.5)
     with pytest.raises(errors.InvalidArgumentError):

@@ -11,7 +11,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .._exceptions import JetStreamError
 from ._message import Message
@@ -36,12 +36,40 @@ class _Startable(MessageSource, Protocol):
     async def _start(self) -> None: ...
 
 
-Handler = Callable[[Message], "Awaitable[object] | object"]
+T = TypeVar("T", bound="StreamBase")
 
 
-async def consume(
-    source: _Startable, handler: Handler, on_error: Callable[[BaseException], object] | None
-) -> ConsumeContext:
+class StreamBase:
+    """What the message streams (`MessageStream`, `OrderedMessageStream`) share as async iterators
+    and context managers: entering starts the stream, leaving closes it."""
+
+    def __aiter__(self: T) -> T:
+        return self
+
+    async def _start(self) -> None:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """End the stream now; ``async with`` calls it on exit."""
+        raise NotImplementedError
+
+    async def __aenter__(self: T) -> T:
+        await self._start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+Handler = Callable[[Message], Awaitable[object] | object]
+"""``handler(msg)`` of ``consume()``: sync or async."""
+ErrorHandler = Callable[[BaseException], object]
+"""``on_error(exc)`` of ``consume()``."""
+
+
+async def consume(source: _Startable, handler: Handler, on_error: ErrorHandler | None) -> ConsumeContext:
     """What every ``consume()`` does: start ``source`` now, so that what refuses it (a subscription
     that fails, an ordered consumer already busy) is raised by the call, then run it in a
     `ConsumeContext`."""
@@ -60,9 +88,7 @@ class ConsumeContext:
     Also an async context manager that stops on exit.
     """
 
-    def __init__(
-        self, source: MessageSource, handler: Handler, on_error: Callable[[BaseException], object] | None
-    ) -> None:
+    def __init__(self, source: MessageSource, handler: Handler, on_error: ErrorHandler | None) -> None:
         self._source = source
         self._handler = handler
         self._on_error = on_error

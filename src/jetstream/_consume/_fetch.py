@@ -21,19 +21,20 @@ from .._exceptions import (
     JetStreamError,
     MissedHeartbeatError,
     NoRespondersError,
+    PermissionDeniedError,
 )
 from .._time import seconds
-from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
+from .._transport import Msg, Subscription
 from ._message import Message
 from ._options import Priority
-from ._pulls import PullState
+from ._pulls import PullListener, PullState
 from ._status import (
     Kind,
     Signal,
     classify,
-    denial_for,
     msg_size,
     pull_error,
+    size_of,
     spawn_cleanup,
 )
 
@@ -65,7 +66,7 @@ def heartbeat_for(expires: float, heartbeat: float | timedelta | None, *, explic
     return _DEFAULT_FETCH_HEARTBEAT if expires >= _HEARTBEAT_FROM else None
 
 
-class Pull:
+class Pull(PullListener):
     """One pull request on a private inbox (`next` and `fetch`)."""
 
     def __init__(
@@ -174,13 +175,17 @@ class Pull:
                 pulls.stash_put(message)
             else:
                 self.buffer.append(message)
-            if self.received >= self.batch:
+            # The server ends a pull silently once its byte budget is used up exactly (nats.go
+            # ends there too); a message that does not fit gets 409 Message Size Exceeds MaxBytes.
+            if self.received >= self.batch or (
+                self.max_bytes is not None and self.received_bytes >= self.max_bytes
+            ):
                 self._finish()
             else:
                 self.signal.wake()
         elif kind is Kind.HEARTBEAT:
             pass
-        elif kind is Kind.END:
+        elif kind is Kind.END or kind is Kind.MAX_BYTES:
             self._finish()
         elif kind is Kind.PIN_MISMATCH:
             pulls.pin_id = None
@@ -216,12 +221,10 @@ class Pull:
             pulls.wake_stash_waiters()
             spawn_cleanup(self.close)
 
-    def connection_event(self, event: ConnectionEvent) -> None:
-        if isinstance(event, PermissionDenied):
-            denied = denial_for(event, self.pulls.next_subject, self.inbox)
-            if denied is not None:
-                self._finish(denied)
-            return
+    def denied(self, error: PermissionDeniedError) -> None:
+        self._finish(error)
+
+    def connection_changed(self) -> None:
         if self.orphaned:
             # An orphan's pull does not outlive its connection; nobody is there to re-send it.
             hub = self.pulls.hub
@@ -383,7 +386,7 @@ class FetchResult:
         budget = self._max_bytes
         while wanted and pulls.stash:
             if budget is not None:
-                size = _size(pulls.stash[0])
+                size = message_size(pulls.stash[0])
                 if size > budget:
                     break
                 budget -= size
@@ -443,9 +446,6 @@ def _abandon_fetch(pull: Pull, ready: deque[Message]) -> None:
     pull.orphan()
 
 
-def _size(msg: Message) -> int:
-    size = len(msg.subject) + len(msg.reply) + len(msg.data)
-    headers = msg.headers
-    if headers:
-        size += 12 + sum(len(k) + len(v) + 4 for k, v in headers.items_all())
-    return size
+def message_size(msg: Message) -> int:
+    """`msg_size` of a `Message`."""
+    return size_of(msg.subject, msg.reply, msg.data, msg.headers.items_all())

@@ -20,6 +20,7 @@ from .._generated.models import ConsumerConfig, DeliverPolicy, ReplayPolicy
 from .._time import seconds
 from .._validate import check_name, check_subject
 from ._api import ConsumerAPI
+from ._options import check_positive
 from ._ordered import OrderedConfig, OrderedConsumer, start_ordered
 from ._ordered_streams import INACTIVE_THRESHOLD as DEFAULT_INACTIVE
 from ._pull import Consumer
@@ -120,6 +121,8 @@ def ordered_config(
     replay_policy: ReplayPolicy | str,
     inactive_threshold: timedelta | float,
     metadata: dict[str, str] | None,
+    name_prefix: str | None = None,
+    max_reset_attempts: int | None = None,
 ) -> OrderedConfig:
     """The checked options of an ordered consumer on ``stream`` (see `JetStream.ordered_consumer`;
     the push flavour takes the same)."""
@@ -144,6 +147,9 @@ def ordered_config(
     )
     if inactive <= timedelta(0):
         raise InvalidArgumentError(f"inactive_threshold must be positive, got {inactive_threshold!r}")
+    if name_prefix is not None:
+        check_name("consumer", name_prefix)
+    check_positive("max_reset_attempts", max_reset_attempts)
     return OrderedConfig(
         filter_subjects=filters,
         deliver_policy=deliver_policy,
@@ -153,6 +159,8 @@ def ordered_config(
         replay_policy=replay_policy,
         inactive_threshold=inactive,
         metadata=metadata,
+        name_prefix=name_prefix,
+        max_reset_attempts=max_reset_attempts,
     )
 
 

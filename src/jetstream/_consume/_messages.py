@@ -22,14 +22,13 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from types import TracebackType
-from typing import TypeVar
 
-from .._exceptions import ConnectionClosedError, JetStreamError
-from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription
+from .._exceptions import ConnectionClosedError, JetStreamError, PermissionDeniedError
+from .._transport import Msg, Subscription
+from ._consume import StreamBase
 from ._message import Message
 from ._options import ConsumeOptions
-from ._pulls import PullState
+from ._pulls import PullListener, PullState
 from ._status import (
     BYTES_ONLY_BATCH,
     Disconnected,
@@ -43,7 +42,6 @@ from ._status import (
     Signal,
     classify,
     code_and_description,
-    denial_for,
     emit,
     msg_size,
     pending_counts,
@@ -74,21 +72,22 @@ class ResetNeeded(Exception):
         self.reason = reason
 
 
-class _Inbox:
+class _Inbox(PullListener):
     """The receiving half of a `ContinuousPull`: nats-py delivers here, the reader takes from here.
 
     It holds no reference to its `ContinuousPull`, so a stream dropped mid-iteration is collected
     and its subscription removed."""
 
-    def __init__(self, pulls: PullState, opts: ConsumeOptions, on_event: EventHandler | None, ordered: bool):
+    def __init__(self, pulls: PullState, opts: ConsumeOptions, ordered: bool):
         self.pulls = pulls
         self.opts = opts
-        self.on_event = on_event
+        self.on_event: EventHandler | None = opts.on_event
         self.ordered = ordered  # an ordered consumer recreates instead of re-pulling
         self.buffer: deque[tuple[Message, int]] = deque()
         self.buffered_bytes = 0
         self.pending_msgs = 0
         self.pending_bytes = 0
+        self.delivered = 0  # handed out, for stop_after
         self.clock: Callable[[], float] = time.monotonic  # the loop's, once started
         self.last_seen = 0.0
         self.retry_at = 0.0
@@ -103,24 +102,27 @@ class _Inbox:
         self.drain_requested = False
         self.unsubscribed = False
 
-    def connection_event(self, event: ConnectionEvent) -> None:
-        if isinstance(event, PermissionDenied):
-            denied = denial_for(event, self.pulls.next_subject, self.inbox)
-            if denied is not None:
-                self._terminate(denied)
-            return
+    def denied(self, error: PermissionDeniedError) -> None:
+        self._terminate(error)
+
+    def connection_changed(self) -> None:
         self.signal.wake()
 
     def reset_pending(self) -> None:
         """Forget what outstanding pulls owed (they are gone); only the buffer is left."""
         self.pending_msgs = len(self.buffer)
-        self.pending_bytes = self.buffered_bytes
+        self.pending_bytes = self.buffered_bytes if self.opts.track_bytes else 0
 
     def outstanding(self) -> bool:
         """Whether a pull is (believed) still waiting on the server, so heartbeats are due."""
-        if self.opts.max_bytes is not None:
+        if self.opts.track_bytes:
             return self.pending_bytes > self.buffered_bytes
         return self.pending_msgs > len(self.buffer)
+
+    def stopped_after(self) -> bool:
+        """Whether ``stop_after`` messages were handed out: the stream ends."""
+        stop_after = self.opts.stop_after
+        return stop_after is not None and self.delivered >= stop_after
 
     def _terminate(self, error: BaseException) -> None:
         if self.terminal is None:
@@ -137,14 +139,26 @@ class _Inbox:
             size = msg_size(msg)
             self.buffer.append((self.pulls.receive(msg), size))
             self.buffered_bytes += size
+            if self.opts.capped:
+                # pending_bytes: what the byte caps of the outstanding pulls leave. A pull whose
+                # cap is used up exactly ends without a status; once every cap is used up, no
+                # pull is left and what they owed in messages will not come.
+                self.pending_bytes -= size
+                if self.pending_bytes <= 0:
+                    self.pending_bytes = 0
+                    self.pending_msgs = len(self.buffer)
             self.signal.wake()
             return
         if kind is Kind.HEARTBEAT:
             return
-        if kind is Kind.END:
+        if kind is Kind.END or kind is Kind.MAX_BYTES:
             msgs, nbytes = pending_counts(msg)
             self.pending_msgs = max(0, self.pending_msgs - msgs)
             self.pending_bytes = max(0, self.pending_bytes - nbytes)
+            if kind is Kind.MAX_BYTES and nbytes >= (self.opts.max_bytes or 0):
+                # Not even the first message fitted a full pull: pulling again at once would loop.
+                self.retry_at = now + min(_RETRY_PAUSE, self.opts.heartbeat)
+                emit(self.on_event, PullWarning(*code_and_description(msg)))
         elif kind is Kind.PIN_MISMATCH:
             self.pulls.pin_id = None
             self.reset_pending()
@@ -167,8 +181,10 @@ class _Inbox:
     def take(self) -> Message:
         msg, size = self.buffer.popleft()
         self.buffered_bytes -= size
+        self.delivered += 1
         self.pending_msgs = max(0, self.pending_msgs - 1)
-        self.pending_bytes = max(0, self.pending_bytes - size)
+        if self.opts.track_bytes:
+            self.pending_bytes = max(0, self.pending_bytes - size)
         return msg
 
     def pull_due(self, now: float) -> bool:
@@ -176,7 +192,9 @@ class _Inbox:
         if self.state is not _Lifecycle.OPEN or self.terminal is not None or now < self.retry_at:
             return False
         opts = self.opts
-        if opts.max_bytes is not None:
+        if opts.stop_after is not None and self.delivered + self.pending_msgs >= opts.stop_after:
+            return False
+        if opts.track_bytes:
             return self.pending_bytes < opts.threshold_bytes
         return self.pending_msgs < opts.threshold_messages
 
@@ -188,14 +206,19 @@ class _Inbox:
         if not self.pull_due(now):
             return
         opts = self.opts
-        if opts.max_bytes is not None:
+        max_bytes = opts.max_bytes  # with max_messages: a cap on each pull
+        if opts.track_bytes and max_bytes is not None:
             batch = BYTES_ONLY_BATCH
-            max_bytes: int | None = opts.max_bytes - self.pending_bytes
-            self.pending_bytes = opts.max_bytes
+            self.pending_bytes, max_bytes = max_bytes, max_bytes - self.pending_bytes
         else:
             batch = opts.max_messages - self.pending_msgs
-            max_bytes = None
-            self.pending_msgs = opts.max_messages
+            if max_bytes is not None:
+                # (nothing owed: what the caps seemed to leave belongs to pulls that are over)
+                owed = self.pending_msgs > len(self.buffer)
+                self.pending_bytes = (self.pending_bytes if owed else 0) + max_bytes
+        if opts.stop_after is not None:
+            batch = min(batch, opts.stop_after - self.delivered - self.pending_msgs)
+        self.pending_msgs += batch
         await self.pulls.pull(
             self.inbox,
             batch=batch,
@@ -223,23 +246,13 @@ def _abandon(inbox: _Inbox) -> None:
     spawn_cleanup(inbox.unsubscribe)
 
 
-S = TypeVar("S", bound="ContinuousPull")
-
-
-class ContinuousPull:
+class ContinuousPull(StreamBase):
     """A continuous pull from the consumer of a `PullState`: all of `MessageStream` but the
     `Consumer` it names, which `_pull` adds (this module cannot import `Consumer`)."""
 
-    def __init__(
-        self,
-        pulls: PullState,
-        opts: ConsumeOptions,
-        on_event: EventHandler | None,
-        *,
-        ordered: bool = False,
-    ) -> None:
+    def __init__(self, pulls: PullState, opts: ConsumeOptions, *, ordered: bool = False) -> None:
         self._pulls = pulls
-        self._inbox = _Inbox(pulls, opts, on_event, ordered)
+        self._inbox = _Inbox(pulls, opts, ordered)
         self._finalizer: weakref.finalize[..., ContinuousPull] | None = None
         self._start_lock = asyncio.Lock()
 
@@ -286,9 +299,9 @@ class ContinuousPull:
                 inbox.buffer.append((pulls.stash.popleft(), 0))
                 inbox.pending_msgs += 1
             self._finalizer = weakref.finalize(self, _abandon, inbox)
-
-    def __aiter__(self: S) -> S:
-        return self
+            # The first pull goes out now (as nats.go's): a consumer deleted right after the start
+            # is answered with 409 Consumer Deleted, not with the no-responders of a later pull.
+            await self._housekeeping(inbox.clock())
 
     def _take_ready(self) -> Message | None:
         """The next buffered message if handing it out needs nothing else first - no pull to send,
@@ -297,6 +310,7 @@ class ContinuousPull:
         inbox = self._inbox
         if (
             not inbox.buffer
+            or inbox.stopped_after()
             or inbox.state is not _Lifecycle.OPEN
             or inbox.stop_requested
             or inbox.drain_requested
@@ -319,7 +333,7 @@ class ContinuousPull:
             await self._start()
         loop = asyncio.get_running_loop()
         while True:
-            if inbox.stop_requested and inbox.state is not _Lifecycle.CLOSED:
+            if (inbox.stop_requested or inbox.stopped_after()) and inbox.state is not _Lifecycle.CLOSED:
                 await self._close()
             if inbox.drain_requested and inbox.state is _Lifecycle.OPEN:
                 await self._drain_now()
@@ -430,12 +444,3 @@ class ContinuousPull:
             await self._close()
         else:
             await self._drain_now()
-
-    async def __aenter__(self: S) -> S:
-        await self._start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()

@@ -6,19 +6,26 @@ the Key/Value and Object Store watches and reads); this is the user-facing side.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from types import TracebackType
 
 from .._core import DEFAULT, Timeout
-from .._exceptions import InvalidArgumentError, TimeoutError
+from .._exceptions import TimeoutError
 from .._generated.models import ConsumerInfo
 from .._time import seconds
+from .._typing import Unpack
 from ._api import ConsumerAPI
-from ._consume import ConsumeContext, consume
+from ._consume import ConsumeContext, ErrorHandler, Handler, consume
 from ._message import Message
 from ._messages import ResetNeeded
-from ._options import ConsumeOptions
+from ._options import (
+    ConsumeOptions,
+    FetchOptions,
+    MessagesOptions,
+    check_keys,
+    check_positive,
+    with_options_signature,
+)
 from ._ordered_streams import (
     RECREATE_ON,
     OrderedConfig,
@@ -27,7 +34,7 @@ from ._ordered_streams import (
     OrderedMessageStream,
     reason_of,
 )
-from ._status import DEFAULT_EXPIRES, EventHandler, spawn_cleanup
+from ._status import DEFAULT_EXPIRES, spawn_cleanup
 
 __all__ = ["OrderedConfig", "OrderedConsumer", "start_ordered"]
 
@@ -53,8 +60,9 @@ class OrderedConsumer(OrderedCursor):
     Same `next`, `fetch`, `messages`, `consume` as a `Consumer`, with no acknowledgements (the
     messages need none). Fault handling is transparent: the underlying consumer is recreated from
     the last delivered sequence; with ``messages()`` / ``consume()`` each replacement is a
-    `ConsumerRecreated` event. One ``messages()`` / ``consume()`` may run at a time
-    (`errors.OrderedConsumerBusyError`). `aclose()` deletes the server consumer (best effort).
+    `ConsumerRecreated` event. One ``fetch`` / ``next`` / ``messages()`` / ``consume()`` may run
+    at a time (`errors.OrderedConsumerBusyError`). `aclose()` deletes the server consumer (best
+    effort).
     """
 
     def __repr__(self) -> str:
@@ -90,8 +98,17 @@ class OrderedConsumer(OrderedCursor):
 
     async def next(self, timeout: float | timedelta | None = DEFAULT_EXPIRES) -> Message:
         """The next message in order, waiting up to ``timeout`` seconds (None: until one comes);
-        raises `errors.TimeoutError` when none came. Cancelling loses nothing."""
+        raises `errors.TimeoutError` when none came. Cancelling loses nothing. Raises
+        `errors.OrderedConsumerBusyError` while another fetch/next/messages() runs."""
         self._check_idle()
+        self._busy = token = object()
+        try:
+            return await self._next(timeout)
+        finally:
+            if self._busy is token:
+                self._busy = None
+
+    async def _next(self, timeout: float | timedelta | None) -> Message:
         wait = None if timeout is None else seconds(timeout, "timeout")
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else loop.time() + wait
@@ -114,80 +131,39 @@ class OrderedConsumer(OrderedCursor):
                 reason = reset.reason
                 await self._drop(consumer)
 
-    def fetch(
-        self,
-        n: int,
-        *,
-        max_bytes: int | None = None,
-        expires: float | timedelta = DEFAULT_EXPIRES,
-        no_wait: bool = False,
-        heartbeat: float | timedelta | None = None,
-    ) -> OrderedFetchResult:
-        """Up to ``n`` messages in order, as an async iterator that ends when the pull is over
-        (an empty iteration near ``expires`` when there is nothing)."""
+    @with_options_signature(FetchOptions)
+    def fetch(self, n: int, **options: Unpack[FetchOptions]) -> OrderedFetchResult:
+        """Up to ``n`` messages (and up to ``max_bytes``) in order, as an async iterator that ends
+        when the pull is over (an empty iteration near ``expires`` when there is nothing). Until it
+        ends (or is closed), another fetch/next/messages() raises `errors.OrderedConsumerBusyError`."""
+        check_keys(options, FetchOptions)
         self._check_idle()
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise InvalidArgumentError(f"n must be a positive integer, got {n!r}")
-        return OrderedFetchResult(
-            self,
-            n,
-            max_bytes=max_bytes,
-            expires=seconds(expires, "expires"),
-            no_wait=no_wait,
-            heartbeat=heartbeat,
-        )
+        check_positive("n", n)
+        check_positive("max_bytes", options.get("max_bytes"))
+        return OrderedFetchResult(self, n, options)
 
     # --- continuous pulls
 
-    def messages(
-        self,
-        *,
-        max_messages: int | None = None,
-        max_bytes: int | None = None,
-        expires: float | timedelta = DEFAULT_EXPIRES,
-        heartbeat: float | timedelta | None = None,
-        threshold_messages: int | None = None,
-        threshold_bytes: int | None = None,
-        on_event: EventHandler | None = None,
-    ) -> OrderedMessageStream:
-        """Every message in order for as long as you iterate (see `Consumer.messages`). Faults
-        never end it: the consumer is recreated (a `ConsumerRecreated` event)."""
+    @with_options_signature(MessagesOptions)
+    def messages(self, **options: Unpack[MessagesOptions]) -> OrderedMessageStream:
+        """Every message in order for as long as you iterate (see `Consumer.messages`; no priority
+        options). Faults never end it: the consumer is recreated (a `ConsumerRecreated` event),
+        unless ``max_reset_attempts`` recreations in a row failed
+        (`errors.OrderedConsumerResetError`). ``stop_after`` counts across recreations."""
         self._check_idle()
-        opts = ConsumeOptions.build(
-            max_messages=max_messages,
-            max_bytes=max_bytes,
-            expires=expires,
-            heartbeat=heartbeat,
-            threshold_messages=threshold_messages,
-            threshold_bytes=threshold_bytes,
-        )
-        return OrderedMessageStream(self, opts, on_event)
+        return OrderedMessageStream(self, ConsumeOptions.build(None, of=MessagesOptions, **options))
 
+    @with_options_signature(MessagesOptions)
     async def consume(
         self,
-        handler: Callable[[Message], Awaitable[object] | object],
+        handler: Handler,
         *,
-        max_messages: int | None = None,
-        max_bytes: int | None = None,
-        expires: float | timedelta = DEFAULT_EXPIRES,
-        heartbeat: float | timedelta | None = None,
-        threshold_messages: int | None = None,
-        threshold_bytes: int | None = None,
-        on_event: EventHandler | None = None,
-        on_error: Callable[[BaseException], object] | None = None,
+        on_error: ErrorHandler | None = None,
+        **options: Unpack[MessagesOptions],
     ) -> ConsumeContext:
         """Call ``handler(msg)`` for every message, in order, in one background task (see
         `Consumer.consume`)."""
-        stream = self.messages(
-            max_messages=max_messages,
-            max_bytes=max_bytes,
-            expires=expires,
-            heartbeat=heartbeat,
-            threshold_messages=threshold_messages,
-            threshold_bytes=threshold_bytes,
-            on_event=on_event,
-        )
-        return await consume(stream, handler, on_error)
+        return await consume(self.messages(**options), handler, on_error)
 
     async def aclose(self) -> None:
         """Stop a running messages()/consume() and delete the server consumer (best effort);

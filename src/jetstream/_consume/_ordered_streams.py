@@ -19,7 +19,6 @@ import random
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Final
 
 import msgspec
@@ -32,19 +31,22 @@ from .._exceptions import (
     MissedHeartbeatError,
     NoRespondersError,
     OrderedConsumerBusyError,
+    OrderedConsumerResetError,
     PermissionDeniedError,
     TimeoutError,
 )
 from .._generated.errors import StreamNotFoundError
 from .._generated.models import ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy
+from .._time import seconds
 from .._transport import next_id
 from ._api import ConsumerAPI
-from ._fetch import FetchResult
+from ._consume import StreamBase
+from ._fetch import FetchResult, message_size
 from ._message import Message
 from ._messages import ResetNeeded
-from ._options import ConsumeOptions
+from ._options import ConsumeOptions, FetchOptions
 from ._pull import Consumer, MessageStream
-from ._status import ConsumerRecreated, EventHandler, Signal, emit, logger
+from ._status import DEFAULT_EXPIRES, ConsumerRecreated, EventHandler, Signal, emit, logger
 
 INACTIVE_THRESHOLD: Final = timedelta(minutes=5)
 """How long the server keeps an abandoned consumer (its client crashed): nats.go's value."""
@@ -80,6 +82,8 @@ class OrderedConfig(msgspec.Struct, frozen=True):
     replay_policy: ReplayPolicy | str = "instant"
     inactive_threshold: timedelta = INACTIVE_THRESHOLD
     metadata: dict[str, str] | None = None
+    name_prefix: str | None = None  # consumers are named <prefix>_<serial>; default: a unique id
+    max_reset_attempts: int | None = None  # failed creations in one recreation before giving up
 
 
 def _retry(exc: JetStreamError, *, first: bool, not_found: int) -> bool:
@@ -106,7 +110,7 @@ class OrderedCursor:
         self._js = js
         self._stream = stream
         self._cfg = config
-        self._prefix = next_id()
+        self._prefix = config.name_prefix or next_id()
         self._serial = 0
         self._stream_seq = 0
         # Where the first server consumer of a "new" policy started: a consumer recreated before
@@ -116,12 +120,16 @@ class OrderedCursor:
         self._current: Consumer | None = None
         self._orphans: set[str] = set()  # consumers that may exist on the server and are not used
         self._resets = 0  # replacements begun (also those still trying)
-        self._active: OrderedMessageStream | None = None  # the running messages()/consume()
+        # The running messages()/consume(), weakly: one dropped without aclose() frees the consumer.
+        self._active: weakref.ref[OrderedMessageStream] | None = None
+        self._busy: object | None = None  # the running fetch/next
         self._creating = asyncio.Lock()
 
     def _config(self) -> ConsumerConfig:
         cfg = self._cfg
         filters = list(cfg.filter_subjects)
+        if not filters and cfg.deliver_policy == "last_per_subject":
+            filters = [">"]  # the server refuses last_per_subject without a filter (10094)
         config = ConsumerConfig(
             name=f"{self._prefix}_{self._serial}",
             ack_policy="none",
@@ -209,6 +217,9 @@ class OrderedCursor:
                         failure = exc
                         if not _retry(exc, first=reason == "start", not_found=not_found):
                             raise
+                        limit = self._cfg.max_reset_attempts
+                        if reason != "start" and limit is not None and attempt + 1 >= limit:
+                            raise OrderedConsumerResetError(self._stream, attempt + 1) from exc
                     logger.debug("ordered consumer: creating %s failed (%s), retrying", name, failure)
                     delay = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1.0)
                     attempt += 1
@@ -268,13 +279,20 @@ class OrderedCursor:
         self._stream_seq = meta.sequence.stream
         return True
 
+    def _running(self) -> OrderedMessageStream | None:
+        return None if self._active is None else self._active()
+
     def _check_idle(self) -> None:
-        if self._active is not None:
+        if self._running() is not None:
             raise OrderedConsumerBusyError("this ordered consumer is serving a messages()/consume()")
+        if self._busy is not None:
+            raise OrderedConsumerBusyError(
+                "this ordered consumer is serving a fetch()/next() (end or aclose() a fetch first)"
+            )
 
     async def _close(self) -> None:
         """Stop a running messages()/consume() and delete the server consumer (best effort)."""
-        active = self._active
+        active = self._running()
         if active is not None:
             await active.aclose()
         await self._drop(self._current)
@@ -283,28 +301,21 @@ class OrderedCursor:
 class OrderedFetchResult:
     """The messages of one `OrderedConsumer.fetch`, in order; see `FetchResult`."""
 
-    def __init__(
-        self,
-        oc: OrderedCursor,
-        n: int,
-        *,
-        max_bytes: int | None,
-        expires: float,
-        no_wait: bool,
-        heartbeat: float | timedelta | None,
-    ) -> None:
+    def __init__(self, oc: OrderedCursor, n: int, options: FetchOptions) -> None:
         self._oc = oc
         self._n = n
-        self._max_bytes = max_bytes
-        self._expires = expires
-        self._no_wait = no_wait
-        self._heartbeat = heartbeat
+        self._options = options  # checked, but for the expiry
+        self._max_bytes = options.get("max_bytes")
+        self._expires = seconds(options.get("expires", DEFAULT_EXPIRES), "expires")
         self._inner: FetchResult | None = None
         self._consumer: Consumer | None = None
         self._got = 0
+        self._got_bytes = 0
         self._deadline: float | None = None
         self._finished = False
         self._reason = "start"
+        self._finalizer: weakref.finalize[..., OrderedFetchResult] | None = None
+        self._token = object()  # what holds the ordered consumer (not self: it may be collected)
 
     def __repr__(self) -> str:
         return f"OrderedFetchResult(consumer={self._oc!r}, n={self._n}, finished={self._finished})"
@@ -321,23 +332,26 @@ class OrderedFetchResult:
     async def __anext__(self) -> Message:
         oc = self._oc
         loop = asyncio.get_running_loop()
-        if self._deadline is None:
+        if self._deadline is None and not self._finished:
+            # From the first iteration until it ends, this fetch holds the ordered consumer.
+            oc._check_idle()
+            oc._busy = self._token
+            self._finalizer = weakref.finalize(self, _release_fetch, oc, self._token)
             self._deadline = loop.time() + self._expires
         while not self._finished:
             inner = self._inner
             consumer = self._consumer
             if inner is None or consumer is None:
+                assert self._deadline is not None
                 remaining = self._deadline - loop.time()
-                if self._got >= self._n or remaining <= 0.001:
+                budget = None if self._max_bytes is None else self._max_bytes - self._got_bytes
+                if self._got >= self._n or remaining <= 0.001 or (budget is not None and budget <= 0):
                     break
                 consumer = self._consumer = await oc._ensure(self._deadline, self._reason)
-                inner = self._inner = consumer.fetch(
-                    self._n - self._got,
-                    max_bytes=self._max_bytes,
-                    expires=remaining,
-                    no_wait=self._no_wait,
-                    heartbeat=self._heartbeat,
-                )
+                options = self._options.copy()
+                options["max_bytes"] = budget
+                options["expires"] = remaining
+                inner = self._inner = consumer.fetch(self._n - self._got, **options)
             try:
                 msg = await inner.__anext__()
             except StopAsyncIteration:
@@ -348,6 +362,8 @@ class OrderedFetchResult:
             try:
                 if oc._accept(msg, consumer):
                     self._got += 1
+                    if self._max_bytes is not None:
+                        self._got_bytes += message_size(msg)
                     return msg
             except ResetNeeded as reset:
                 await self._replace(reset.reason)
@@ -366,12 +382,16 @@ class OrderedFetchResult:
         """Stop iterating; what the pull still brings is dropped (an ordered consumer redelivers
         from the last message handed out)."""
         self._finished = True
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+        _release_fetch(self._oc, self._token)
         inner, self._inner = self._inner, None
         if inner is not None:
             await inner.aclose()
 
 
-class OrderedMessageStream:
+class OrderedMessageStream(StreamBase):
     """`OrderedConsumer.messages()`: like `MessageStream`, but never ends on faults; each
     replacement of the consumer is a `ConsumerRecreated` event."""
 
@@ -379,13 +399,13 @@ class OrderedMessageStream:
         self,
         oc: OrderedCursor,
         opts: ConsumeOptions,
-        on_event: EventHandler | None,
         *,
         on_recreated: Callable[[ConsumerInfo], bool] | None = None,
     ) -> None:
         self._oc = oc
         self._opts = opts
-        self._on_event = on_event
+        self._on_event = opts.on_event
+        self._delivered = 0  # handed out, for stop_after (over every server consumer)
         # Told of each replacement consumer; True makes `__anext__` raise `Interrupted` (a watch
         # may have an item of its own to hand out then).
         self._on_recreated = on_recreated
@@ -411,12 +431,22 @@ class OrderedMessageStream:
         if self._started:
             return
         self._oc._check_idle()
-        self._oc._active = self
+        self._oc._active = weakref.ref(self)
         self._started = True
         self._finalizer = weakref.finalize(self, _release, self._oc)
+        if self._oc._current is not None:
+            # The first pull goes out now, on the consumer in use (recreating one waits for
+            # the first iteration).
+            await self._open(self._oc._current)
 
-    def __aiter__(self) -> OrderedMessageStream:
-        return self
+    async def _open(self, consumer: Consumer) -> MessageStream:
+        """Pull from ``consumer``: a `MessageStream` asking for no more than ``stop_after`` leaves."""
+        opts = self._opts
+        if opts.stop_after is not None:
+            opts = msgspec.structs.replace(opts, stop_after=opts.stop_after - self._delivered)
+        inner = self._inner = MessageStream(consumer, opts, ordered=True)
+        await inner._start()
+        return inner
 
     def _take_ready(self) -> Message | None:
         """The next message in order if it is buffered and nothing else needs doing first (see
@@ -431,6 +461,7 @@ class OrderedMessageStream:
                 return None
             try:
                 if self._oc._accept(msg, consumer):
+                    self._delivered += 1
                     return msg
             except ResetNeeded as reset:
                 self._reset = reset.reason
@@ -446,7 +477,8 @@ class OrderedMessageStream:
         while True:
             if self._closed:
                 raise StopAsyncIteration
-            if self._stop_requested:
+            stop_after = self._opts.stop_after
+            if self._stop_requested or (stop_after is not None and self._delivered >= stop_after):
                 await self._close()
                 raise StopAsyncIteration
             if self._reset is not None:
@@ -471,8 +503,7 @@ class OrderedMessageStream:
                         raise StopAsyncIteration from None
                     raise
                 recreated, self._reason = self._reason != "start", "start"
-                inner = self._inner = MessageStream(consumer, self._opts, self._on_event, ordered=True)
-                await inner._start()
+                inner = await self._open(consumer)
                 if recreated and self._on_recreated is not None and self._on_recreated(consumer.cached_info):
                     raise Interrupted
             try:
@@ -492,6 +523,7 @@ class OrderedMessageStream:
                 continue
             try:
                 if oc._accept(msg, inner.consumer):
+                    self._delivered += 1
                     return msg
             except ResetNeeded as reset:
                 await self._replace(reset.reason)
@@ -515,7 +547,7 @@ class OrderedMessageStream:
                 await inner.aclose()
             await self._oc._drop(self._oc._current)
         finally:
-            if self._oc._active is self:
+            if self._oc._running() is self:
                 self._oc._active = None
 
     def _request_stop(self) -> None:
@@ -542,15 +574,14 @@ class OrderedMessageStream:
         if self._inner is not None:
             await self._inner.drain()
 
-    async def __aenter__(self) -> OrderedMessageStream:
-        await self._start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
 
 def _release(oc: OrderedCursor) -> None:
-    oc._active = None
+    """A messages() stream was collected without aclose(): the ordered consumer is free."""
+    if oc._running() is None:
+        oc._active = None
+
+
+def _release_fetch(oc: OrderedCursor, token: object) -> None:
+    """A fetch ended, or was dropped mid-iteration without aclose(): the ordered consumer is free."""
+    if oc._busy is token:
+        oc._busy = None

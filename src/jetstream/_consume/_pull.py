@@ -12,21 +12,30 @@ names its `Consumer`, is the continuous pull of `_messages` with that one proper
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from .._core import DEFAULT, Timeout
-from .._exceptions import InvalidArgumentError, TimeoutError
+from .._exceptions import TimeoutError
 from .._generated.models import ConsumerInfo
 from .._time import seconds
+from .._typing import Unpack
 from ._api import ConsumerAPI
-from ._consume import ConsumeContext, consume
+from ._consume import ConsumeContext, ErrorHandler, Handler, consume
 from ._fetch import MIN_PULL, FetchResult, Pull, heartbeat_for
 from ._message import Message
 from ._messages import ContinuousPull
-from ._options import ConsumeOptions, Priority
+from ._options import (
+    ConsumeOptions,
+    PriorityOptions,
+    PullFetchOptions,
+    PullMessagesOptions,
+    check_keys,
+    check_positive,
+    priority_of,
+    with_options_signature,
+)
 from ._pulls import PullState
-from ._status import DEFAULT_EXPIRES, EventHandler, Signal
+from ._status import DEFAULT_EXPIRES, Signal
 
 # next() splits a long or unlimited wait into pulls of at most this long.
 _MAX_NEXT_PULL = DEFAULT_EXPIRES
@@ -79,24 +88,15 @@ class Consumer:
         self._info = await self._js.consumer_info(self._stream, self._name, timeout=timeout)
         return self._info
 
-    def _priority(
-        self, group: str | None, min_pending: int | None, min_ack_pending: int | None, priority: int | None
-    ) -> Priority:
-        prio = Priority(group, min_pending, min_ack_pending, priority)
-        prio.check(self._info)
-        return prio
-
     # --- one-shot pulls
 
+    @with_options_signature(PriorityOptions)
     async def next(
         self,
         timeout: float | timedelta | None = DEFAULT_EXPIRES,
         *,
         heartbeat: float | timedelta | None = None,
-        group: str | None = None,
-        min_pending: int | None = None,
-        min_ack_pending: int | None = None,
-        priority: int | None = None,
+        **priority: Unpack[PriorityOptions],
     ) -> Message:
         """The next message, waiting up to ``timeout`` seconds (None: until one comes).
 
@@ -109,8 +109,9 @@ class Consumer:
         Also raises `errors.ConsumerDeletedError`, `errors.NoRespondersError` (no such consumer),
         `errors.MissedHeartbeatError`, `errors.PullError` subclasses, `errors.ConnectionClosedError`.
         """
+        check_keys(priority, PriorityOptions)
         wait = None if timeout is None else seconds(timeout, "timeout")
-        prio = self._priority(group, min_pending, min_ack_pending, priority)
+        prio = priority_of(priority, self._info)
         hb_given = None if heartbeat is None else seconds(heartbeat, "heartbeat")
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else loop.time() + wait
@@ -158,19 +159,8 @@ class Consumer:
             if pull.retry:
                 await asyncio.sleep(_RETRY_PAUSE)
 
-    def fetch(
-        self,
-        n: int,
-        *,
-        max_bytes: int | None = None,
-        expires: float | timedelta = DEFAULT_EXPIRES,
-        no_wait: bool = False,
-        heartbeat: float | timedelta | None = None,
-        group: str | None = None,
-        min_pending: int | None = None,
-        min_ack_pending: int | None = None,
-        priority: int | None = None,
-    ) -> FetchResult:
+    @with_options_signature(PullFetchOptions)
+    def fetch(self, n: int, **options: Unpack[PullFetchOptions]) -> FetchResult:
         """Up to ``n`` messages (and up to ``max_bytes``) from one pull request, as an async iterator.
 
         ``async for msg in consumer.fetch(10, expires=5): ...`` - the iteration ends when the pull
@@ -178,19 +168,20 @@ class Consumer:
         seconds, or at once with ``no_wait`` when nothing is pending. An empty stream is an empty
         iteration, not an error. ``heartbeat`` asks for idle heartbeats (default: 5 s for
         ``expires`` >= 10 s, none below); missing two raises `errors.MissedHeartbeatError`.
-        See `FetchResult` for errors and early exits.
+        ``group`` and the other priority options follow ADR-42. See `FetchResult` for errors and
+        early exits.
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise InvalidArgumentError(f"n must be a positive integer, got {n!r}")
-        if max_bytes is not None and (isinstance(max_bytes, bool) or max_bytes < 1):
-            raise InvalidArgumentError(f"max_bytes must be a positive integer, got {max_bytes!r}")
-        wait = seconds(expires, "expires")
-        prio = self._priority(group, min_pending, min_ack_pending, priority)
+        check_keys(options, PullFetchOptions)
+        check_positive("n", n)
+        wait = seconds(options.get("expires", DEFAULT_EXPIRES), "expires")
+        prio = priority_of(options, self._info)
+        no_wait = bool(options.get("no_wait", False))
+        heartbeat = options.get("heartbeat")
         hb = None if no_wait else heartbeat_for(wait, heartbeat, explicit=heartbeat is not None)
         return FetchResult(
             self._pulls,
             n,
-            max_bytes=max_bytes,
+            max_bytes=check_positive("max_bytes", options.get("max_bytes")),
             expires=wait,
             no_wait=no_wait,
             heartbeat=hb,
@@ -200,82 +191,43 @@ class Consumer:
 
     # --- continuous pulls (ADR-37), in _messages
 
-    def messages(
-        self,
-        *,
-        max_messages: int | None = None,
-        max_bytes: int | None = None,
-        expires: float | timedelta = DEFAULT_EXPIRES,
-        heartbeat: float | timedelta | None = None,
-        threshold_messages: int | None = None,
-        threshold_bytes: int | None = None,
-        group: str | None = None,
-        min_pending: int | None = None,
-        min_ack_pending: int | None = None,
-        priority: int | None = None,
-        on_event: EventHandler | None = None,
-    ) -> MessageStream:
+    @with_options_signature(PullMessagesOptions)
+    def messages(self, **options: Unpack[PullMessagesOptions]) -> MessageStream:
         """Messages for as long as you iterate: a continuous pull with a buffer (ADR-37).
 
         ``async with consumer.messages() as msgs: async for msg in msgs: ...`` (or iterate it
         directly, and `aclose()` it). One subscription serves every pull; a new pull is sent when
         the messages buffered or requested fall below ``threshold_messages`` (default half of
-        ``max_messages``, 500) or ``threshold_bytes`` (half of ``max_bytes``; give one of
-        ``max_messages`` / ``max_bytes``). Idle heartbeats are always on (default ``expires``/2,
-        0.5 s to 30 s). Missed heartbeats, reconnects, leadership changes and warning statuses
-        are non-terminal `ConsumeEvent`s passed to ``on_event``, each followed by a new pull.
-        The iteration raises only `errors.ConsumerDeletedError`, `errors.ConsumerIsPushBasedError`
-        or `errors.BadPullRequestError`, which end it, or ends after `aclose()` / `drain()`.
+        ``max_messages``, 500), or, with ``max_bytes`` alone, the bytes below ``threshold_bytes``
+        (half of ``max_bytes``). ``max_messages`` and ``max_bytes`` together: ``max_bytes`` caps
+        each pull request (nats.go's ``PullMaxMessagesWithBytesLimit``). ``stop_after=n`` ends the
+        iteration once ``n`` messages were handed out (pulls never ask for more). Idle heartbeats
+        are always on (default ``expires``/2, 0.5 s to 30 s). Missed heartbeats, reconnects,
+        leadership changes and warning statuses are non-terminal `ConsumeEvent`s passed to
+        ``on_event``, each followed by a new pull. ``group`` and the other priority options follow
+        ADR-42. The iteration raises only `errors.ConsumerDeletedError`,
+        `errors.ConsumerIsPushBasedError` or `errors.BadPullRequestError`, which end it, or ends
+        after `aclose()` / `drain()` / ``stop_after``.
         """
-        opts = ConsumeOptions.build(
-            max_messages=max_messages,
-            max_bytes=max_bytes,
-            expires=expires,
-            heartbeat=heartbeat,
-            threshold_messages=threshold_messages,
-            threshold_bytes=threshold_bytes,
-            priority=self._priority(group, min_pending, min_ack_pending, priority),
-        )
-        return MessageStream(self, opts, on_event)
+        return MessageStream(self, ConsumeOptions.build(self._info, **options))
 
+    @with_options_signature(PullMessagesOptions)
     async def consume(
         self,
-        handler: Callable[[Message], Awaitable[object] | object],
+        handler: Handler,
         *,
-        max_messages: int | None = None,
-        max_bytes: int | None = None,
-        expires: float | timedelta = DEFAULT_EXPIRES,
-        heartbeat: float | timedelta | None = None,
-        threshold_messages: int | None = None,
-        threshold_bytes: int | None = None,
-        group: str | None = None,
-        min_pending: int | None = None,
-        min_ack_pending: int | None = None,
-        priority: int | None = None,
-        on_event: EventHandler | None = None,
-        on_error: Callable[[BaseException], object] | None = None,
+        on_error: ErrorHandler | None = None,
+        **options: Unpack[PullMessagesOptions],
     ) -> ConsumeContext:
         """Call ``handler(msg)`` (sync or async) for each message, in one background task.
 
-        Same options as `messages`. An exception raised by the handler goes to ``on_error`` (or is
-        logged) and consuming goes on; a terminal error (consumer deleted, push based, bad
-        request) goes there too and ends it. Returns a `ConsumeContext`: ``aclose()``, ``drain()``,
+        Same options as `messages`. The first pull request is sent before this returns. An
+        exception raised by the handler goes to ``on_error`` (or is logged) and consuming goes on;
+        a terminal error (consumer deleted, push based, bad request) goes there too and ends it, as
+        ``stop_after`` messages handled do. Returns a `ConsumeContext`: ``aclose()``, ``drain()``,
         ``closed`` (awaitable), ``error``.
         """
-        stream = self.messages(
-            max_messages=max_messages,
-            max_bytes=max_bytes,
-            expires=expires,
-            heartbeat=heartbeat,
-            threshold_messages=threshold_messages,
-            threshold_bytes=threshold_bytes,
-            group=group,
-            min_pending=min_pending,
-            min_ack_pending=min_ack_pending,
-            priority=priority,
-            on_event=on_event,
-        )
-        return await consume(stream, handler, on_error)
+        return await consume(self.messages(**options), handler, on_error)
 
 
 class MessageStream(ContinuousPull):
@@ -288,15 +240,8 @@ class MessageStream(ContinuousPull):
     the same stream. See `Consumer.messages` for the options and events.
     """
 
-    def __init__(
-        self,
-        consumer: Consumer,
-        opts: ConsumeOptions,
-        on_event: EventHandler | None,
-        *,
-        ordered: bool = False,
-    ) -> None:
-        super().__init__(consumer._pulls, opts, on_event, ordered=ordered)
+    def __init__(self, consumer: Consumer, opts: ConsumeOptions, *, ordered: bool = False) -> None:
+        super().__init__(consumer._pulls, opts, ordered=ordered)
         self._consumer = consumer
 
     def __repr__(self) -> str:

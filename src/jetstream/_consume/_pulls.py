@@ -14,14 +14,15 @@ from typing import Protocol
 
 from .._core import Core
 from .._core._codec import encode
+from .._exceptions import PermissionDeniedError
 from .._generated.models import ConsumerGetnextRequest
 from .._time import Duration, nanos
-from .._transport import Connection, ConnectionHub, Msg
+from .._transport import Connection, ConnectionEvent, ConnectionHub, Msg, PermissionDenied
 from ._message import Message
 from ._options import Priority
-from ._status import PIN_ID, Signal
+from ._status import PIN_ID, Signal, denial_for
 
-__all__ = ["Orphan", "PullState"]
+__all__ = ["Orphan", "PullListener", "PullState"]
 
 
 class Orphan(Protocol):
@@ -31,6 +32,28 @@ class Orphan(Protocol):
     def deadline(self) -> float:
         """The loop time by which it is over, whatever the server says."""
         ...
+
+
+class PullListener:
+    """What a pull (`_fetch.Pull`, `_messages._Inbox`) does with connection events: a refusal of
+    its pull subject or inbox ends it (`denied`), any other event is a `connection_changed`."""
+
+    pulls: PullState
+    inbox: str
+
+    def connection_event(self, event: ConnectionEvent) -> None:
+        if isinstance(event, PermissionDenied):
+            denied = denial_for(event, self.pulls.next_subject, self.inbox)
+            if denied is not None:
+                self.denied(denied)
+            return
+        self.connection_changed()
+
+    def denied(self, error: PermissionDeniedError) -> None:
+        raise NotImplementedError
+
+    def connection_changed(self) -> None:
+        raise NotImplementedError
 
 
 class PullState:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import msgspec
 
@@ -45,7 +45,10 @@ class Kind(enum.Enum):
 
     USER = enum.auto()
     HEARTBEAT = enum.auto()  # 100 Idle Heartbeat
-    END = enum.auto()  # 404 No Messages, 408 Request Timeout / Interest Expired, 409 max bytes / batch done
+    END = enum.auto()  # 404 No Messages, 408 Request Timeout / Interest Expired, 409 Batch Completed
+    MAX_BYTES = (
+        enum.auto()
+    )  # 409 Message Size Exceeds MaxBytes: the pull is over, the next message is too big
     PIN_MISMATCH = enum.auto()  # 423: the pin moved to another client
     LEADERSHIP = enum.auto()  # 409 Leadership Change: the pull died with the old leader
     SHUTDOWN = enum.auto()  # 409 Server Shutdown
@@ -55,6 +58,19 @@ class Kind(enum.Enum):
     PUSH_BASED = enum.auto()  # 409 Consumer is push based (terminal)
     BAD_REQUEST = enum.auto()  # 400 (terminal: repeating the same pull cannot succeed)
     OTHER = enum.auto()  # a status this client does not know
+
+
+# What a 409 is, by its description (lower-cased), first match wins ("exceeded" is the family of
+# Exceeded MaxWaiting / MaxRequestBatch / MaxRequestExpires / MaxRequestMaxBytes).
+_CONFLICTS = (
+    ("exceeds maxbytes", Kind.MAX_BYTES),
+    ("batch completed", Kind.END),
+    ("consumer deleted", Kind.DELETED),
+    ("push based", Kind.PUSH_BASED),
+    ("leadership change", Kind.LEADERSHIP),
+    ("server shutdown", Kind.SHUTDOWN),
+    ("exceeded", Kind.REJECTED),
+)
 
 
 def classify(msg: Msg) -> Kind:
@@ -69,18 +85,9 @@ def classify(msg: Msg) -> Kind:
         return Kind.END
     description = description_of(msg.headers).lower()
     if status == "409":
-        if "exceeds maxbytes" in description or "batch completed" in description:
-            return Kind.END
-        if "consumer deleted" in description:
-            return Kind.DELETED
-        if "push based" in description:
-            return Kind.PUSH_BASED
-        if "leadership change" in description:
-            return Kind.LEADERSHIP
-        if "server shutdown" in description:
-            return Kind.SHUTDOWN
-        if "exceeded" in description:
-            return Kind.REJECTED
+        for text, kind in _CONFLICTS:
+            if text in description:
+                return kind
         return Kind.OTHER
     if status == "423":
         return Kind.PIN_MISMATCH
@@ -137,15 +144,29 @@ def denial_for(event: PermissionDenied, pull_subject: str, inbox: str) -> Permis
 
 
 def msg_size(msg: Msg) -> int:
-    """A message's size as the server counts it against ``max_bytes``: subject, reply, headers, data."""
-    size = len(msg.subject) + len(msg.reply) + len(msg.data)
+    """A message's size as the server counts it against the ``max_bytes`` of a pull (nats-server's
+    consumer.go): the UTF-8 bytes of subject, reply, header block and data. (A `MultiValueDict`'s
+    ``items()`` gives every header line.)"""
     headers = msg.headers
-    if headers:
-        # "NATS/1.0\r\n" + "Name: value\r\n" each + "\r\n" (a loop: cheaper than sum() over a
-        # generator, once per message)
-        size += 12
-        for name, value in headers.items():
-            size += len(name) + len(value) + 4
+    subject, reply = msg.subject, msg.reply
+    if not headers and subject.isascii() and reply.isascii():  # the common case, once per message
+        return len(subject) + len(reply) + len(msg.data)
+    return size_of(subject, reply, msg.data, headers.items() if headers else None)
+
+
+def size_of(subject: str, reply: str, data: bytes, headers: Iterable[tuple[str, str]] | None) -> int:
+    """`msg_size` of the parts of a message; ``headers`` gives every (name, value) line."""
+    size = len(data)
+    size += len(subject) if subject.isascii() else len(subject.encode())
+    size += len(reply) if reply.isascii() else len(reply.encode())
+    if headers is not None:
+        lines = 0
+        for name, value in headers:
+            # The server adds a pinned client's Nats-Pin-Id after it weighed the message.
+            if name != PIN_ID:
+                lines += len(name) + 4 + (len(value) if value.isascii() else len(value.encode()))
+        if lines:
+            size += lines + 12  # "Name: value\r\n" each, in "NATS/1.0\r\n" ... "\r\n"
     return size
 
 

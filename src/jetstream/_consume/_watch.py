@@ -132,7 +132,7 @@ class Watch(Generic[T]):
             else:
                 self._initial = info.num_pending
             self._oc = oc
-            self._messages = OrderedMessageStream(oc, self._options, None, on_recreated=self._recreated)
+            self._messages = OrderedMessageStream(oc, self._options, on_recreated=self._recreated)
         return self
 
     @property

@@ -168,7 +168,7 @@ class Core:
         self.prefix: str = resolve_prefix(domain, api_prefix)
         self.domain = domain
         self.default_timeout: float = seconds(timeout)
-        self.trace = check_trace(trace)
+        self.trace: ClientTrace | None = check_trace(trace)
 
     def subject(self, suffix: str) -> str:
         return self.prefix + suffix

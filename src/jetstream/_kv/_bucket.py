@@ -7,7 +7,8 @@ reads are direct gets, and everything that lists (watch, keys, history) runs an 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
@@ -40,6 +41,7 @@ from .._stream import BucketStatus, StreamMessage
 from .._time import Duration, Timestamp, nanos
 from .._typing import Payload
 from ._api import KeyValueAPI
+from ._bulk import BatchNotSupported, TooManyMatches, entries_by_key, latest_entries
 from ._entry import KV_OPERATION, KeyDeletedError, KeyValueEntry, KeyValueOp, operation_of
 from ._watch import DEFAULT_IDLE_HEARTBEAT, INACTIVE_THRESHOLD, InitialValuesDone, KeyWatcher
 
@@ -63,6 +65,8 @@ ROLLUP = "Nats-Rollup"
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_/=")
 _RESERVED_KEY_PREFIX = "_kv"
 _WRONG_LAST = (StreamWrongLastSequenceError, StreamWrongLastSequenceConstantError)
+# Keys read at once when `get_many` falls back to one get per key.
+_GETS_IN_FLIGHT = 64
 
 
 class KeyValueConfig(msgspec.Struct, kw_only=True):
@@ -214,6 +218,8 @@ class KeyValue:
         """The bucket's name."""
         self._read_pre, self._write_pre = prefixes(self.bucket, info, js._core.prefix)
         self._direct = bool(info.config.allow_direct)
+        # False once the server showed it has no batched direct gets (before 2.11).
+        self._batch = self._direct
 
     def __repr__(self) -> str:
         return f"KeyValue(bucket={self.bucket!r})"
@@ -297,6 +303,108 @@ class KeyValue:
             # A revision of another key.
             raise KeyNotFoundError(self.bucket, key, revision)
         return msg
+
+    async def get_many(
+        self,
+        keys: Iterable[str] | None = None,
+        *,
+        filters: str | Sequence[str] | None = None,
+        up_to_revision: int | None = None,
+        up_to_time: datetime | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> dict[str, KeyValueEntry]:
+        """The latest entries of many keys in one batched direct get (ADR-31): ``{key: entry}``.
+
+        Give ``keys`` (exact keys; the dict follows their order, a repeated key counts once) or
+        ``filters`` (a pattern such as ``"orders.*"``, or several; the dict is sorted by key).
+        Keys without a value - never written, deleted, purged - are absent, never an error.
+        ``up_to_revision`` / ``up_to_time`` read the bucket as it was at that revision (included)
+        or just before that time: what was written later is ignored, the value before it is read.
+
+        Every entry comes from one point in the bucket, also when the keys need several requests
+        (more than 1024 keys, or a request beyond the server's ``max_payload``, or replies beyond
+        its byte limit): later requests read at the first one's revision. Filters matching more
+        than 1024 keys (the server's limit for one request, markers of deleted keys included)
+        are read with an ordered consumer instead, as `watch` does; with ``up_to_*`` they raise
+        `errors.InvalidArgumentError`.
+
+        Needs nats-server 2.11+ and a bucket with direct gets (``allow_direct``, the default
+        since 2.9): otherwise each key is read with its own `get` (filters: the ordered
+        consumer), and ``up_to_*`` raise `errors.InvalidArgumentError`. ``timeout`` bounds the
+        wait for each reply.
+        """
+        if (keys is None) == (filters is None):
+            raise InvalidArgumentError("give keys or filters (one of them)")
+        if isinstance(keys, str):
+            raise InvalidArgumentError("keys is a list of keys, not one str (a pattern goes to filters=)")
+        if up_to_revision is not None and (
+            isinstance(up_to_revision, bool) or not isinstance(up_to_revision, int) or up_to_revision < 1
+        ):
+            raise InvalidArgumentError(f"up_to_revision is a revision >= 1, got {up_to_revision!r}")
+        if up_to_revision is not None and up_to_time is not None:
+            raise InvalidArgumentError("give up_to_revision or up_to_time, not both")
+        if up_to_time is not None and (not isinstance(up_to_time, datetime) or up_to_time.tzinfo is None):
+            raise InvalidArgumentError(f"up_to_time is a timezone-aware datetime, got {up_to_time!r}")
+        snapshot = up_to_revision is not None or up_to_time is not None
+        if keys is not None:
+            wanted = list(dict.fromkeys(check_key(key) for key in keys))
+            patterns = wanted
+        else:
+            wanted = None
+            patterns = [filters] if isinstance(filters, str) else list(filters or ())
+            if not patterns:
+                raise InvalidArgumentError("filters is empty")
+            for pattern in patterns:
+                check_key_filter(pattern)
+        if not patterns:
+            return {}
+        if self._batch:
+            found: dict[str, KeyValueEntry] = {}
+            try:
+                async for entry in latest_entries(
+                    self._js._core,
+                    self.stream_name,
+                    self.bucket,
+                    self._read_pre,
+                    [self._read_pre + p for p in patterns],
+                    up_to_seq=up_to_revision,
+                    up_to_time=up_to_time,
+                    timeout=timeout,
+                ):
+                    found[entry.key] = entry
+                return entries_by_key(found, wanted)
+            except BatchNotSupported:
+                self._batch = False
+            except TooManyMatches as exc:
+                if snapshot:
+                    raise InvalidArgumentError(
+                        "more than 1024 keys match: up_to_revision/up_to_time need narrower filters"
+                    ) from exc
+        if snapshot:
+            raise InvalidArgumentError(
+                "up_to_revision/up_to_time need batched direct gets (nats-server 2.11+, allow_direct)"
+            )
+        if wanted is None:
+            watcher = self.watch(patterns, ignore_deletes=True)
+            return entries_by_key({e.key: e async for e in self._initial(watcher, timeout)}, None)
+        return await self._get_each(wanted, timeout)
+
+    async def _get_each(self, keys: list[str], timeout: Timeout) -> dict[str, KeyValueEntry]:
+        """`get_many` without batched direct gets: one `get` per key, a few at a time."""
+
+        async def one(key: str) -> KeyValueEntry | None:
+            try:
+                return await self.get(key, timeout=timeout)
+            except KeyNotFoundError:
+                return None
+
+        out: dict[str, KeyValueEntry] = {}
+        for i in range(0, len(keys), _GETS_IN_FLIGHT):
+            part = keys[i : i + _GETS_IN_FLIGHT]
+            for key, entry in zip(part, await asyncio.gather(*(one(k) for k in part)), strict=True):
+                if entry is not None:
+                    out[key] = entry
+        return out
 
     def watch(
         self,

@@ -111,8 +111,8 @@ class FakeConnection(ConnectionBase):
         self.is_connected = True
         self.is_closed = False
         self.reconnects = 0
-        self.hub = ConnectionHub(self)
-        self.router = ReplyRouter(self)
+        self.hub: ConnectionHub = ConnectionHub(self)
+        self.router: ReplyRouter = ReplyRouter(self)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import nats.errors
 from nats.aio.client import Client as NATS
@@ -119,13 +119,13 @@ class NatsConnection(ConnectionBase):
 
     def __init__(self, nc: NATS, *, own_callbacks: bool = False) -> None:
         self.nc = nc
-        self.hub = ConnectionHub(self)
+        self.hub: ConnectionHub = ConnectionHub(self)
         self.headers_hooked: bool = _header_hook.install(nc)
         send = getattr(nc, "_send_publish", None)
-        self._send_publish = send if callable(send) else None
+        self._send_publish = cast("Callable[..., Awaitable[None]] | None", send if callable(send) else None)
         self.buffer_ok: bool = all(hasattr(nc, name) for name in _BUFFER_ATTRS)
         self.callbacks_hooked: bool = True if own_callbacks else self._wrap_callbacks()
-        self.router = ReplyRouter(self)
+        self.router: ReplyRouter = ReplyRouter(self)
         _registry[nc] = self
 
     def __repr__(self) -> str:
@@ -192,7 +192,7 @@ class NatsConnection(ConnectionBase):
             previous = getattr(nc, name)
             if previous is not None and not callable(previous):
                 return False
-            setattr(nc, name, _chain(ours, previous))
+            setattr(nc, name, _chain(ours, cast("Callable[..., Awaitable[None]] | None", previous)))
         return True
 
     # -- sending ----------------------------------------------------------------------------------

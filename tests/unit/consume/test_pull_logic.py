@@ -27,7 +27,7 @@ from jetstream._consume._fetch import heartbeat_for
 from jetstream._consume._manage import config_differences
 from jetstream._consume._message import Message
 from jetstream._consume._messages import ResetNeeded, _Inbox, _Lifecycle
-from jetstream._consume._options import ConsumeOptions, Priority
+from jetstream._consume._options import ConsumeOptions, MessagesOptions, Priority
 from jetstream._consume._ordered import OrderedConfig
 from jetstream._consume._pull import Consumer
 from jetstream._consume._status import (
@@ -52,6 +52,7 @@ from jetstream._transport import (
     for_client,
 )
 from jetstream._transport import status_msg as _status_msg
+from jetstream._transport._headers import MultiValueDict
 
 
 def status(code: str, description: str = "", **headers: str) -> Msg:
@@ -73,7 +74,7 @@ def user(data: bytes = b"x", headers: dict[str, str] | None = None, reply: str =
         (status("404", "No Messages"), Kind.END),
         (status("408", "Request Timeout"), Kind.END),
         (status("408", "Interest Expired"), Kind.END),
-        (status("409", "Message Size Exceeds MaxBytes"), Kind.END),
+        (status("409", "Message Size Exceeds MaxBytes"), Kind.MAX_BYTES),
         (status("409", "Batch Completed"), Kind.END),
         (status("409", "Consumer Deleted"), Kind.DELETED),
         (status("409", "Consumer is push based"), Kind.PUSH_BASED),
@@ -125,7 +126,6 @@ def test_stream_option_defaults_follow_adr_37() -> None:
         heartbeat=None,
         threshold_messages=None,
         threshold_bytes=None,
-        priority=Priority(),
     )
     assert (opts.max_messages, opts.threshold_messages, opts.heartbeat) == (500, 250, 15.0)
     long = ConsumeOptions.build(
@@ -135,7 +135,6 @@ def test_stream_option_defaults_follow_adr_37() -> None:
         heartbeat=None,
         threshold_messages=None,
         threshold_bytes=None,
-        priority=Priority(),
     )
     assert (long.threshold_messages, long.heartbeat) == (1, 30.0)  # max_messages=1 still pulls; hb capped
     short = ConsumeOptions.build(
@@ -145,7 +144,6 @@ def test_stream_option_defaults_follow_adr_37() -> None:
         heartbeat=None,
         threshold_messages=None,
         threshold_bytes=None,
-        priority=Priority(),
     )
     assert (short.max_messages, short.threshold_bytes, short.heartbeat) == (BYTES_ONLY_BATCH, 2048, 0.5)
 
@@ -153,7 +151,8 @@ def test_stream_option_defaults_follow_adr_37() -> None:
 @pytest.mark.parametrize(
     "options",
     [
-        {"max_messages": 10, "max_bytes": 10},
+        {"max_messages": 10, "max_bytes": 10, "threshold_bytes": 5},
+        {"stop_after": 0},
         {"max_messages": 0},
         {"max_bytes": -1},
         {"expires": 0.5},
@@ -172,7 +171,6 @@ def test_stream_options_refused(options: dict[str, Any]) -> None:
         "heartbeat": None,
         "threshold_messages": None,
         "threshold_bytes": None,
-        "priority": Priority(),
     }
     args.update(options)
     with pytest.raises(errors.InvalidArgumentError):
@@ -286,10 +284,10 @@ def inbox_for(
         heartbeat=None,
         threshold_messages=None,
         threshold_bytes=None,
-        priority=Priority(),
     )
     events: list[ConsumeEvent] = []
-    inbox = _Inbox(consumer._pulls, opts, events.append, ordered)
+    opts = msgspec.structs.replace(opts, on_event=events.append)
+    inbox = _Inbox(consumer._pulls, opts, ordered)
     inbox.state = _Lifecycle.OPEN
     return inbox, events
 
@@ -428,3 +426,89 @@ async def test_a_one_shot_read_bounds_the_wait_for_each_item() -> None:
             async for _ in watch._initial_values(0.2):
                 pass
         assert 0.2 <= loop.time() - started < 2
+
+
+def test_help_shows_the_keywords_of_messages_and_consume() -> None:
+    """The options are one TypedDict (``**options: Unpack[...]``), and help() still lists them."""
+    import inspect
+
+    from jetstream import OrderedConsumer
+
+    common = {
+        "max_messages",
+        "max_bytes",
+        "expires",
+        "heartbeat",
+        "threshold_messages",
+        "stop_after",
+        "on_event",
+    }
+    for method, extra in (
+        (Consumer.messages, {"group", "min_pending", "priority"}),
+        (Consumer.consume, {"handler", "on_error", "group"}),
+        (OrderedConsumer.messages, set()),
+        (OrderedConsumer.consume, {"handler", "on_error"}),
+    ):
+        params = inspect.signature(method).parameters
+        assert common | extra <= set(params), method
+        assert "options" not in params
+        assert params["expires"].default == 30.0
+    assert "group" not in inspect.signature(OrderedConsumer.messages).parameters
+
+
+async def test_ordered_messages_refuse_priority_options() -> None:
+    with pytest.raises(TypeError):
+        ConsumeOptions.build(None, of=MessagesOptions, group="g")
+
+
+def test_msg_size_is_the_servers_count() -> None:
+    """UTF-8 bytes, every value of a repeated header, and not the Nats-Pin-Id the server adds to
+    a pinned client's message after weighing it."""
+    plain = msg_size(user(b"hello", reply="r"))
+    assert msg_size(FakeMsg("s.é", b"hello", "r", None)) == plain + 1
+    repeated = MultiValueDict({"A": "1"}, [("A", "1"), ("A", "22")])
+    assert msg_size(user(b"hello", repeated, reply="r")) == plain + len("NATS/1.0\r\nA: 1\r\nA: 22\r\n\r\n")
+    assert msg_size(user(b"hello", {"Nats-Pin-Id": "P1"}, reply="r")) == plain
+    with_pin = user(b"hello", {"A": "1", "Nats-Pin-Id": "P1"}, reply="r")
+    assert msg_size(with_pin) == plain + len("NATS/1.0\r\nA: 1\r\n\r\n")
+
+
+async def test_capped_pulls_notice_a_cap_used_up_without_a_status() -> None:
+    """max_messages with max_bytes: once the byte caps of the outstanding pulls are used up, what
+    they owed in messages will not come, and a pull is due again."""
+    size = msg_size(user(b"x"))
+    inbox, events = inbox_for(max_messages=10, max_bytes=2 * size)
+    assert inbox.opts.capped and not inbox.opts.track_bytes
+    inbox.pending_msgs, inbox.pending_bytes = 10, 2 * size  # as after a pull of 10, capped
+    await inbox.on_msg(user(b"x"))
+    assert inbox.pending_msgs == 10 and not inbox.pull_due(inbox.clock())
+    await inbox.on_msg(user(b"x"))
+    assert (inbox.pending_msgs, inbox.pending_bytes) == (2, 0)
+    assert inbox.pull_due(inbox.clock())
+    assert events == []
+
+
+async def test_a_message_larger_than_a_full_pull_pauses_pulling() -> None:
+    inbox, events = inbox_for(max_messages=None, max_bytes=100)
+    inbox.pending_bytes = 100
+    # the rest of a pull did not take the next message: pull again at once
+    await inbox.on_msg(status("409", "Message Size Exceeds MaxBytes", **{"Nats-Pending-Bytes": "40"}))
+    assert (inbox.retry_at, events) == (0.0, [])
+    # a full pull did not: a warning, and a pause before the next pull
+    inbox.pending_bytes = 100
+    await inbox.on_msg(status("409", "Message Size Exceeds MaxBytes", **{"Nats-Pending-Bytes": "100"}))
+    assert inbox.retry_at > 0 and not inbox.pull_due(inbox.clock())
+    assert [type(e) for e in events] == [PullWarning]
+
+
+async def test_stop_after_bounds_what_is_pulled() -> None:
+    inbox, _ = inbox_for(max_messages=10)
+    inbox.opts = msgspec.structs.replace(inbox.opts, stop_after=3)
+    inbox.pending_msgs = 3  # asked for the three
+    assert not inbox.pull_due(inbox.clock())
+    for i in range(3):
+        await inbox.on_msg(user(b"%d" % i))
+    assert not inbox.stopped_after()
+    for _ in range(3):
+        inbox.take()
+    assert inbox.stopped_after() and not inbox.pull_due(inbox.clock())

@@ -18,6 +18,7 @@ from jetstream.advisories import (
     Advisories,
     Advisory,
     ApiAuditAdvisory,
+    ApiLimitReachedAdvisory,
     ConsumerAckMetric,
     ConsumerActionAdvisory,
     ConsumerGroupPinnedAdvisory,
@@ -262,3 +263,21 @@ async def test_a_refused_subscription_raises(
         with pytest.raises(errors.PermissionDeniedError) as info:
             await take(advs, 1)
     assert (info.value.operation, info.value.subject) == ("subscribe", "$JS.EVENT.ADVISORY.>")
+
+
+async def test_api_limit_reached_on_the_system_account(
+    nats_server_factory: NatsServerFactory, js_factory: JetStreamFactory, tmp_path: Path
+) -> None:
+    # A queue of one API request: the server drops every request, and says so in the system account.
+    # (A second `jetstream` block replaces the first, so it names its own store dir.)
+    server = await nats_server_factory(
+        extra_config=f'jetstream {{ store_dir: "{tmp_path}", request_queue_limit: 1 }}'
+    )
+    assert server.system_url is not None
+    sys_js = await js_factory(server.system_url)
+    js = await js_factory(server.url)
+    async with sys_js.advisories(kinds=[ApiLimitReachedAdvisory]) as advs:
+        with pytest.raises(errors.TimeoutError):
+            await js.stream_create("S", subjects=["s"], timeout=0.5)
+        reached = await next_of(advs, ApiLimitReachedAdvisory)
+    assert (reached.server, reached.dropped) == (server.name, 1)

@@ -4,6 +4,8 @@ what ends it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 
 import pytest
 from unit_support import settle
@@ -87,3 +89,24 @@ async def test_unknown_kinds_pass_through() -> None:
         )
         adv = await asyncio.wait_for(advs.__anext__(), 5)
     assert isinstance(adv, UnknownAdvisory) and adv.subject == "$JS.EVENT.ADVISORY.SERVER.META_RESCUE"
+
+
+async def test_an_iterator_dropped_without_aclose_unsubscribes() -> None:
+    served: list[str] = []
+
+    def handler(subject: str, payload: bytes, headers: object) -> bytes:
+        served.append(subject)  # reached only by a request that no subscription takes
+        return b""
+
+    conn = FakeConnection(handler)
+    advs = JetStream(transport=conn).advisories()
+    await advs.start()
+    del advs
+    gc.collect()
+    # the finalizer unsubscribes in the background; then a request on the subject finds nobody
+    for _ in range(10):
+        await conn.publish(SUBJECT, created("a"), reply="_INBOX.x")
+        with contextlib.suppress(AssertionError):
+            await settle(lambda: bool(served))
+            break
+    assert served and set(served) == {SUBJECT}

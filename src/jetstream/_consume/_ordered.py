@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from types import TracebackType
 
 from .._core import DEFAULT, Timeout
 from .._exceptions import TimeoutError
 from .._generated.models import ConsumerInfo
 from .._time import seconds
-from .._typing import Unpack
+from .._typing import AsyncResource, Unpack
 from ._api import ConsumerAPI
 from ._consume import ConsumeContext, ErrorHandler, Handler, consume
 from ._message import Message
@@ -54,7 +53,7 @@ async def start_ordered(
     return oc
 
 
-class OrderedConsumer(OrderedCursor):
+class OrderedConsumer(OrderedCursor, AsyncResource):
     """Every message of a stream (or filter), exactly once and in order (ADR-17).
 
     Same `next`, `fetch`, `messages`, `consume` as a `Consumer`, with no acknowledgements (the
@@ -170,11 +169,3 @@ class OrderedConsumer(OrderedCursor):
         ``async with`` calls it on exit. Unlike other closed objects, an ordered consumer may be
         used again: a later call creates a new server consumer where this one left off."""
         await self._close()
-
-    async def __aenter__(self) -> OrderedConsumer:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()

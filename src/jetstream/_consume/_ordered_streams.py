@@ -39,6 +39,7 @@ from .._generated.errors import StreamNotFoundError
 from .._generated.models import ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy
 from .._time import seconds
 from .._transport import next_id
+from .._typing import AsyncResource
 from ._api import ConsumerAPI
 from ._consume import StreamBase
 from ._fetch import FetchResult, message_size
@@ -298,7 +299,7 @@ class OrderedCursor:
         await self._drop(self._current)
 
 
-class OrderedFetchResult:
+class OrderedFetchResult(AsyncResource):
     """The messages of one `OrderedConsumer.fetch`, in order; see `FetchResult`."""
 
     def __init__(self, oc: OrderedCursor, n: int, options: FetchOptions) -> None:
@@ -319,12 +320,6 @@ class OrderedFetchResult:
 
     def __repr__(self) -> str:
         return f"OrderedFetchResult(consumer={self._oc!r}, n={self._n}, finished={self._finished})"
-
-    async def __aenter__(self) -> OrderedFetchResult:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
     def __aiter__(self) -> OrderedFetchResult:
         return self

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from types import TracebackType
 
 from .._core import DEFAULT, Timeout
 from .._exceptions import (
@@ -25,6 +24,7 @@ from .._exceptions import (
 from .._generated.errors import ConsumerNotFoundError, StreamNotFoundError
 from .._generated.models import ConsumerConfig, ConsumerInfo
 from .._time import seconds
+from .._typing import AsyncResource
 from ._api import ConsumerAPI
 from ._consume import ConsumeContext, consume
 from ._manage import put_consumer
@@ -202,7 +202,7 @@ async def get_push_consumer(
     return PushConsumer(js, await js.consumer_info(stream, name, timeout=timeout))
 
 
-class OrderedPushConsumer(OrderedCursor, _PushReader):
+class OrderedPushConsumer(OrderedCursor, _PushReader, AsyncResource):
     """Every message of a stream (or filter), exactly once and in order, pushed (ADR-17).
 
     Same `messages` and `consume` as a `PushConsumer`, with no acknowledgements. Each server
@@ -266,14 +266,6 @@ class OrderedPushConsumer(OrderedCursor, _PushReader):
         if active is not None:
             await active.aclose()
         await self._close()
-
-    async def __aenter__(self) -> OrderedPushConsumer:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
 
 class _OrderedDelivery:

@@ -64,29 +64,11 @@ class OrderedConsumer(OrderedCursor, AsyncResource):
     effort).
     """
 
-    def __repr__(self) -> str:
-        return f"OrderedConsumer(stream={self._stream!r}, consumer={self.name!r})"
-
-    @property
-    def stream(self) -> str:
-        """The name of the stream it reads."""
-        return self._stream
-
-    @property
-    def name(self) -> str | None:
-        """The name of the server consumer in use now (it changes on each recreation)."""
-        return None if self._current is None else self._current.name
-
     @property
     def cached_info(self) -> ConsumerInfo | None:
         """The info the server consumer in use was created with; None before the first one. No
         request is sent."""
         return None if self._current is None else self._current.cached_info
-
-    @property
-    def last_stream_seq(self) -> int:
-        """The stream sequence of the last message handed out (0: none yet)."""
-        return self._stream_seq
 
     async def info(self, *, timeout: Timeout = DEFAULT) -> ConsumerInfo:
         """Info of the server consumer in use now (creating one if there is none)."""

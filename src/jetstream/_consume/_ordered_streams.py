@@ -126,6 +126,24 @@ class OrderedCursor:
         self._busy: object | None = None  # the running fetch/next
         self._creating = asyncio.Lock()
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(stream={self._stream!r}, consumer={self.name!r})"
+
+    @property
+    def stream(self) -> str:
+        """The name of the stream it reads."""
+        return self._stream
+
+    @property
+    def name(self) -> str | None:
+        """The name of the server consumer in use now (it changes on each recreation)."""
+        return None if self._current is None else self._current.name
+
+    @property
+    def last_stream_seq(self) -> int:
+        """The stream sequence of the last message handed out (0: none yet)."""
+        return self._stream_seq
+
     def _config(self) -> ConsumerConfig:
         cfg = self._cfg
         filters = list(cfg.filter_subjects)

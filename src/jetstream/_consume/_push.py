@@ -219,24 +219,6 @@ class OrderedPushConsumer(OrderedCursor, _PushReader, AsyncResource):
         self._deliver = ""
         self._push_active: PushMessageStream | None = None
 
-    def __repr__(self) -> str:
-        return f"OrderedPushConsumer(stream={self._stream!r}, consumer={self.name!r})"
-
-    @property
-    def stream(self) -> str:
-        """The name of the stream it reads."""
-        return self._stream
-
-    @property
-    def name(self) -> str | None:
-        """The name of the server consumer in use now (it changes on each recreation)."""
-        return None if self._current is None else self._current.name
-
-    @property
-    def last_stream_seq(self) -> int:
-        """The stream sequence of the last message handed out (0: none yet)."""
-        return self._stream_seq
-
     def _config(self) -> ConsumerConfig:
         config = super()._config()
         config.deliver_subject = self._deliver

@@ -33,7 +33,7 @@ from ._ordered_streams import (
     OrderedMessageStream,
     reason_of,
 )
-from ._status import DEFAULT_EXPIRES, spawn_cleanup
+from ._status import DEFAULT_EXPIRES
 
 __all__ = ["OrderedConfig", "OrderedConsumer", "start_ordered"]
 
@@ -44,12 +44,7 @@ async def start_ordered(
     """An `OrderedConsumer` whose first server consumer was created within ``wait`` seconds (None:
     no limit); raises what creating it raises (`errors.StreamNotFoundError` ...)."""
     oc = OrderedConsumer(js, stream, config)
-    deadline = None if wait is None else asyncio.get_running_loop().time() + wait
-    try:
-        await oc._ensure(deadline, "start")
-    except BaseException:
-        spawn_cleanup(oc._close)  # a creation that timed out may still take place
-        raise
+    await oc._start_within(wait)
     return oc
 
 

@@ -47,7 +47,7 @@ from ._message import Message
 from ._messages import ResetNeeded
 from ._options import ConsumeOptions, FetchOptions
 from ._pull import Consumer, MessageStream
-from ._status import DEFAULT_EXPIRES, ConsumerRecreated, EventHandler, Signal, emit, logger
+from ._status import DEFAULT_EXPIRES, ConsumerRecreated, EventHandler, Signal, emit, logger, spawn_cleanup
 
 INACTIVE_THRESHOLD: Final = timedelta(minutes=5)
 """How long the server keeps an abandoned consumer (its client crashed): nats.go's value."""
@@ -173,6 +173,16 @@ class OrderedCursor:
             config.opt_start_seq = cfg.opt_start_seq
             config.opt_start_time = cfg.opt_start_time
         return config
+
+    async def _start_within(self, wait: float | None) -> None:
+        """Create the first server consumer within ``wait`` seconds (None: no limit); raises what
+        creating it raises (`errors.StreamNotFoundError` ...)."""
+        deadline = None if wait is None else asyncio.get_running_loop().time() + wait
+        try:
+            await self._ensure(deadline, "start")
+        except BaseException:
+            spawn_cleanup(self._close)  # a creation that timed out may still take place
+            raise
 
     async def _ensure(
         self,

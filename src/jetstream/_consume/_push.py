@@ -9,7 +9,6 @@ inbox as deliver subject, flow control and idle heartbeats.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -31,7 +30,7 @@ from ._manage import put_consumer
 from ._message import Message
 from ._ordered_streams import OrderedConfig, OrderedCursor
 from ._push_stream import PushMessageStream, Target
-from ._status import EventHandler, Signal, spawn_cleanup
+from ._status import EventHandler, Signal
 
 __all__ = [
     "DEFAULT_ORDERED_HEARTBEAT",
@@ -299,11 +298,5 @@ async def ordered_push_consumer(
         raise InvalidArgumentError(f"heartbeat must be at least 0.1 s (the server's minimum), got {hb:g}")
     oc = OrderedPushConsumer(js, stream, config, hb)
     oc._deliver = js._core.transport.new_inbox()
-    wait = js._core.timeout(timeout)
-    deadline = None if wait is None else asyncio.get_running_loop().time() + wait
-    try:
-        await oc._ensure(deadline, "start")
-    except BaseException:
-        spawn_cleanup(oc._close)  # a creation that timed out may still take place
-        raise
+    await oc._start_within(js._core.timeout(timeout))
     return oc

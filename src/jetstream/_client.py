@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 from . import _stream as _streams
@@ -37,11 +36,11 @@ from ._publish._window import DEFAULT_MAX_PENDING, AsyncPublisher, check_max_pen
 from ._stream import Stream
 from ._time import seconds
 from ._transport import Connection, NatsConnection, for_client, open_connection
-from ._typing import Payload, Unpack
+from ._typing import AsyncResource, Payload, Unpack
 from ._validate import check_publish_subject
 
 
-class JetStream(GeneratedAPI):
+class JetStream(GeneratedAPI, AsyncResource):
     """A JetStream context over one NATS connection.
 
     Every API endpoint is a method named ``<resource>_<action>`` after its subject (generated, see
@@ -667,14 +666,6 @@ class JetStream(GeneratedAPI):
 
     async def close(self) -> None:
         """The same as `aclose`."""
-        await self.aclose()
-
-    async def __aenter__(self) -> JetStream:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
         await self.aclose()
 
 

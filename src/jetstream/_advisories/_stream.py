@@ -16,7 +16,6 @@ import logging
 import weakref
 from collections import deque
 from collections.abc import Iterable
-from types import TracebackType
 
 from .._consume._status import spawn_cleanup
 from .._exceptions import (
@@ -26,6 +25,7 @@ from .._exceptions import (
     PermissionDeniedError,
 )
 from .._transport import Connection, ConnectionEvent, LinkClosed, Msg, PermissionDenied, Subscription
+from .._typing import AsyncResource
 from .._validate import check_name
 from ._decode import Advisory, decode_advisory, domain_of
 from ._subjects import DEFAULT_EVENT_PREFIX, Kind, subscriptions
@@ -107,7 +107,7 @@ def _abandon(receiver: _Receiver) -> None:
         spawn_cleanup(lambda: _unsubscribe(subs))
 
 
-class Advisories:
+class Advisories(AsyncResource):
     """Typed JetStream advisories as they happen: ``async for adv in js.advisories(...)``.
 
     Each value is the generated class of its kind (`jetstream.advisories.ConsumerActionAdvisory` ...)
@@ -202,14 +202,6 @@ class Advisories:
     async def __aenter__(self) -> Advisories:
         await self.start()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def open_advisories(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Generator
-from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from .._exceptions import JetStreamError
+from .._typing import AsyncResource
 from ._message import Message
 from ._status import logger
 
@@ -39,9 +39,9 @@ class _Startable(MessageSource, Protocol):
 T = TypeVar("T", bound="StreamBase")
 
 
-class StreamBase:
-    """What the message streams (`MessageStream`, `OrderedMessageStream`) share as async iterators
-    and context managers: entering starts the stream, leaving closes it."""
+class StreamBase(AsyncResource):
+    """What the message streams (`MessageStream`, `OrderedMessageStream`, `PushMessageStream`)
+    share as async iterators and context managers: entering starts the stream, leaving closes it."""
 
     def __aiter__(self: T) -> T:
         return self
@@ -49,18 +49,21 @@ class StreamBase:
     async def _start(self) -> None:
         raise NotImplementedError
 
-    async def aclose(self) -> None:
-        """End the stream now; ``async with`` calls it on exit."""
+    def _request_stop(self) -> None:
         raise NotImplementedError
+
+    async def _close(self) -> None:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """End now: unsubscribe; buffered messages are dropped (unacknowledged, so redelivered).
+        Idempotent; ``async with`` calls it on exit."""
+        self._request_stop()
+        await self._close()
 
     async def __aenter__(self: T) -> T:
         await self._start()
         return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
 
 Handler = Callable[[Message], Awaitable[object] | object]
@@ -77,7 +80,7 @@ async def consume(source: _Startable, handler: Handler, on_error: ErrorHandler |
     return ConsumeContext(source, handler, on_error)
 
 
-class ConsumeContext:
+class ConsumeContext(AsyncResource):
     """A running `consume()`: one background task that takes messages and calls the handler.
 
     ``aclose()`` ends it after the message being handled (buffered ones are dropped,
@@ -165,14 +168,6 @@ class ConsumeContext:
             finally:
                 if not self._closed.done():
                     self._closed.set_result(None)
-
-    async def __aenter__(self) -> ConsumeContext:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
 
 class _Closed:

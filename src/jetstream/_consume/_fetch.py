@@ -25,6 +25,7 @@ from .._exceptions import (
 )
 from .._time import seconds
 from .._transport import Msg, Subscription
+from .._typing import AsyncResource
 from ._message import Message
 from ._options import Priority
 from ._pulls import PullListener, PullState
@@ -313,7 +314,7 @@ class Pull(PullListener):
                 pulls.stash_waiters.discard(self.signal)
 
 
-class FetchResult:
+class FetchResult(AsyncResource):
     """The messages of one `Consumer.fetch`: an async iterator that ends when the pull is over.
 
     The pull request is sent on the first iteration. The iteration ends when ``n`` messages came,
@@ -426,12 +427,6 @@ class FetchResult:
         """Stop iterating; what was not handed out yet is kept for the next fetch / next."""
         if not self._finished:
             await self._finish()
-
-    async def __aenter__(self) -> FetchResult:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
 
 def _abandon_fetch(pull: Pull, ready: deque[Message]) -> None:

@@ -431,12 +431,6 @@ class ContinuousPull(StreamBase):
         self._inbox.drain_requested = True
         self._inbox.signal.wake()
 
-    async def aclose(self) -> None:
-        """End now: unsubscribe; buffered messages are dropped (unacknowledged, so redelivered).
-        Idempotent; ``async with`` calls it on exit."""
-        self._request_stop()
-        await self._close()
-
     async def drain(self) -> None:
         """Stop pulling; the iteration hands out what is buffered, then ends."""
         self._request_drain()

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from types import TracebackType
 
 from .._core import DEFAULT, Timeout
 from .._exceptions import TimeoutError
 from .._generated.models import ConsumerInfo
 from .._time import seconds
-from .._typing import Unpack
+from .._typing import AsyncResource, Unpack
 from ._api import ConsumerAPI
 from ._consume import ConsumeContext, ErrorHandler, Handler, consume
 from ._message import Message
@@ -34,7 +33,7 @@ from ._ordered_streams import (
     OrderedMessageStream,
     reason_of,
 )
-from ._status import DEFAULT_EXPIRES, spawn_cleanup
+from ._status import DEFAULT_EXPIRES
 
 __all__ = ["OrderedConfig", "OrderedConsumer", "start_ordered"]
 
@@ -45,16 +44,11 @@ async def start_ordered(
     """An `OrderedConsumer` whose first server consumer was created within ``wait`` seconds (None:
     no limit); raises what creating it raises (`errors.StreamNotFoundError` ...)."""
     oc = OrderedConsumer(js, stream, config)
-    deadline = None if wait is None else asyncio.get_running_loop().time() + wait
-    try:
-        await oc._ensure(deadline, "start")
-    except BaseException:
-        spawn_cleanup(oc._close)  # a creation that timed out may still take place
-        raise
+    await oc._start_within(wait)
     return oc
 
 
-class OrderedConsumer(OrderedCursor):
+class OrderedConsumer(OrderedCursor, AsyncResource):
     """Every message of a stream (or filter), exactly once and in order (ADR-17).
 
     Same `next`, `fetch`, `messages`, `consume` as a `Consumer`, with no acknowledgements (the
@@ -65,29 +59,11 @@ class OrderedConsumer(OrderedCursor):
     effort).
     """
 
-    def __repr__(self) -> str:
-        return f"OrderedConsumer(stream={self._stream!r}, consumer={self.name!r})"
-
-    @property
-    def stream(self) -> str:
-        """The name of the stream it reads."""
-        return self._stream
-
-    @property
-    def name(self) -> str | None:
-        """The name of the server consumer in use now (it changes on each recreation)."""
-        return None if self._current is None else self._current.name
-
     @property
     def cached_info(self) -> ConsumerInfo | None:
         """The info the server consumer in use was created with; None before the first one. No
         request is sent."""
         return None if self._current is None else self._current.cached_info
-
-    @property
-    def last_stream_seq(self) -> int:
-        """The stream sequence of the last message handed out (0: none yet)."""
-        return self._stream_seq
 
     async def info(self, *, timeout: Timeout = DEFAULT) -> ConsumerInfo:
         """Info of the server consumer in use now (creating one if there is none)."""
@@ -170,11 +146,3 @@ class OrderedConsumer(OrderedCursor):
         ``async with`` calls it on exit. Unlike other closed objects, an ordered consumer may be
         used again: a later call creates a new server consumer where this one left off."""
         await self._close()
-
-    async def __aenter__(self) -> OrderedConsumer:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()

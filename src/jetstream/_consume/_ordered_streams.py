@@ -39,6 +39,7 @@ from .._generated.errors import StreamNotFoundError
 from .._generated.models import ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy
 from .._time import seconds
 from .._transport import next_id
+from .._typing import AsyncResource
 from ._api import ConsumerAPI
 from ._consume import StreamBase
 from ._fetch import FetchResult, message_size
@@ -46,7 +47,7 @@ from ._message import Message
 from ._messages import ResetNeeded
 from ._options import ConsumeOptions, FetchOptions
 from ._pull import Consumer, MessageStream
-from ._status import DEFAULT_EXPIRES, ConsumerRecreated, EventHandler, Signal, emit, logger
+from ._status import DEFAULT_EXPIRES, ConsumerRecreated, EventHandler, Signal, emit, logger, spawn_cleanup
 
 INACTIVE_THRESHOLD: Final = timedelta(minutes=5)
 """How long the server keeps an abandoned consumer (its client crashed): nats.go's value."""
@@ -125,6 +126,24 @@ class OrderedCursor:
         self._busy: object | None = None  # the running fetch/next
         self._creating = asyncio.Lock()
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(stream={self._stream!r}, consumer={self.name!r})"
+
+    @property
+    def stream(self) -> str:
+        """The name of the stream it reads."""
+        return self._stream
+
+    @property
+    def name(self) -> str | None:
+        """The name of the server consumer in use now (it changes on each recreation)."""
+        return None if self._current is None else self._current.name
+
+    @property
+    def last_stream_seq(self) -> int:
+        """The stream sequence of the last message handed out (0: none yet)."""
+        return self._stream_seq
+
     def _config(self) -> ConsumerConfig:
         cfg = self._cfg
         filters = list(cfg.filter_subjects)
@@ -154,6 +173,16 @@ class OrderedCursor:
             config.opt_start_seq = cfg.opt_start_seq
             config.opt_start_time = cfg.opt_start_time
         return config
+
+    async def _start_within(self, wait: float | None) -> None:
+        """Create the first server consumer within ``wait`` seconds (None: no limit); raises what
+        creating it raises (`errors.StreamNotFoundError` ...)."""
+        deadline = None if wait is None else asyncio.get_running_loop().time() + wait
+        try:
+            await self._ensure(deadline, "start")
+        except BaseException:
+            spawn_cleanup(self._close)  # a creation that timed out may still take place
+            raise
 
     async def _ensure(
         self,
@@ -298,7 +327,7 @@ class OrderedCursor:
         await self._drop(self._current)
 
 
-class OrderedFetchResult:
+class OrderedFetchResult(AsyncResource):
     """The messages of one `OrderedConsumer.fetch`, in order; see `FetchResult`."""
 
     def __init__(self, oc: OrderedCursor, n: int, options: FetchOptions) -> None:
@@ -319,12 +348,6 @@ class OrderedFetchResult:
 
     def __repr__(self) -> str:
         return f"OrderedFetchResult(consumer={self._oc!r}, n={self._n}, finished={self._finished})"
-
-    async def __aenter__(self) -> OrderedFetchResult:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
     def __aiter__(self) -> OrderedFetchResult:
         return self

@@ -9,10 +9,8 @@ inbox as deliver subject, flow control and idle heartbeats.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from types import TracebackType
 
 from .._core import DEFAULT, Timeout
 from .._exceptions import (
@@ -25,13 +23,14 @@ from .._exceptions import (
 from .._generated.errors import ConsumerNotFoundError, StreamNotFoundError
 from .._generated.models import ConsumerConfig, ConsumerInfo
 from .._time import seconds
+from .._typing import AsyncResource
 from ._api import ConsumerAPI
 from ._consume import ConsumeContext, consume
 from ._manage import put_consumer
 from ._message import Message
 from ._ordered_streams import OrderedConfig, OrderedCursor
 from ._push_stream import PushMessageStream, Target
-from ._status import EventHandler, Signal, spawn_cleanup
+from ._status import EventHandler, Signal
 
 __all__ = [
     "DEFAULT_ORDERED_HEARTBEAT",
@@ -202,7 +201,7 @@ async def get_push_consumer(
     return PushConsumer(js, await js.consumer_info(stream, name, timeout=timeout))
 
 
-class OrderedPushConsumer(OrderedCursor, _PushReader):
+class OrderedPushConsumer(OrderedCursor, _PushReader, AsyncResource):
     """Every message of a stream (or filter), exactly once and in order, pushed (ADR-17).
 
     Same `messages` and `consume` as a `PushConsumer`, with no acknowledgements. Each server
@@ -218,24 +217,6 @@ class OrderedPushConsumer(OrderedCursor, _PushReader):
         self._heartbeat = heartbeat
         self._deliver = ""
         self._push_active: PushMessageStream | None = None
-
-    def __repr__(self) -> str:
-        return f"OrderedPushConsumer(stream={self._stream!r}, consumer={self.name!r})"
-
-    @property
-    def stream(self) -> str:
-        """The name of the stream it reads."""
-        return self._stream
-
-    @property
-    def name(self) -> str | None:
-        """The name of the server consumer in use now (it changes on each recreation)."""
-        return None if self._current is None else self._current.name
-
-    @property
-    def last_stream_seq(self) -> int:
-        """The stream sequence of the last message handed out (0: none yet)."""
-        return self._stream_seq
 
     def _config(self) -> ConsumerConfig:
         config = super()._config()
@@ -266,14 +247,6 @@ class OrderedPushConsumer(OrderedCursor, _PushReader):
         if active is not None:
             await active.aclose()
         await self._close()
-
-    async def __aenter__(self) -> OrderedPushConsumer:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
 
 class _OrderedDelivery:
@@ -325,11 +298,5 @@ async def ordered_push_consumer(
         raise InvalidArgumentError(f"heartbeat must be at least 0.1 s (the server's minimum), got {hb:g}")
     oc = OrderedPushConsumer(js, stream, config, hb)
     oc._deliver = js._core.transport.new_inbox()
-    wait = js._core.timeout(timeout)
-    deadline = None if wait is None else asyncio.get_running_loop().time() + wait
-    try:
-        await oc._ensure(deadline, "start")
-    except BaseException:
-        spawn_cleanup(oc._close)  # a creation that timed out may still take place
-        raise
+    await oc._start_within(js._core.timeout(timeout))
     return oc

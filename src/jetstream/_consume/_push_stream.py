@@ -26,13 +26,13 @@ import enum
 import weakref
 from collections import deque
 from collections.abc import Callable
-from types import TracebackType
 from typing import NamedTuple, Protocol
 
 from .._core import Core
 from .._exceptions import ConnectionClosedError, ConsumerDeletedError, JetStreamError, PermissionDeniedError
 from .._numbers import parse_uint
 from .._transport import ConnectionEvent, Msg, PermissionDenied, Subscription, description_of, header_status
+from ._consume import StreamBase
 from ._message import Message
 from ._messages import ResetNeeded
 from ._status import (
@@ -239,7 +239,7 @@ def _abandon(holder: _Holder) -> None:
         spawn_cleanup(inbox.unsubscribe)
 
 
-class PushMessageStream:
+class PushMessageStream(StreamBase):
     """The messages of a push consumer for as long as you iterate.
 
     An async iterator and an async context manager; the subscription on the deliver subject is
@@ -311,9 +311,6 @@ class PushMessageStream:
         inbox.sub = await conn.subscribe(target.subject, inbox.on_msg, queue=target.group)
         conn.hub.add(inbox)
         self._holder.inbox = inbox
-
-    def __aiter__(self) -> PushMessageStream:
-        return self
 
     def _pop(self, inbox: _Inbox) -> Message | None:
         """The next buffered message to hand out; None when there is none (or a gap was found)."""
@@ -481,12 +478,6 @@ class PushMessageStream:
         self._drain_requested = True
         self._signal.wake()
 
-    async def aclose(self) -> None:
-        """End now: unsubscribe; buffered messages are dropped (unacknowledged, so redelivered).
-        Idempotent; ``async with`` calls it on exit."""
-        self._request_stop()
-        await self._close()
-
     async def drain(self) -> None:
         """Unsubscribe; the iteration hands out what is buffered, then ends."""
         self._request_drain()
@@ -494,12 +485,3 @@ class PushMessageStream:
             await self._close()
         elif self._state is _State.OPEN:
             await self._drain_now()
-
-    async def __aenter__(self) -> PushMessageStream:
-        await self._start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()

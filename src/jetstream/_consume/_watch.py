@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable, Generator
-from types import TracebackType
 from typing import Any, Final, Generic, TypeVar
 
 import msgspec
@@ -22,6 +21,7 @@ from .._exceptions import InvalidArgumentError, JetStreamError
 from .._exceptions import TimeoutError as RequestTimeoutError
 from .._generated.errors import StreamNotFoundError
 from .._generated.models import ConsumerInfo
+from .._typing import AsyncResource
 from ._api import ConsumerAPI
 from ._message import Message
 from ._options import ConsumeOptions, Priority
@@ -55,7 +55,7 @@ def deliver_policy(*, include_history: bool, updates_only: bool) -> str:
     return "new" if updates_only else "all" if include_history else "last_per_subject"
 
 
-class Watch(Generic[T]):
+class Watch(AsyncResource, Generic[T]):
     """An endless async iterator over the items ``decode`` makes of a stream's messages, and once
     an `InitialValuesDone` marker.
 
@@ -155,11 +155,6 @@ class Watch(Generic[T]):
 
     async def __aenter__(self: W) -> W:
         return await self.start()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     def __aiter__(self: W) -> W:
         return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Final, Protocol, TypeVar
 
@@ -222,28 +222,26 @@ class Core:
         subject = self.subject(suffix)
         payload = _payload(body)
         wait = self.timeout(timeout)
-        span = self._span(subject, payload)
-        replies: list[Reply] = []
+        return await self._traced(
+            subject, payload, lambda replies: self._multi(subject, payload, wait, tp, replies)
+        )
+
+    async def _multi(
+        self, subject: str, payload: bytes, wait: float | None, tp: type[T], replies: list[Reply]
+    ) -> list[T | APIError]:
+        """`request_multi` without its trace; the replies are appended to ``replies``."""
         try:
-            try:
-                replies = await self.transport.request_many(subject, payload, wait)
-            except NoRespondersError as exc:
-                if isinstance(exc, JetStreamNotEnabledError):
-                    raise
-                raise JetStreamNotEnabledError(subject) from exc
-            if not replies:
-                raise TimeoutError(subject, wait)
-            outcomes: list[T | APIError] = []
-            for reply in replies:
-                err = error_of(subject, reply.data)
-                outcomes.append(err if err is not None else decode(subject, reply.data, tp))
-        except BaseException as exc:
-            if span is not None:
-                span.done(_size(replies), exc, len(replies))
-            raise
-        if span is not None:
-            # One server refusing while another complies is not the call's error: see the outcomes.
-            span.done(_size(replies), None, len(replies))
+            replies.extend(await self.transport.request_many(subject, payload, wait))
+        except NoRespondersError as exc:
+            if isinstance(exc, JetStreamNotEnabledError):
+                raise
+            raise JetStreamNotEnabledError(subject) from exc
+        if not replies:
+            raise TimeoutError(subject, wait)
+        outcomes: list[T | APIError] = []
+        for reply in replies:
+            err = error_of(subject, reply.data)
+            outcomes.append(err if err is not None else decode(subject, reply.data, tp))
         return outcomes
 
     async def request_raw(
@@ -259,17 +257,25 @@ class Core:
         subject = self.subject(suffix)
         payload = _payload(body)
         wait = self.timeout(timeout)
+        return await self._traced(
+            subject, payload, lambda replies: self._raw(subject, payload, wait, private_inbox, replies)
+        )
+
+    async def _traced(self, subject: str, payload: bytes, call: Callable[[list[Reply]], Awaitable[T]]) -> T:
+        """``await call(replies)``, traced: what it appends to ``replies`` is the reply size and
+        count reported, whether it returns or raises. (One server refusing while another complies
+        is not the call's error: `request_multi` returns it among the outcomes.)"""
         span = self._span(subject, payload)
         replies: list[Reply] = []
         try:
-            message = await self._raw(subject, payload, wait, private_inbox, replies)
+            result = await call(replies)
         except BaseException as exc:
             if span is not None:
                 span.done(_size(replies), exc, len(replies))
             raise
         if span is not None:
-            span.done(len(message.data))
-        return message
+            span.done(_size(replies), None, len(replies))
+        return result
 
     async def _raw(
         self, subject: str, payload: bytes, wait: float | None, private_inbox: bool, replies: list[Reply]

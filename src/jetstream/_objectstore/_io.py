@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from types import TracebackType
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
 from .._consume._api import ConsumerAPI
@@ -29,6 +28,7 @@ from .._exceptions import (
     TimeoutError,
 )
 from .._generated.errors import StreamNotFoundError
+from .._typing import AsyncResource
 from ._types import DEFAULT_CHUNK_SIZE, ObjectInfo, digest_bytes, digest_text
 
 __all__ = ["ObjectData", "ObjectReader"]
@@ -159,7 +159,7 @@ async def start_store_consumer(
         raise ObjectStoreNotFoundError(bucket) from exc
 
 
-class ObjectReader:
+class ObjectReader(AsyncResource):
     """The data of one object, chunk by chunk: an async iterator of `bytes` (from `ObjectStore.get`).
 
     ``info`` is the object's `ObjectInfo` (the linked-to object's, when `get` followed a link).
@@ -234,14 +234,6 @@ class ObjectReader:
         finally:
             if oc is not None:
                 await oc.aclose()
-
-    async def __aenter__(self) -> ObjectReader:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     # -------------------------------------------------------------------------------- internals
 

@@ -48,7 +48,7 @@ from .._transport import (
     PermissionDenied,
     status_of,
 )
-from .._typing import Payload
+from .._typing import AsyncResource, Payload
 from ._awaited import RETRY_ATTEMPTS, RETRY_WAIT, parse_ack
 
 DEFAULT_MAX_PENDING = 4000
@@ -88,7 +88,7 @@ class _Pending:
     attempts: int = 0
 
 
-class AsyncPublisher:
+class AsyncPublisher(AsyncResource):
     """The pending acks of one client's `publish_async` calls."""
 
     def __init__(
@@ -216,12 +216,6 @@ class AsyncPublisher:
                 timeout,
                 f"{len(self._pending)} publish acks still pending after {timeout}s",
             ) from None
-
-    async def __aenter__(self) -> AsyncPublisher:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
     async def aclose(self, reason: str = "the client was closed") -> None:
         """Fail every pending ack and waiting publisher; idempotent."""

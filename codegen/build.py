@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import errors_table, manifest, patches
 from .load import LOCAL_DIR, SchemaSet, load
-from .model import API, Direction, Endpoint, Field, Kind, Model, TypeRef
+from .model import API, Direction, Endpoint, Enum, Field, Kind, Model, TypeRef
 from .problems import Problems
 from .resolve import OVERRIDES_DIR, SKIP_PREFIX, SKIPPED_DEFS, Overrides, Resolver
 
@@ -47,7 +47,36 @@ def resolve_models(
         if _is_alias(doc) or stem in s.definitions:
             continue
         r.request_model(stem, r.file_of(stem), "", doc)
+    for key in sorted(set(s.common) & set(s.definitions)):
+        problems.add("definitions.json", f"/definitions/{key}", "also a definition of the API: rename one")
+    for name, doc in sorted(s.events.items()):
+        r.request_model(name, r.file_of(name), "", doc)
     return r
+
+
+def event_modules(
+    models: list[Model], enums: list[Enum], r: Resolver, s: SchemaSet
+) -> tuple[list[Model], list[Enum]]:
+    """Move the events, and the types and enums only events use, into the `advisories` module."""
+    edges = {name: r.references(name) for name in r.names()}
+    api_roots = [name for name in r.names() if name in s.definitions or name in s.docs]
+    from_api = _walk(api_roots, edges)
+    only_events = _walk((m.name for m in models if m.tag), edges) - from_api
+
+    def used_enums(ms: Iterable[Model]) -> set[str]:
+        return {name for m in ms for f in m.fields for name in _enum_names(f.type)}
+
+    api_enums = used_enums(m for m in models if m.name not in only_events)
+    return (
+        [dataclasses.replace(m, module="advisories") if m.name in only_events else m for m in models],
+        [dataclasses.replace(e, module="advisories") if e.name not in api_enums else e for e in enums],
+    )
+
+
+def _enum_names(t: TypeRef) -> set[str]:
+    if t.kind is Kind.ENUM:
+        return {t.name}
+    return _enum_names(t.item) if t.item is not None else set()
 
 
 def directions(r: Resolver, endpoints: list[Endpoint]) -> dict[str, Direction]:
@@ -193,13 +222,14 @@ def build(
     for enum in r.enums.values():
         if enum.class_name in seen:
             problems.add("", enum.name, f"enum name {enum.class_name} clashes with a model")
+    models, enums = event_modules(models, list(r.enums.values()), r, s)
     errors_list = errors_table.read(errors, problems) if errors is not None else []
     if strict:
         problems.raise_if_any()
     return API(
         ref=s.ref,
         models=tuple(_ordered(models)),
-        enums=tuple(sorted(r.enums.values(), key=lambda e: e.class_name)),
+        enums=tuple(sorted(enums, key=lambda e: e.class_name)),
         endpoints=tuple(endpoints),
         errors=tuple(errors_list),
         errors_ref=errors.resolve().parent.name if errors is not None else "",

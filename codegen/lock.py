@@ -2,7 +2,8 @@
 
 - `[schemas]`: the jsm.go ref codegen reads. `ref` is its name (a tag or a short commit SHA; the folder
   name under `jsm.go/`, and what the generated headers say), `commit` the full SHA it stands for (what
-  `make schemas` fetches), `[schemas.files]` the sha256 of each file under `schema_source/jetstream/api/v1/`.
+  `make schemas` fetches), `[schemas.files]` the sha256 of each file codegen reads (`schema_source/jetstream/api/v1/`, the
+  advisory and metric folders, `schema_source/definitions.json`).
 - `[errors]`: nats-server's `server/errors.json` at `ref` / `commit`, and its sha256.
 - `[previous."<ref>"]`: earlier jsm.go refs, read only by `codegen diff` (docs/schema-diffs/) and
   tests/codegen. They are pinned like the locked one so that they are fetched and verified the same way.
@@ -25,7 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from .load import API_DIR, PROJECT_SCHEMAS, api_files
+from .load import PROJECT_SCHEMAS, schema_files
 from .problems import Problems
 
 LOCK_FILE = PROJECT_SCHEMAS / "lock.toml"
@@ -66,17 +67,13 @@ class Lock:
         return next((p for p in self.pins if p.ref == ref), None)
 
 
-def _file_key(name: str) -> str:
-    return f"{API_DIR.as_posix()}/{name}"
-
-
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def hashes(schema_set: Path) -> dict[str, str]:
     """sha256 of each file codegen reads from a schema set, keyed as in the lock."""
-    return {_file_key(p.name): sha256(p) for p in api_files(schema_set)}
+    return {p.relative_to(schema_set).as_posix(): sha256(p) for p in schema_files(schema_set)}
 
 
 def check_commit(ref: str, commit: str) -> str | None:

@@ -128,6 +128,8 @@ class Model:
     direction: Direction = Direction.RESPONSE
     response_root: bool = False  # a `*_response` file: decoded after the error probe
     reply_of: str = ""  # a reply variant: the schema name of the shared type it narrows
+    tag: str = ""  # an event: the value of its JSON `type` member, which picks its class
+    module: str = "models"  # the generated module it is rendered into: "models" or "advisories"
 
     @property
     def request_body(self) -> bool:
@@ -142,6 +144,7 @@ class Enum:
     class_name: str
     values: tuple[str, ...]
     doc: str = ""
+    module: str = "models"  # "advisories" for the enums only events use
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Expect-then-fix patches for the upstream schema bugs (research/schemas.md B1-B5).
+"""Expect-then-fix patches for the upstream schema bugs (research/schemas.md B1-B5; B7-B10 are bugs of
+the advisory schemas, found against nats-server's server/jetstream_events.go).
 
 Each patch first asserts the buggy shape. When a schema bump fixes or moves a bug, the assertion
 fails and generation stops with a message naming the bug, so the patch is reviewed, not silently
@@ -81,6 +82,58 @@ def b5_ack_wait_default(s: SchemaSet) -> None:
     ack_wait["default"] = int(ack_wait["default"])
 
 
+# Advisories whose `replicas` the server sends as a list of peer_info (`[]*PeerInfo`).
+REPLICAS_LISTS = (
+    "consumer_leader_elected_advisory",
+    "consumer_quorum_lost_advisory",
+    "domain_leader_elected_advisory",
+    "stream_leader_elected_advisory",
+    "stream_quorum_lost_advisory",
+)
+
+
+def b7_advisory_replicas(s: SchemaSet) -> None:
+    """Leader-elected and quorum-lost advisories type `replicas` as one peer_info; the server sends a list."""
+    for name in REPLICAS_LISTS:
+        replicas = s.events[name]["properties"]["replicas"]
+        _expect(
+            "$ref" in replicas and replicas["$ref"].endswith("/peer_info"), f"B7: {name}.replicas not found"
+        )
+        s.events[name]["properties"]["replicas"] = {
+            "type": "array",
+            "description": "The peers of the group",
+            "items": {"$ref": replicas["$ref"]},
+        }
+
+
+def b8_advisory_consumer_seq(s: SchemaSet) -> None:
+    """The nak and terminated advisories type `consumer_seq` as a string; the server sends a uint64."""
+    for name in ("nak_advisory", "terminated_advisory"):
+        seq = s.events[name]["properties"]["consumer_seq"]
+        _expect(seq.get("type") == "string", f"B8: {name}.consumer_seq is no longer a string")
+        seq["type"] = "integer"
+
+
+def b9_snapshot_create_blocks(s: SchemaSet) -> None:
+    """snapshot_create requires `blocks` and `block_size`, which the server no longer sends."""
+    doc = s.events["snapshot_create_advisory"]
+    required = doc["required"]
+    _expect("blocks" in required and "block_size" in required, "B9: required blocks/block_size not found")
+    doc["required"] = [r for r in required if r not in ("blocks", "block_size")]
+
+
+def b10_advisory_domain(s: SchemaSet) -> None:
+    """Most events lack `domain`, which the server sends in every one (`omitempty`): the JetStream
+    domain of the server that sent it, which tells apart the events of domains sharing an account."""
+    lacking = sorted(name for name, doc in s.events.items() if "domain" not in doc.get("properties", {}))
+    _expect(bool(lacking), "B10: every event declares `domain`")
+    for name in lacking:
+        s.events[name]["properties"]["domain"] = {
+            "type": "string",
+            "description": "The JetStream domain of the server that sent the event",
+        }
+
+
 Patch = Callable[[SchemaSet], None]
 
 PATCHES: tuple[Patch, ...] = (
@@ -89,6 +142,10 @@ PATCHES: tuple[Patch, ...] = (
     b3_consumer_unpin_error,
     b4_consumer_config_deliver_policy,
     b5_ack_wait_default,
+    b7_advisory_replicas,
+    b8_advisory_consumer_seq,
+    b9_snapshot_create_blocks,
+    b10_advisory_domain,
 )
 
 

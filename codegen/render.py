@@ -11,11 +11,25 @@ from pathlib import Path
 
 import jinja2
 
-from .model import API, Body, Direction, Endpoint, Field, Inbox, Kind, Model, ReplyMode, TokenKind, TypeRef
+from .model import (
+    API,
+    Body,
+    Direction,
+    Endpoint,
+    Enum,
+    Field,
+    Inbox,
+    Kind,
+    Model,
+    ReplyMode,
+    TokenKind,
+    TypeRef,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 OUTPUTS = {
     "models.py": "models.py.j2",
+    "advisories.py": "advisories.py.j2",
     "api.py": "api.py.j2",
     "errors.py": "errors.py.j2",
     "toplevel.py": "toplevel.py.j2",
@@ -93,6 +107,34 @@ class View:
 
     def __init__(self, api: API) -> None:
         self.api = api
+
+    def models(self, module: str) -> list[Model]:
+        """The models rendered into one generated module ("models" or "advisories")."""
+        return [m for m in self.api.models if m.module == module]
+
+    def enums(self, module: str) -> list[Enum]:
+        return [e for e in self.api.enums if e.module == module]
+
+    def events(self) -> list[Model]:
+        """The event types (advisories and metrics): the models with a `type` tag."""
+        return [m for m in self.api.models if m.tag]
+
+    def imported_models(self, module: str) -> list[str]:
+        """Class names of the models.py types that the models of `module` refer to (read as replies)."""
+        names: set[str] = set()
+
+        def visit(t: TypeRef) -> None:
+            if t.item is not None:
+                visit(t.item)
+            elif t.kind is Kind.MODEL:
+                target = self.api.reply_variant(t.name) or self.api.model(t.name)
+                if target.module != module:
+                    names.add(target.class_name)
+
+        for m in self.models(module):
+            for f in m.fields:
+                visit(f.type)
+        return sorted(names)
 
     def all_fields(self, m: Model) -> list[Field]:
         base = self.api.model(m.base).fields if m.base else ()

@@ -64,6 +64,8 @@ class Overrides:
     # constraints.toml: "model.field" -> keywords to enforce; "model.field.keyword" -> why not
     enforce: dict[str, list[str]] = field(default_factory=dict)
     skip: dict[str, str] = field(default_factory=dict)
+    # types.toml [event_field_types]: property name -> type, in every event (the RFC 3339 timestamps)
+    event_field_types: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: Path = OVERRIDES_DIR) -> Overrides:
@@ -83,6 +85,7 @@ class Overrides:
             always={k: list(v.get("always", [])) for k, v in presence.items() if isinstance(v, dict)},
             nullable={k: list(v.get("nullable", [])) for k, v in presence.items() if isinstance(v, dict)},
             newer={k: list(v.get("newer", [])) for k, v in presence.items() if isinstance(v, dict)},
+            event_field_types=dict(types.get("event_field_types", {})),
             enforce={k: list(v) for k, v in constraints.get("enforce", {}).items()},
             skip=dict(constraints.get("skip", {})),
         )
@@ -119,6 +122,7 @@ class Resolver:
         self._bases: dict[str, str] = {}
         self._roots: set[str] = set()
         self._decided: set[str] = set()  # constraints.toml keys that name a field or constraint
+        self.tags: dict[str, str] = {}  # event schema name -> its `type` constant
 
     # --- naming ---------------------------------------------------------------------------------
 
@@ -132,8 +136,14 @@ class Resolver:
         doc_part, _, frag = ref.partition("#")
         if frag.startswith("/definitions/"):
             key = frag.removeprefix("/definitions/")
-            if doc_part in ("", "definitions.json") and key in self.s.definitions:
+            # Events refer to the API definitions by a relative path (`../../../jetstream/api/v1/...`).
+            api = doc_part in ("", "definitions.json") or doc_part.endswith(
+                "/jetstream/api/v1/definitions.json"
+            )
+            if api and key in self.s.definitions:
                 return key, self.s.definitions[key]
+            if not api and doc_part.endswith("definitions.json") and key in self.s.common:
+                return key, self.s.common[key]
         elif frag == "" and doc_part.endswith(".json"):
             stem = doc_part.removesuffix(".json")
             if stem in self.s.docs:
@@ -145,6 +155,8 @@ class Resolver:
 
     def type_of(self, schema: Json, owner: str, prop: str, file: str, pointer: str) -> TypeRef:
         override = self.o.field_types.get(f"{owner}.{prop}")
+        if not override and owner in self.s.events:
+            override = self.o.event_field_types.get(prop, "")
         if override:
             try:
                 return TypeRef(Kind(override))
@@ -240,10 +252,14 @@ class Resolver:
         """The file a schema name comes from, as problems name it."""
         if name in self.s.definitions:
             return "jetstream/api/v1/definitions.json"
+        if name in self.s.common:
+            return "definitions.json"
+        if name in self.s.event_files:
+            return self.s.event_files[name]
         return f"schemas/local/{name}.json" if name in self.s.local else f"jetstream/api/v1/{name}.json"
 
     def _pointer_of(self, name: str) -> str:
-        return f"/definitions/{name}" if name in self.s.definitions else ""
+        return f"/definitions/{name}" if name in self.s.definitions or name in self.s.common else ""
 
     # --- models ---------------------------------------------------------------------------------
 
@@ -256,6 +272,13 @@ class Resolver:
         is_root = name.endswith("_response") and name in self.s.docs
         if is_root:
             self._roots.add(name)
+        is_event = name in self.s.events
+        if is_event:
+            const = schema.get("properties", {}).get("type", {}).get("const")
+            if isinstance(const, str) and const:
+                self.tags[name] = const
+            else:
+                self.problems.add(file, pointer + "/properties/type", "an event without a `type` const")
 
         def merge(sub: Json, sub_pointer: str) -> None:
             nonlocal required
@@ -277,8 +300,8 @@ class Resolver:
                 for i, part in enumerate(sub.get(key, [])):
                     merge(part, f"{sub_pointer}/{key}/{i}")
             for prop, prop_schema in sub.get("properties", {}).items():
-                if is_root and prop in ROOT_SKIPPED_PROPS:
-                    continue
+                if (is_root and prop in ROOT_SKIPPED_PROPS) or (is_event and prop == "type"):
+                    continue  # an event's `type` is its tag: msgspec reads it to pick the class
                 if prop in removed:
                     unused_removals.discard(prop)
                     continue
@@ -455,6 +478,7 @@ class Resolver:
                     source=f"{file}#{pointer}",
                     direction=direction,
                     response_root=name in self._roots,
+                    tag=self.tags.get(name, ""),
                 )
             )
         for table, keys in (("enforce", self.o.enforce), ("skip", self.o.skip)):

@@ -9,7 +9,8 @@ and two of them are searched, in this order: `$JETSTREAM_SCHEMAS` (an existing c
 files, e.g. `../shared/schemas` on a machine without internet) and the cache (`.cache/schemas` in the
 repository, git-ignored; `$JETSTREAM_SCHEMAS_CACHE` moves it). `python -m codegen schemas` (`make schemas`)
 fills the cache from GitHub at the commits in schemas/lock.toml: one source archive per jsm.go ref, of which
-only `schema_source/jetstream/api/v1/*.json` is kept, and nats-server's `server/errors.json` as a raw file.
+only what codegen reads is kept (`schema_source/jetstream/{api,advisory,metric}/v1/*.json` and
+`schema_source/definitions.json`), and nats-server's `server/errors.json` as a raw file.
 Every file is checked against the lock whichever way it came; a download reaches the cache only once it
 matches.
 """
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .load import API_DIR, ROOT
+from .load import API_DIR, COMMON_DEFINITIONS, EVENT_DIRS, ROOT
 from .lock import Lock, SchemaPin, check_errors, check_set, hashes, sha256
 from .problems import Problems
 
@@ -205,33 +206,40 @@ def _open(url: str, timeout: float) -> Any:
 _FAILURES = (OSError, http.client.HTTPException, ValueError, tarfile.TarError, zlib.error, EOFError)
 
 
+# The folders of a schema set whose JSON files codegen reads, and its one file outside them.
+KEPT_FOLDERS = frozenset(PurePosixPath(d.as_posix()) for d in (API_DIR, *EVENT_DIRS))
+KEPT_FILES = frozenset({PurePosixPath(COMMON_DEFINITIONS.as_posix())})
+
+
 def _extract_api_files(url: str, out: Path, timeout: float, limit: int) -> int:
-    """Stream the archive at `url`, writing its `<top>/schema_source/jetstream/api/v1/*.json` regular
-    files into `out/schema_source/jetstream/api/v1/`. Nothing else is written: no other paths, links
-    or folders, whatever the archive holds."""
-    api = PurePosixPath(API_DIR.as_posix())
-    dest = out / API_DIR
-    dest.mkdir(parents=True)
+    """Stream the archive at `url`, writing the regular files codegen reads (`<top>/` + `KEPT_FOLDERS`
+    `*.json` and `KEPT_FILES`) into `out` under the same paths; return how many API files it held.
+    Nothing else is written: no other paths, links or folders, whatever the archive holds."""
+    (out / API_DIR).mkdir(parents=True)
     with _open(url, timeout) as response:
         body: Any = _Capped(response, url, limit)  # reads only: all that a "r|gz" stream needs
         with tarfile.open(fileobj=body, mode="r|gz") as tar:
-            count = _write_api_members(tar, api, dest)
+            count = _write_api_members(tar, out)
     return count
 
 
-def _write_api_members(tar: tarfile.TarFile, api: PurePosixPath, dest: Path) -> int:
+def _write_api_members(tar: tarfile.TarFile, out: Path) -> int:
+    api = PurePosixPath(API_DIR.as_posix())
     count = 0
     for member in tar:
         parts = PurePosixPath(member.name).parts
         if len(parts) < 2 or not member.isfile():
             continue
         rel = PurePosixPath(*parts[1:])
-        if rel.parent != api or rel.suffix != ".json" or rel.name.startswith("."):
+        kept = rel in KEPT_FILES or (rel.parent in KEPT_FOLDERS and rel.suffix == ".json")
+        if not kept or rel.name.startswith("."):
             continue
         data = tar.extractfile(member)
         if data is not None:
-            (dest / rel.name).write_bytes(data.read())
-            count += 1
+            dest = out.joinpath(*rel.parts)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data.read())
+            count += rel.parent == api
     return count
 
 
@@ -344,7 +352,11 @@ def copy_set(source: Path, pin: SchemaPin, dest: Path) -> None:
     work = Path(tempfile.mkdtemp(prefix=f".{pin.ref}.copy-", dir=dest.parent))
     try:
         staged = work / pin.ref
-        shutil.copytree(source / API_DIR, staged / API_DIR)
+        for folder in (API_DIR, *EVENT_DIRS):
+            if (source / folder).is_dir():
+                shutil.copytree(source / folder, staged / folder)
+        if (source / COMMON_DEFINITIONS).is_file():
+            shutil.copyfile(source / COMMON_DEFINITIONS, staged / COMMON_DEFINITIONS)
         problems = Problems()
         check_set(staged, pin, problems)
         problems.raise_if_any()

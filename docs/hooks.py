@@ -5,8 +5,8 @@ comes from the code and the repository as they are, never from a copy that can g
 
 ``<!-- reference: NAME -->``
     one mkdocstrings block (``::: jetstream.X``) per public name of a generated set: ``models``
-    (every model of ``jetstream.models``, which ``jetstream`` re-exports but the request bodies) or
-    ``api-errors`` (every generated ``jetstream.errors`` name: the error classes, ``ErrorCode``,
+    (every model of ``jetstream.models``, which ``jetstream`` re-exports but the request bodies),
+    ``advisories`` (every name of ``jetstream.advisories``) or ``api-errors`` (every generated ``jetstream.errors`` name: the error classes, ``ErrorCode``,
     ``ERRORS``, ``api_error``).
 ``<!-- error-codes -->``
     the table of every server error code: err_code, status, server constant, class and
@@ -57,6 +57,7 @@ _CONSTANT = re.compile(r"Server constant ``(\w+)``: code (\d+), err_code (\d+)")
 def public_names() -> dict[str, list[str]]:
     """Every public name, by module: what the API reference must cover."""
     import jetstream
+    import jetstream.advisories
     import jetstream.errors
     import jetstream.models
     import jetstream.testing
@@ -64,6 +65,7 @@ def public_names() -> dict[str, list[str]]:
 
     return {
         "jetstream": list(jetstream.__all__),
+        "jetstream.advisories": list(jetstream.advisories.__all__),
         "jetstream.errors": list(jetstream.errors.__all__),
         "jetstream.models": list(jetstream.models.__all__),
         "jetstream.testing": list(jetstream.testing.__all__),
@@ -77,13 +79,17 @@ def generated_set(name: str) -> list[str]:
         import jetstream.models
 
         return [f"jetstream.models.{n}" for n in jetstream.models.__all__]
+    if name == "advisories":
+        import jetstream.advisories
+
+        return [f"jetstream.advisories.{n}" for n in jetstream.advisories.__all__]
     if name == "api-errors":
         import jetstream.errors
         from jetstream._generated import errors
 
         exported = set(jetstream.errors.__all__)
         return [f"jetstream.errors.{n}" for n in errors.__all__ if n in exported]
-    raise ValueError(f"unknown generated reference set {name!r} (models, api-errors)")
+    raise ValueError(f"unknown generated reference set {name!r} (models, advisories, api-errors)")
 
 
 def _reference_block(identifier: str) -> str:
@@ -127,10 +133,10 @@ def undocumented_names(pages: Iterable[tuple[str, str]] | None = None) -> list[s
         for name in names:
             if f"{module}.{name}" in found:
                 continue
-            # `jetstream.errors` and `jetstream.models` (the modules) are documented by their own
-            # pages' blocks, and a model by its `jetstream.models` block.
+            # `jetstream.advisories`, `jetstream.errors` and `jetstream.models` (the modules) are
+            # documented by their own pages' blocks, and a model by its `jetstream.models` block.
             if module == "jetstream" and (
-                name in ("errors", "models")
+                name in ("advisories", "errors", "models")
                 or (
                     getattr(jetstream, name) is getattr(jetstream.models, name, None)
                     and f"jetstream.models.{name}" in found

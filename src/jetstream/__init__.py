@@ -7,7 +7,7 @@ ack = await js.publish("orders.new", b"hello")
 
 import logging as _logging
 
-from . import errors, models
+from . import advisories, errors, models
 from ._backup._io import BackupProgress, BackupSink, BackupSource, ByteReader, ByteWriter
 from ._client import JetStream, connect
 from ._consume._consume import ConsumeContext
@@ -165,6 +165,7 @@ __all__ = [
     "Transport",
     "__version__",
     "connect",
+    "advisories",
     "errors",
     "models",
     "nanos",

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import _stream as _streams
+from ._advisories._stream import DEFAULT_MAX_BUFFERED, Advisories, open_advisories
+from ._advisories._subjects import DEFAULT_EVENT_PREFIX, Kind
 from ._backup import _restore, _snapshot
 from ._backup._io import BackupProgress, BackupSink, BackupSource, ProgressCallback
 from ._consume import _manage as _consumers
@@ -16,6 +18,7 @@ from ._consume._ordered import OrderedConsumer
 from ._consume._pull import Consumer
 from ._consume._push import OrderedPushConsumer, PushConsumer
 from ._core import DEFAULT, ClientTrace, Core, Timeout, check_trace, resolve_prefix
+from ._core._request import _Default
 from ._exceptions import InvalidArgumentError
 from ._generated.api import GeneratedAPI
 from ._generated.models import ConsumerConfig, DeliverPolicy, PubAck, ReplayPolicy, StreamConfig, StreamInfo
@@ -538,6 +541,42 @@ class JetStream(GeneratedAPI, AsyncResource):
     async def object_stores(self, *, timeout: Timeout = DEFAULT) -> list[ObjectStoreStatus]:
         """The status of every object store (every page)."""
         return await _obj.object_stores(self, timeout=timeout)
+
+    # ------------------------------------------------------------------------------- advisories
+
+    def advisories(
+        self,
+        kinds: Iterable[Kind] | Kind | None = None,
+        *,
+        stream: str | None = None,
+        consumer: str | None = None,
+        event_prefix: str = DEFAULT_EVENT_PREFIX,
+        domain: str | _Default | None = DEFAULT,
+        max_buffered: int = DEFAULT_MAX_BUFFERED,
+    ) -> Advisories:
+        """Typed JetStream advisories as they happen (``$JS.EVENT.ADVISORY.>``), narrowed by subject.
+
+        ``kinds``: event classes (`jetstream.advisories.ConsumerActionAdvisory` ...) or their names
+        (``"consumer_action"``); None for every advisory, new kinds included (as `UnknownAdvisory`).
+        ``stream`` / ``consumer``: only the events whose subject names them. A metric kind
+        (`ConsumerAckMetric`) subscribes to ``$JS.EVENT.METRIC``. Events come from this connection's
+        account whatever the client's ``domain`` or ``api_prefix`` say (those move only ``$JS.API``);
+        ``event_prefix`` replaces ``$JS.EVENT`` for events imported from another account under another
+        prefix. ``domain`` (default: the client's) passes over the events that servers of another
+        JetStream domain send into the account (leaf nodes share it); None keeps every domain.
+
+        Raises `errors.InvalidArgumentError` for an unknown kind, a bad name, or a kind whose subject
+        cannot name the stream or consumer asked for. See `Advisories`.
+        """
+        return open_advisories(
+            self.connection,
+            kinds,
+            stream=stream,
+            consumer=consumer,
+            event_prefix=event_prefix,
+            domain=self.domain if isinstance(domain, _Default) else domain,
+            max_buffered=max_buffered,
+        )
 
     # ------------------------------------------------------------------------- backup / restore
 

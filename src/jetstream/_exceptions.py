@@ -10,6 +10,7 @@
     ├── InvalidReplyError                the reply cannot be used; carries subject and raw bytes
     │   ├── MalformedReplyError          not valid JSON
     │   └── UnexpectedReplyError         valid JSON of the wrong shape
+    ├── InvalidAdvisoryError             an advisory that cannot be decoded (``.subject``, ``.data``)
     ├── InvalidArgumentError             an argument refused before anything was sent (also a ValueError)
     │   ├── InvalidNameError             a stream/consumer/account name or subject (ADR-6)
     │   └── PayloadTooLargeError         a message over the server's max_payload
@@ -169,6 +170,18 @@ class MalformedReplyError(InvalidReplyError):
 
 class UnexpectedReplyError(InvalidReplyError):
     """The reply is valid JSON but not of the expected shape (e.g. a core NATS responder answered)."""
+
+
+class InvalidAdvisoryError(JetStreamError):
+    """An advisory or metric that cannot be decoded: not JSON, not an object with a string ``type``,
+    or a kind these schemas know in a shape they do not. ``subject`` is the subject it came on,
+    ``data`` its raw bytes."""
+
+    def __init__(self, subject: str, data: bytes, reason: str) -> None:
+        self.subject = subject
+        self.data = data
+        self.reason = reason
+        super().__init__(f"invalid advisory on {subject!r}: {reason}; data={data[:200]!r}")
 
 
 class InvalidArgumentError(JetStreamError, ValueError):

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from codegen import sources
-from codegen.load import API_DIR
+from codegen.load import API_DIR, schema_files
 from codegen.lock import read_lock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -393,6 +393,9 @@ def module(package: str, sub: str) -> ModuleType:
 
 
 def copy_schema_set(source: Path, dest: Path) -> Path:
-    """A copy of just the files codegen reads (`schema_source/jetstream/api/v1`)."""
-    shutil.copytree(source / API_DIR, dest / API_DIR)
+    """A copy of just the files codegen reads (the API and event folders, the shared definitions)."""
+    for path in schema_files(source):
+        target = dest / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
     return dest

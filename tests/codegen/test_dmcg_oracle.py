@@ -136,8 +136,9 @@ def ours() -> API:
 
 
 def shared_and_own(api: API) -> list[Model]:
-    """Our models without the reply variants (subclasses of shared types, no schema type of their own)."""
-    return [m for m in api.models if not m.reply_of]
+    """Our API models without the reply variants (subclasses of shared types, no schema type of their
+    own). The events (advisories.py) come from other folders, which this oracle is not given."""
+    return [m for m in api.models if not m.reply_of and m.module == "models"]
 
 
 def test_field_sets_agree(oracle: str, ours: API) -> None:

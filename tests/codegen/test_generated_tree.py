@@ -77,10 +77,18 @@ def test_every_server_error_has_a_class() -> None:
 
 def test_headers_name_their_inputs() -> None:
     """The generated tree says which refs it came from: the ones in schemas/lock.toml."""
-    assert [f.name for f in FILES] == ["__init__.py", "api.py", "errors.py", "models.py", "toplevel.py"]
+    assert [f.name for f in FILES] == [
+        "__init__.py",
+        "advisories.py",
+        "api.py",
+        "errors.py",
+        "models.py",
+        "toplevel.py",
+    ]
     schemas, errors_ref = support.LOCK.schemas.ref, support.LOCK.errors.ref
     expected_refs = {
         "__init__.py": (schemas, errors_ref),
+        "advisories.py": (schemas,),
         "api.py": (schemas,),
         "errors.py": (errors_ref,),
         "models.py": (schemas,),

@@ -30,10 +30,17 @@ def test_fresh_generation_equals_committed_tree(tmp_path: Path) -> None:
     out = tmp_path / "generated"
     result = _cli("generate", "--output", str(out))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"wrote 5 files to {out}"
+    assert result.stdout.strip() == f"wrote 6 files to {out}"
     assert result.stderr == ""  # the locked set needs no B6 repair, and every patch applies
     committed = _tree(support.GENERATED)
-    assert set(committed) == {"__init__.py", "api.py", "errors.py", "models.py", "toplevel.py"}
+    assert set(committed) == {
+        "__init__.py",
+        "advisories.py",
+        "api.py",
+        "errors.py",
+        "models.py",
+        "toplevel.py",
+    }
     fresh = _tree(out)
     assert fresh.keys() == committed.keys()
     for name in committed:
@@ -69,6 +76,7 @@ def test_generate_replaces_stale_files(tmp_path: Path) -> None:
     assert _cli("generate", "--output", str(out)).returncode == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "__init__.py",
+        "advisories.py",
         "api.py",
         "errors.py",
         "models.py",

@@ -11,11 +11,12 @@ from pathlib import Path
 import codegen_support as support
 import pytest
 
-from codegen.load import API_DIR
+from codegen.load import API_DIR, EVENT_DIRS
 from codegen.lock import LOCK_FILE, check_commit, hashes, read_lock, verify_lock, verify_set, write_lock
 from codegen.problems import InputError
 
 STREAM_INFO = str(API_DIR / "stream_info_response.json")
+ADVISORY_DIR = next(iter(EVENT_DIRS))
 LOCK = support.LOCK
 OTHER = LOCK.previous[-1].ref  # any ref but the locked one
 
@@ -63,7 +64,9 @@ def test_lock_names_full_commits_and_the_sets_tests_use() -> None:
     assert len(refs) == len(set(refs))
     for pin in LOCK.pins:
         assert check_commit(pin.ref, pin.commit) is None
-        assert pin.files and all(name.startswith(API_DIR.as_posix() + "/") for name in pin.files)
+        assert pin.files and all(name.startswith("schema_source/") for name in pin.files)
+        assert any(name.startswith(API_DIR.as_posix() + "/") for name in pin.files)
+        assert any(name.startswith(ADVISORY_DIR.as_posix() + "/") for name in pin.files)
     assert check_commit(LOCK.errors.ref, LOCK.errors.commit) is None
     # Tests about history read these: they stay pinned (so fetched by `make schemas`) after any bump.
     assert set(support.HISTORICAL) <= set(refs)

@@ -1,4 +1,4 @@
-"""The expect-then-fix patches B1-B5 on the locked upstream set: each fixes its bug, and each refuses
+"""The expect-then-fix patches B1-B5 and B7-B10 on the locked upstream set: each fixes its bug, and each refuses
 (strict) or notes (lenient) a set where the buggy shape is gone."""
 
 from __future__ import annotations
@@ -75,6 +75,34 @@ CASES: list[tuple[patches.Patch, Check, Check]] = [
         patches.b5_ack_wait_default,
         lambda s: _consumer_config(s)["properties"]["ack_wait"]["default"] == "30000000000",
         lambda s: _consumer_config(s)["properties"]["ack_wait"]["default"] == 30_000_000_000,
+    ),
+    (
+        patches.b7_advisory_replicas,
+        lambda s: all("$ref" in s.events[n]["properties"]["replicas"] for n in patches.REPLICAS_LISTS),
+        lambda s: all(
+            s.events[n]["properties"]["replicas"]["type"] == "array"
+            and s.events[n]["properties"]["replicas"]["items"]["$ref"].endswith("/peer_info")
+            for n in patches.REPLICAS_LISTS
+        ),
+    ),
+    (
+        patches.b8_advisory_consumer_seq,
+        lambda s: s.events["nak_advisory"]["properties"]["consumer_seq"]["type"] == "string",
+        lambda s: (
+            s.events["nak_advisory"]["properties"]["consumer_seq"]["type"]
+            == s.events["terminated_advisory"]["properties"]["consumer_seq"]["type"]
+            == "integer"
+        ),
+    ),
+    (
+        patches.b9_snapshot_create_blocks,
+        lambda s: {"blocks", "block_size"} <= set(s.events["snapshot_create_advisory"]["required"]),
+        lambda s: not {"blocks", "block_size"} & set(s.events["snapshot_create_advisory"]["required"]),
+    ),
+    (
+        patches.b10_advisory_domain,
+        lambda s: "domain" not in s.events["stream_action_advisory"]["properties"],
+        lambda s: all("domain" in doc["properties"] for doc in s.events.values()),
     ),
 ]
 IDS = [patch.__name__ for patch, _, _ in CASES]

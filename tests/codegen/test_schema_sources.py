@@ -20,7 +20,7 @@ import pytest
 from codegen import sources
 from codegen.cli import main
 from codegen.diff import diff_sets
-from codegen.load import API_DIR
+from codegen.load import API_DIR, schema_files
 from codegen.lock import ErrorsPin, Lock, SchemaPin, hashes, sha256
 from codegen.problems import InputError
 
@@ -55,11 +55,11 @@ def archive(schema_set: Path, commit: str, *, tamper: str = "") -> bytes:
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         _add(tar, top, type=tarfile.DIRTYPE)
         _add(tar, f"{top}/README.md", b"# jsm.go\n")
-        for path in sorted((schema_set / API_DIR).glob("*.json")):
+        for path in schema_files(schema_set) if (schema_set / API_DIR).is_dir() else []:
             data = path.read_bytes()
             if path.name == tamper:
                 data += b" "
-            _add(tar, f"{top}/{API_DIR.as_posix()}/{path.name}", data)
+            _add(tar, f"{top}/{path.relative_to(schema_set).as_posix()}", data)
         # What must never be written: files elsewhere, deeper, hidden, links, paths climbing out.
         _add(tar, f"{top}/schema_source/jetstream/api/v2/new.json", b"{}")
         _add(tar, f"{top}/{API_DIR.as_posix()}/sub/deeper.json", b"{}")

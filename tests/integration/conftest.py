@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest_asyncio
 
@@ -138,3 +138,24 @@ async def raw_hpub(server: NatsServer, subject: str, header_block: bytes, payloa
             assert not line.startswith(b"-ERR"), line
     finally:
         writer.close()
+
+
+E = TypeVar("E")
+
+
+async def next_event(
+    events: AsyncIterable[object],
+    cls: type[E],
+    where: Callable[[E], bool] = lambda _: True,
+    timeout: float = 10.0,
+) -> E:
+    """The next value of class ``cls`` (matching ``where``) from an event iterator such as
+    ``js.advisories()``; the others are passed over. Fails after ``timeout`` seconds."""
+
+    async def find() -> E:
+        async for event in events:
+            if isinstance(event, cls) and where(event):
+                return event
+        raise AssertionError(f"the events ended before a {cls.__name__}")
+
+    return await asyncio.wait_for(find(), timeout)

@@ -6,6 +6,7 @@ decoders are exercised on what the server really sends rather than on hand-trimm
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -136,3 +137,12 @@ def always(reply: Answer) -> Responder:
 def mock_js(answer: Responder, **options: Any) -> tuple[JetStream, RecordingTransport]:
     transport = RecordingTransport(answer)
     return JetStream(transport=transport, **options), transport
+
+
+async def settle(predicate: Callable[[], bool]) -> None:
+    """Let the other tasks run until ``predicate()`` holds (no timer: the fake is all in memory)."""
+    for _ in range(1000):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never settled")

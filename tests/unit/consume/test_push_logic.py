@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
 import pytest
-from unit_support import consumer_info
+from unit_support import consumer_info, settle
 
 from jetstream import ConsumerConfig, ConsumerInfo, JetStream, PushConsumer, PushMessageStream, errors
 from jetstream._time import dec_hook
@@ -161,15 +160,6 @@ async def test_a_push_consumer_handle_needs_a_deliver_subject() -> None:
     stream = pc.messages()
     await stream.drain()  # never started: just closed
     assert stream.closed
-
-
-async def settle(predicate: Callable[[], bool]) -> None:
-    """Let the other tasks run until ``predicate()`` holds (no timer: the fake is all in memory)."""
-    for _ in range(1000):
-        if predicate():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("never settled")
 
 
 class _Server:

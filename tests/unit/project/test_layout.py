@@ -20,6 +20,7 @@ TOP_LEVEL = {
     "__init__.py",
     "errors.py",
     "models.py",
+    "advisories.py",
     "testing",
     "py.typed",
     # the composition root and the stream handle
@@ -41,6 +42,7 @@ TOP_LEVEL = {
     "_consume",
     "_kv",
     "_objectstore",
+    "_advisories",
     "_backup",
 }
 

@@ -14,7 +14,7 @@ import pytest
 from unit_support import always, mock_js
 
 import jetstream
-from jetstream import JetStream, errors, models
+from jetstream import JetStream, advisories, errors, models
 from jetstream._generated import ENDPOINT_COUNT
 from jetstream._generated.api import GeneratedAPI
 
@@ -36,7 +36,7 @@ def public_names(module: types.ModuleType) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("module", [jetstream, errors, models], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [jetstream, advisories, errors, models], ids=lambda m: m.__name__)
 def test_all_is_exactly_the_public_surface(module: types.ModuleType) -> None:
     exported = module.__all__
     assert len(exported) == len(set(exported)), "duplicates in __all__"
@@ -53,9 +53,9 @@ def test_star_import_gives_the_surface() -> None:
     assert {name for name in namespace if name != "__builtins__"} == set(jetstream.__all__)
 
 
-def test_only_errors_and_models_are_public_submodules() -> None:
+def test_only_advisories_errors_and_models_are_public_submodules() -> None:
     exported_modules = [n for n in jetstream.__all__ if isinstance(getattr(jetstream, n), types.ModuleType)]
-    assert exported_modules == ["errors", "models"]
+    assert exported_modules == ["advisories", "errors", "models"]
 
 
 CONTRACT = [
@@ -270,3 +270,14 @@ def test_object_store_management_methods() -> None:
         assert (param.kind, param.default) == (inspect.Parameter.KEYWORD_ONLY, jetstream.DEFAULT), name
     assert issubclass(errors.InvalidObjectNameError, errors.InvalidNameError)
     assert issubclass(errors.DigestMismatchError, errors.ObjectStoreError)
+
+
+def test_advisories_are_a_public_module_of_typed_events() -> None:
+    """DESIGN.md: ``async for adv in js.advisories()``; generated Structs, unknown kinds as a generic one."""
+    assert not inspect.iscoroutinefunction(JetStream.advisories)  # an async iterator, not a coroutine
+    assert all(getattr(advisories, cls.__name__) is cls for cls in advisories.EVENT_TYPES.values())
+    assert all(cls.__module__ == "jetstream.advisories" for cls in advisories.EVENT_TYPES.values())
+    for cls in advisories.EVENT_TYPES.values():
+        assert issubclass(cls, advisories.JetStreamEvent) and issubclass(cls, msgspec.Struct)
+    assert "UnknownAdvisory" in advisories.__all__ and "Advisories" in advisories.__all__
+    assert issubclass(errors.InvalidAdvisoryError, errors.JetStreamError)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[2]
 UNIT_FOLDERS = {
+    "advisories",
     "api",
     "consume",
     "core",
@@ -20,7 +21,7 @@ UNIT_FOLDERS = {
     "transport",
     "values",
 }
-FEATURES = {"api", "consume", "core", "kv", "objectstore", "publish", "stream", "transport"}
+FEATURES = {"advisories", "api", "consume", "core", "kv", "objectstore", "publish", "stream", "transport"}
 
 
 def test_unit_tests_sit_in_a_folder_per_feature() -> None:

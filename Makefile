@@ -57,6 +57,7 @@ lint: venv
 
 typecheck: venv
 	$(VENV)/bin/mypy
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pyright --pythonpath $(PY) src
 
 pytest: venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)

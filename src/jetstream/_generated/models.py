@@ -406,19 +406,19 @@ class ConsumerConfigReply(ConsumerConfig, kw_only=True):
     Schema: ``jetstream/api/v1/definitions.json#/definitions/consumer_configuration`` (as received in replies).
     """
 
-    deliver_policy: _ReadDeliverPolicy
+    deliver_policy: _ReadDeliverPolicy  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The point in the stream from which to receive messages Server default: ``"all"``."""
-    ack_policy: _ReadAckPolicy
+    ack_policy: _ReadAckPolicy  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The requirement of client acknowledgments Server default: ``"none"``."""
-    max_deliver: int
+    max_deliver: int  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The number of times a message will be delivered to consumers if not acknowledged in time Server default: ``-1``."""
-    replay_policy: _ReadReplayPolicy
+    replay_policy: _ReadReplayPolicy  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The rate at which messages will be pushed to a client Server default: ``"instant"``."""
-    pause_until: Timestamp | None = None
+    pause_until: Timestamp | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
     """When creating a consumer supplying a time in the future will act as a deadline for when the consumer will be paused till"""
-    priority_policy: _ReadPriorityPolicy | None = None
+    priority_policy: _ReadPriorityPolicy | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
     """The priority policy the consumer is set to"""
-    opt_start_time: Timestamp | None = None
+    opt_start_time: Timestamp | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
     """Start time used with the DeliverByStartSequence deliver policy"""
 
 
@@ -741,7 +741,7 @@ class ExternalStreamSourceReply(ExternalStreamSource, kw_only=True):
     Schema: ``jetstream/api/v1/definitions.json#/definitions/external_stream_source`` (as received in replies).
     """
 
-    deliver: str
+    deliver: str  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The delivery subject to use for the push consumer"""
 
 
@@ -766,9 +766,9 @@ class LostStreamDataReply(LostStreamData, kw_only=True):
     Schema: ``jetstream/api/v1/definitions.json#/definitions/lost_stream_data`` (as received in replies).
     """
 
-    msgs: list[int] | None
+    msgs: list[int] | None  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The messages that were lost"""
-    bytes: int
+    bytes: int  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The number of bytes that were lost"""
 
 
@@ -932,7 +932,7 @@ class RepublishReply(Republish, kw_only=True):
     Schema: ``jetstream/api/v1/definitions.json#/definitions/republish`` (as received in replies).
     """
 
-    src: str
+    src: str  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The source subject to republish"""
 
 
@@ -1086,30 +1086,30 @@ class StreamConfigReply(StreamConfig, kw_only=True):
     Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_configuration`` (as received in replies).
     """
 
-    retention: _ReadRetentionPolicy
+    retention: _ReadRetentionPolicy  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """How messages are retained in the Stream, once this is exceeded old messages are removed. Server default: ``"limits"``."""
-    max_consumers: int
+    max_consumers: int  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """How many Consumers can be defined for a given Stream. -1 for unlimited. Server default: ``-1``."""
-    max_msgs: int
+    max_msgs: int  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """How many messages may be in a Stream, oldest messages will be removed if the Stream exceeds this size. -1 for unlimited. Server default: ``-1``."""
-    max_bytes: int
+    max_bytes: int  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """How big the Stream may be, when the combined stream size exceeds this old messages are removed. -1 for unlimited. Server default: ``-1``."""
-    max_age: _Duration
+    max_age: _Duration  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """Maximum age of any message in the stream, expressed in nanoseconds. 0 for unlimited. Server default: ``0``."""
-    max_msg_size: int
+    max_msg_size: int  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The largest message that will be accepted by the Stream. -1 for unlimited. Server default: ``-1``."""
-    storage: _ReadStorageType
+    storage: _ReadStorageType  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The storage backend to use for the Stream. Server default: ``"file"``."""
-    compression: _ReadStoreCompression | None = None
+    compression: _ReadStoreCompression | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
     """Optional compression algorithm used for the Stream. Server default: ``"none"``."""
-    num_replicas: int
+    num_replicas: int  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """How many replicas to keep for each message. Server default: ``1``."""
-    discard: _ReadDiscardPolicy
+    discard: _ReadDiscardPolicy  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """When a Stream reach it's limits either old messages are deleted or new ones are denied Server default: ``"old"``."""
-    mirror: StreamSourceReply | None = None
+    mirror: StreamSourceReply | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
     """Maintains a 1:1 mirror of another stream with name matching this property. When a mirror is configured subjects and sources must be empty."""
-    republish: RepublishReply | None = None
-    persist_mode: _ReadPersistMode | None = None
+    republish: RepublishReply | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
+    persist_mode: _ReadPersistMode | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
     """Sets a specific persistence mode for writing to the Stream Server default: ``""``."""
 
 
@@ -1146,9 +1146,9 @@ class StreamConsumerSourceReply(StreamConsumerSource, kw_only=True):
     Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_consumer_source`` (as received in replies).
     """
 
-    name: str
+    name: str  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """Consumer name"""
-    deliver_subject: str
+    deliver_subject: str  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The subject to deliver messages to"""
 
 
@@ -1467,10 +1467,10 @@ class StreamSourceReply(StreamSource, kw_only=True):
     Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_source`` (as received in replies).
     """
 
-    opt_start_time: Timestamp | None = None
+    opt_start_time: Timestamp | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
     """Time stamp to start replicating from"""
-    consumer: StreamConsumerSourceReply | None = None
-    external: ExternalStreamSourceReply | None = None
+    consumer: StreamConsumerSourceReply | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
+    external: ExternalStreamSourceReply | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class StreamState(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -1513,11 +1513,11 @@ class StreamStateReply(StreamState, kw_only=True):
     Schema: ``jetstream/api/v1/definitions.json#/definitions/stream_state`` (as received in replies).
     """
 
-    first_ts: Timestamp
+    first_ts: Timestamp  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The timestamp of the first message in the Stream"""
-    last_ts: Timestamp
+    last_ts: Timestamp  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
     """The timestamp of the last message in the Stream"""
-    lost: LostStreamDataReply | None = None
+    lost: LostStreamDataReply | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class StreamUpdateRequest(StreamConfig, kw_only=True):

@@ -77,4 +77,4 @@ def test_the_variant_spells_its_enums_as_literals_for_type_checkers(models: Modu
     source = Path(models.__file__).read_text()
     assert "    _ReadWidgetKind = WidgetKind\n" in source  # under TYPE_CHECKING
     assert "    _ReadWidgetKind = str\n" in source  # at run time
-    assert "    kind: _ReadWidgetKind\n" in source
+    assert "    kind: _ReadWidgetKind  # pyright: ignore[" in source

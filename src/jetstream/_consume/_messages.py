@@ -342,13 +342,11 @@ class ContinuousPull(StreamBase):
             # Take a message only after the last await: a cancellation cannot drop it.
             if inbox.buffer and inbox.state is not _Lifecycle.CLOSED:
                 return inbox.take()
-            if inbox.terminal is not None and inbox.state is not _Lifecycle.CLOSED:
-                await self._close()
-                raise inbox.terminal
-            if inbox.state is not _Lifecycle.OPEN:
-                await self._close()
-                raise StopAsyncIteration
-            await inbox.signal.wait(self._wait_time(loop.time()))
+            # A stream already closed ends the iteration, terminal error or not.
+            terminal = inbox.terminal if inbox.state is not _Lifecycle.CLOSED else None
+            await self._end_or_wait(
+                terminal, inbox.state is _Lifecycle.OPEN, inbox.signal, self._wait_time(loop.time())
+            )
 
     async def _housekeeping(self, now: float) -> None:
         inbox = self._inbox

@@ -388,13 +388,9 @@ class PushMessageStream(StreamBase):
                     self._reset = terminal.reason
                     continue
                 self._terminal = self._terminal or terminal
-            if self._terminal is not None:
-                await self._close()
-                raise self._terminal
-            if self._state is not _State.OPEN:
-                await self._close()
-                raise StopAsyncIteration
-            await self._signal.wait(self._wait_time(loop.time()))
+            await self._end_or_wait(
+                self._terminal, self._state is _State.OPEN, self._signal, self._wait_time(loop.time())
+            )
 
     async def _housekeeping(self, now: float) -> None:
         hub = self._core.transport.hub

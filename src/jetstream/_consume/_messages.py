@@ -31,14 +31,14 @@ from ._options import ConsumeOptions
 from ._pulls import PullListener, PullState
 from ._status import (
     BYTES_ONLY_BATCH,
-    Disconnected,
     EventHandler,
     Kind,
     LeadershipChanged,
+    Link,
+    LinkWatch,
     MissedHeartbeat,
     PinIdMismatch,
     PullWarning,
-    Reconnected,
     Signal,
     classify,
     code_and_description,
@@ -96,8 +96,7 @@ class _Inbox(PullListener):
         self.state = _Lifecycle.NEW
         self.sub: Subscription | None = None
         self.inbox = ""
-        self.generation = 0
-        self.connected = True
+        self.link = LinkWatch()
         self.stop_requested = False
         self.drain_requested = False
         self.unsubscribed = False
@@ -289,8 +288,7 @@ class ContinuousPull(StreamBase):
                 inbox.state = _Lifecycle.CLOSED
                 raise
             conn.add(inbox)
-            inbox.generation = conn.generation
-            inbox.connected = conn.connected
+            inbox.link.reset(conn)
             inbox.clock = asyncio.get_running_loop().time
             inbox.last_seen = inbox.clock()
             inbox.state = _Lifecycle.OPEN
@@ -317,7 +315,7 @@ class ContinuousPull(StreamBase):
         ):
             return None
         hub = self._pulls.hub
-        if not inbox.connected or hub.generation != inbox.generation or not hub.connected or hub.closed:
+        if not inbox.link.unchanged(hub):
             return None
         now = inbox.clock()
         if inbox.heartbeat_missed(now) or inbox.pull_due(now):
@@ -351,19 +349,14 @@ class ContinuousPull(StreamBase):
     async def _housekeeping(self, now: float) -> None:
         inbox = self._inbox
         conn = self._pulls.hub
-        if conn.closed:
+        link = inbox.link.look(conn, inbox.on_event)
+        if link is Link.CLOSED:
             inbox._terminate(ConnectionClosedError("the NATS connection closed while consuming"))
             return
-        if not conn.connected:
-            if inbox.connected:
-                inbox.connected = False
-                emit(inbox.on_event, Disconnected())
+        if link is Link.DOWN:
             inbox.last_seen = now  # the heartbeat timer is paused while disconnected
             return
-        inbox.connected = True
-        if conn.generation != inbox.generation:
-            inbox.generation = conn.generation
-            emit(inbox.on_event, Reconnected())
+        if link is Link.RENEWED:
             inbox.reset_pending()
             inbox.retry_at = 0.0
             inbox.last_seen = now

@@ -227,16 +227,6 @@ class _Inbox(PullListener):
             priority=opts.priority,
         )
 
-    async def unsubscribe(self) -> None:
-        if self.unsubscribed:
-            return
-        self.unsubscribed = True
-        self.pulls.hub.discard(self)
-        sub = self.sub
-        if sub is None:
-            return
-        await sub.unsubscribe()
-
 
 def _abandon(inbox: _Inbox) -> None:
     """A stream was dropped without aclose(): remove its subscription (best effort)."""

@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 from .._exceptions import JetStreamError
 from .._typing import AsyncResource
 from ._message import Message
-from ._status import logger
+from ._status import Signal, logger
 
 
 class MessageSource(Protocol):
@@ -54,6 +54,20 @@ class StreamBase(AsyncResource):
 
     async def _close(self) -> None:
         raise NotImplementedError
+
+    async def _end_or_wait(
+        self, terminal: BaseException | None, is_open: bool, signal: Signal, timeout: float | None
+    ) -> None:
+        """The rest of an ``__anext__`` round that found no message: a terminal error closes the
+        stream and is raised, a stream no longer open closes and ends the iteration, else wait on
+        ``signal`` (at most ``timeout``) for the next round."""
+        if terminal is not None:
+            await self._close()
+            raise terminal
+        if not is_open:
+            await self._close()
+            raise StopAsyncIteration
+        await signal.wait(timeout)
 
     async def aclose(self) -> None:
         """End now: unsubscribe; buffered messages are dropped (unacknowledged, so redelivered).

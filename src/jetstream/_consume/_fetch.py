@@ -104,7 +104,7 @@ class Pull(PullListener):
         self.generation = 0
         self._client_wait = wait_no_wait if expires is None else expires + _grace(expires)
         self._timer: asyncio.TimerHandle | None = None
-        self._closed = False
+        self.unsubscribed = False
 
     # --- server side
 
@@ -220,7 +220,7 @@ class Pull(PullListener):
             pulls = self.pulls
             pulls.orphans.discard(self)
             pulls.wake_stash_waiters()
-            spawn_cleanup(self.close)
+            spawn_cleanup(self.unsubscribe)
 
     def denied(self, error: PermissionDeniedError) -> None:
         self._finish(error)
@@ -241,20 +241,11 @@ class Pull(PullListener):
         while self.buffer:
             pulls.stash_put(self.buffer.popleft())
         if self.done:
-            spawn_cleanup(self.close)
+            spawn_cleanup(self.unsubscribe)
             return
         pulls.orphans.add(self)
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(max(0.0, self.deadline - loop.time()), self._finish)
-
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.pulls.hub.discard(self)
-        sub = self.sub
-        if sub is not None:
-            await sub.unsubscribe()
 
     async def release(self) -> None:
         """The owner is done with this pull: clean up now if it is over, else leave it as an orphan."""
@@ -262,7 +253,7 @@ class Pull(PullListener):
             pulls = self.pulls
             while self.buffer:
                 pulls.stash_put(self.buffer.popleft())
-            await self.close()
+            await self.unsubscribe()
         else:
             self.orphan()
 

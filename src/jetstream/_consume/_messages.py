@@ -31,14 +31,14 @@ from ._options import ConsumeOptions
 from ._pulls import PullListener, PullState
 from ._status import (
     BYTES_ONLY_BATCH,
-    Disconnected,
     EventHandler,
     Kind,
     LeadershipChanged,
+    Link,
+    LinkWatch,
     MissedHeartbeat,
     PinIdMismatch,
     PullWarning,
-    Reconnected,
     Signal,
     classify,
     code_and_description,
@@ -96,8 +96,7 @@ class _Inbox(PullListener):
         self.state = _Lifecycle.NEW
         self.sub: Subscription | None = None
         self.inbox = ""
-        self.generation = 0
-        self.connected = True
+        self.link = LinkWatch()
         self.stop_requested = False
         self.drain_requested = False
         self.unsubscribed = False
@@ -228,16 +227,6 @@ class _Inbox(PullListener):
             priority=opts.priority,
         )
 
-    async def unsubscribe(self) -> None:
-        if self.unsubscribed:
-            return
-        self.unsubscribed = True
-        self.pulls.hub.discard(self)
-        sub = self.sub
-        if sub is None:
-            return
-        await sub.unsubscribe()
-
 
 def _abandon(inbox: _Inbox) -> None:
     """A stream was dropped without aclose(): remove its subscription (best effort)."""
@@ -289,8 +278,7 @@ class ContinuousPull(StreamBase):
                 inbox.state = _Lifecycle.CLOSED
                 raise
             conn.add(inbox)
-            inbox.generation = conn.generation
-            inbox.connected = conn.connected
+            inbox.link.reset(conn)
             inbox.clock = asyncio.get_running_loop().time
             inbox.last_seen = inbox.clock()
             inbox.state = _Lifecycle.OPEN
@@ -317,7 +305,7 @@ class ContinuousPull(StreamBase):
         ):
             return None
         hub = self._pulls.hub
-        if not inbox.connected or hub.generation != inbox.generation or not hub.connected or hub.closed:
+        if not inbox.link.unchanged(hub):
             return None
         now = inbox.clock()
         if inbox.heartbeat_missed(now) or inbox.pull_due(now):
@@ -342,30 +330,23 @@ class ContinuousPull(StreamBase):
             # Take a message only after the last await: a cancellation cannot drop it.
             if inbox.buffer and inbox.state is not _Lifecycle.CLOSED:
                 return inbox.take()
-            if inbox.terminal is not None and inbox.state is not _Lifecycle.CLOSED:
-                await self._close()
-                raise inbox.terminal
-            if inbox.state is not _Lifecycle.OPEN:
-                await self._close()
-                raise StopAsyncIteration
-            await inbox.signal.wait(self._wait_time(loop.time()))
+            # A stream already closed ends the iteration, terminal error or not.
+            terminal = inbox.terminal if inbox.state is not _Lifecycle.CLOSED else None
+            await self._end_or_wait(
+                terminal, inbox.state is _Lifecycle.OPEN, inbox.signal, self._wait_time(loop.time())
+            )
 
     async def _housekeeping(self, now: float) -> None:
         inbox = self._inbox
         conn = self._pulls.hub
-        if conn.closed:
+        link = inbox.link.look(conn, inbox.on_event)
+        if link is Link.CLOSED:
             inbox._terminate(ConnectionClosedError("the NATS connection closed while consuming"))
             return
-        if not conn.connected:
-            if inbox.connected:
-                inbox.connected = False
-                emit(inbox.on_event, Disconnected())
+        if link is Link.DOWN:
             inbox.last_seen = now  # the heartbeat timer is paused while disconnected
             return
-        inbox.connected = True
-        if conn.generation != inbox.generation:
-            inbox.generation = conn.generation
-            emit(inbox.on_event, Reconnected())
+        if link is Link.RENEWED:
             inbox.reset_pending()
             inbox.retry_at = 0.0
             inbox.last_seen = now

@@ -17,7 +17,7 @@ from .._core._codec import encode
 from .._exceptions import PermissionDeniedError
 from .._generated.models import ConsumerGetnextRequest
 from .._time import Duration, nanos
-from .._transport import Connection, ConnectionEvent, ConnectionHub, Msg, PermissionDenied
+from .._transport import Connection, ConnectionEvent, ConnectionHub, Msg, PermissionDenied, Subscription
 from ._message import Message
 from ._options import Priority
 from ._status import PIN_ID, Signal, denial_for
@@ -40,6 +40,18 @@ class PullListener:
 
     pulls: PullState
     inbox: str
+    sub: Subscription | None
+    unsubscribed: bool
+
+    async def unsubscribe(self) -> None:
+        """Stop listening to the connection and unsubscribe the inbox (once)."""
+        if self.unsubscribed:
+            return
+        self.unsubscribed = True
+        self.pulls.hub.discard(self)
+        sub = self.sub
+        if sub is not None:
+            await sub.unsubscribe()
 
     def connection_event(self, event: ConnectionEvent) -> None:
         if isinstance(event, PermissionDenied):

@@ -36,10 +36,10 @@ from ._consume import StreamBase
 from ._message import Message
 from ._messages import ResetNeeded
 from ._status import (
-    Disconnected,
     EventHandler,
+    Link,
+    LinkWatch,
     MissedHeartbeat,
-    Reconnected,
     Signal,
     emit,
     logger,
@@ -260,8 +260,7 @@ class PushMessageStream(StreamBase):
         self._drain_requested = False
         self._reset: str | None = None
         self._terminal: BaseException | None = None
-        self._generation = 0
-        self._connected = True
+        self._link = LinkWatch()
         self._finalizer: weakref.finalize[..., PushMessageStream] | None = None
         self._start_lock = asyncio.Lock()
 
@@ -292,8 +291,7 @@ class PushMessageStream(StreamBase):
             if self._state is not _State.NEW:
                 return
             hub = self._core.transport.hub
-            self._generation = hub.generation
-            self._connected = hub.connected
+            self._link.reset(hub)
             self._state = _State.OPEN
             self._finalizer = weakref.finalize(self, _abandon, self._holder)
             try:
@@ -341,7 +339,7 @@ class PushMessageStream(StreamBase):
         ):
             return None
         hub = self._core.transport.hub
-        if not self._connected or hub.generation != self._generation or not hub.connected or hub.closed:
+        if not self._link.unchanged(hub):
             return None
         if inbox.heartbeat_missed(inbox.clock()):
             return None
@@ -388,34 +386,25 @@ class PushMessageStream(StreamBase):
                     self._reset = terminal.reason
                     continue
                 self._terminal = self._terminal or terminal
-            if self._terminal is not None:
-                await self._close()
-                raise self._terminal
-            if self._state is not _State.OPEN:
-                await self._close()
-                raise StopAsyncIteration
-            await self._signal.wait(self._wait_time(loop.time()))
+            await self._end_or_wait(
+                self._terminal, self._state is _State.OPEN, self._signal, self._wait_time(loop.time())
+            )
 
     async def _housekeeping(self, now: float) -> None:
         hub = self._core.transport.hub
         inbox = self._holder.inbox
-        if hub.closed:
+        link = self._link.look(hub, self._on_event)
+        if link is Link.CLOSED:
             self._terminal = self._terminal or ConnectionClosedError(
                 "the NATS connection closed while consuming"
             )
             return
-        if not hub.connected:
-            if self._connected:
-                self._connected = False
-                emit(self._on_event, Disconnected())
+        if link is Link.DOWN:
             if inbox is not None:
                 inbox.last_seen = now  # the heartbeat timer is paused while disconnected
             return
-        self._connected = True
-        if hub.generation != self._generation:
+        if link is Link.RENEWED:
             # nats-py restored the subscription; a durable consumer goes on where it was.
-            self._generation = hub.generation
-            emit(self._on_event, Reconnected())
             if inbox is not None:
                 inbox.last_seen = now
             if self._delivery.ordered:

@@ -24,7 +24,7 @@ from .._exceptions import (
     PullRequestRejectedError,
 )
 from .._numbers import parse_status
-from .._transport import Msg, PermissionDenied, description_of, status_of
+from .._transport import ConnectionHub, Msg, PermissionDenied, description_of, status_of
 
 logger = logging.getLogger("jetstream")
 
@@ -236,6 +236,52 @@ def emit(on_event: EventHandler | None, event: ConsumeEvent) -> None:
 
 
 # --------------------------------------------------------------------------- waiting and waking
+
+
+class Link(enum.Enum):
+    """What `LinkWatch.look` saw of the connection."""
+
+    CLOSED = enum.auto()
+    DOWN = enum.auto()
+    RENEWED = enum.auto()
+    """Up again after a reconnect since the last look."""
+    UP = enum.auto()
+
+
+class LinkWatch:
+    """What a message stream last saw of its connection: each change is told to ``on_event``
+    once (`Disconnected`, `Reconnected`)."""
+
+    __slots__ = ("connected", "generation")
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.connected = True
+
+    def reset(self, hub: ConnectionHub) -> None:
+        """Start from the connection as it is now (when the stream starts)."""
+        self.generation = hub.generation
+        self.connected = hub.connected
+
+    def unchanged(self, hub: ConnectionHub) -> bool:
+        """The connection is up and is the one of the last look: nothing to tell first."""
+        return self.connected and hub.generation == self.generation and hub.connected and not hub.closed
+
+    def look(self, hub: ConnectionHub, on_event: EventHandler | None) -> Link:
+        """How the connection is now, telling ``on_event`` what changed since the last look."""
+        if hub.closed:
+            return Link.CLOSED
+        if not hub.connected:
+            if self.connected:
+                self.connected = False
+                emit(on_event, Disconnected())
+            return Link.DOWN
+        self.connected = True
+        if hub.generation != self.generation:
+            self.generation = hub.generation
+            emit(on_event, Reconnected())
+            return Link.RENEWED
+        return Link.UP
 
 
 def _settle(fut: asyncio.Future[None]) -> None:

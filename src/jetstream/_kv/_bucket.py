@@ -363,10 +363,7 @@ class KeyValue:
             try:
                 async for entry in latest_entries(
                     self._js._core,
-                    self.stream_name,
-                    self.bucket,
-                    self._read_pre,
-                    [self._read_pre + p for p in patterns],
+                    *self._read_scope(patterns),
                     up_to_seq=up_to_revision,
                     up_to_time=up_to_time,
                     timeout=timeout,
@@ -453,10 +450,7 @@ class KeyValue:
             check_key_filter(pattern)
         return KeyWatcher(
             self._js,
-            self.stream_name,
-            self.bucket,
-            self._read_pre,
-            [self._read_pre + p for p in patterns],
+            *self._read_scope(patterns),
             include_history=include_history,
             ignore_deletes=ignore_deletes,
             meta_only=meta_only,
@@ -465,6 +459,11 @@ class KeyValue:
             idle_heartbeat=idle_heartbeat,
             inactive_threshold=inactive_threshold,
         )
+
+    def _read_scope(self, patterns: list[str]) -> tuple[str, str, str, list[str]]:
+        """What a bulk read or a watcher of the key ``patterns`` reads: the stream, the bucket, the
+        read prefix and the subjects that the patterns stand for."""
+        return self.stream_name, self.bucket, self._read_pre, [self._read_pre + p for p in patterns]
 
     async def _initial(self, watcher: KeyWatcher, timeout: Timeout) -> AsyncIterator[KeyValueEntry]:
         """The initial values of ``watcher`` (not started yet), then stop. ``timeout`` bounds the

@@ -31,8 +31,8 @@ from ._consume._status import (
 )
 from ._core import DEFAULT, ClientTrace, RawMessage, RequestDone, RequestSent, Timeout
 from ._generated import SCHEMA_REF
-from ._generated import toplevel as _toplevel
 from ._generated.toplevel import *  # noqa: F403
+from ._generated.toplevel import __all__ as _models_all
 from ._kv._bucket import (
     InitialValuesDone,
     KeyValue,
@@ -82,6 +82,16 @@ from ._transport._headers import Headers
 __version__ = "0.1.0"
 
 __all__ = [
+    "Connection",
+    "ConnectionEvent",
+    "FakeConnection",
+    "LameDuck",
+    "LinkClosed",
+    "LinkDisconnected",
+    "LinkReconnected",
+    "NatsConnection",
+    "PermissionDenied",
+    "ServerError",
     "DEFAULT",
     "SCHEMA_REF",
     "BackupProgress",
@@ -92,8 +102,6 @@ __all__ = [
     "ByteReader",
     "ByteWriter",
     "ClientTrace",
-    "Connection",
-    "ConnectionEvent",
     "ConsumeContext",
     "ConsumeEvent",
     "Consumer",
@@ -101,7 +109,6 @@ __all__ = [
     "DirectGetEnd",
     "Disconnected",
     "Duration",
-    "FakeConnection",
     "FetchOptions",
     "FetchResult",
     "Headers",
@@ -114,11 +121,7 @@ __all__ = [
     "KeyValueOptions",
     "KeyValueStatus",
     "KeyWatcher",
-    "LameDuck",
     "LeadershipChanged",
-    "LinkClosed",
-    "LinkDisconnected",
-    "LinkReconnected",
     "Message",
     "MessageStream",
     "MessageTTL",
@@ -127,7 +130,6 @@ __all__ = [
     "MockTransport",
     "MsgMetadata",
     "MsgSequence",
-    "NatsConnection",
     "NatsTransport",
     "ObjectData",
     "ObjectInfo",
@@ -144,7 +146,6 @@ __all__ = [
     "OrderedFetchResult",
     "OrderedMessageStream",
     "OrderedPushConsumer",
-    "PermissionDenied",
     "PinIdMismatch",
     "PullFetchOptions",
     "PullMessagesOptions",
@@ -157,21 +158,19 @@ __all__ = [
     "RequestDone",
     "RequestSent",
     "Schedule",
-    "ServerError",
     "Stream",
     "StreamMessage",
     "Timeout",
     "Timestamp",
     "Transport",
     "__version__",
-    "advisories",
     "connect",
+    "advisories",
     "errors",
     "models",
     "nanos",
+    *_models_all,  # pyright: ignore[reportUnsupportedDunderAll]  (star-imported above: re-exported)
 ]
-# Spelled so type checkers read the export list (pyright understands `+= module.__all__`).
-__all__ += _toplevel.__all__
 
 _export(__name__, globals(), __all__)
 

@@ -9,8 +9,8 @@ these schemas do not describe. `decode_advisory` decodes one payload the same wa
 from ._advisories._decode import Advisory, UnknownAdvisory, decode_advisory
 from ._advisories._stream import Advisories
 from ._advisories._subjects import SUBJECTS, Kind
-from ._generated import advisories as _generated_advisories
 from ._generated.advisories import *  # noqa: F403
+from ._generated.advisories import __all__ as _generated_all
 from ._public import export as _export
 
 __all__ = [
@@ -20,8 +20,7 @@ __all__ = [
     "Kind",
     "UnknownAdvisory",
     "decode_advisory",
+    *_generated_all,  # pyright: ignore[reportUnsupportedDunderAll]  (star-imported above: re-exported)
 ]
-# Spelled so type checkers read the export list (pyright understands `+= module.__all__`).
-__all__ += _generated_advisories.__all__
 
 _export(__name__, globals(), __all__)

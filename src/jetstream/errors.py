@@ -58,20 +58,24 @@ from ._exceptions import (
     UnexpectedReplyError,
     WrongLastRevisionError,
 )
-from ._generated import errors as _generated_errors
 from ._generated.errors import *  # noqa: F403
+from ._generated.errors import __all__ as _generated_all
 from ._kv._entry import KeyDeletedError
 from ._public import export as _export
 
 __all__ = [
     "APIError",
+    "TLSError",
+    "ServerUnreachableError",
+    "PermissionDeniedError",
+    "NoServersError",
+    "ConnectError",
     "AuthorizationError",
     "BackupError",
     "BadObjectMetaError",
     "BadPullRequestError",
     "BucketExistsError",
     "BucketNotFoundError",
-    "ConnectError",
     "ConnectionClosedError",
     "ConsumerConfigMismatchError",
     "ConsumerDeletedError",
@@ -98,7 +102,6 @@ __all__ = [
     "MessageError",
     "MissedHeartbeatError",
     "NoRespondersError",
-    "NoServersError",
     "NoStreamResponseError",
     "NotJetStreamMessageError",
     "NotPushConsumerError",
@@ -109,19 +112,15 @@ __all__ = [
     "ObjectStoreExistsError",
     "ObjectStoreNotFoundError",
     "ObjectStoreSealedError",
+    "PayloadTooLargeError",
     "OrderedConsumerBusyError",
     "OrderedConsumerResetError",
-    "PayloadTooLargeError",
-    "PermissionDeniedError",
     "PullError",
     "PullRequestRejectedError",
-    "ServerUnreachableError",
-    "TLSError",
     "TimeoutError",
     "UnexpectedReplyError",
     "WrongLastRevisionError",
+    *_generated_all,  # pyright: ignore[reportUnsupportedDunderAll]  (star-imported above: re-exported)
 ]
-# Spelled so type checkers read the export list (pyright understands `+= module.__all__`).
-__all__ += _generated_errors.__all__
 
 _export(__name__, globals(), __all__)

@@ -5,12 +5,12 @@
 fields the generated methods take as arguments: import those from here.
 """
 
-from ._generated import models as _generated_models
 from ._generated.models import *  # noqa: F403
+from ._generated.models import __all__ as _generated_all
 from ._public import export as _export
 
-# Spelled so type checkers read the export list (pyright understands `+= module.__all__`).
-__all__: list[str] = []
-__all__ += _generated_models.__all__
+__all__ = [
+    *_generated_all,  # pyright: ignore[reportUnsupportedDunderAll]  (star-imported above: re-exported)
+]
 
 _export(__name__, globals(), __all__)

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import msgspec
 
-from .._core import DEFAULT, Timeout
+from .._core import Timeout
 from .._core._codec import decode, encode, error_of
 from .._exceptions import InvalidArgumentError, InvalidBackupError, JetStreamError, UnexpectedReplyError
 from .._generated.errors import StreamNameExistRestoreFailedError
@@ -48,11 +48,12 @@ async def restore_stream(
     stream: str,
     source: BackupSource,
     *,
-    config: StreamConfig | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    progress: ProgressCallback | None = None,
-    timeout: Timeout = DEFAULT,
+    config: StreamConfig | None,
+    chunk_size: int,
+    progress: ProgressCallback | None,
+    timeout: Timeout,
 ) -> StreamInfo:
+    """`JetStream.restore_stream`, which documents it and holds the defaults."""
     check_name("stream", stream)
     core = js._core
     max_payload = core.transport.max_payload

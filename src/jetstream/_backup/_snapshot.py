@@ -17,7 +17,7 @@ from typing import Final
 
 import msgspec
 
-from .._core import DEFAULT, Timeout
+from .._core import Timeout
 from .._exceptions import BackupError, ConnectionClosedError, JetStreamError
 from .._generated.models import StreamSnapshotRequest
 from .._numbers import parse_uint
@@ -43,13 +43,14 @@ async def backup_stream(
     stream: str,
     dest: BackupSink,
     *,
-    consumers: bool = True,
-    check_msgs: bool = False,
-    chunk_size: int | None = None,
-    window_size: int | None = None,
-    progress: ProgressCallback | None = None,
-    timeout: Timeout = DEFAULT,
+    consumers: bool,
+    check_msgs: bool,
+    chunk_size: int | None,
+    window_size: int | None,
+    progress: ProgressCallback | None,
+    timeout: Timeout,
 ) -> BackupProgress:
+    """`JetStream.backup_stream`, which documents it and holds the defaults."""
     check_name("stream", stream)
     sink = Sink(dest)
     core = js._core

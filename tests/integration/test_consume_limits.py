@@ -171,6 +171,9 @@ async def test_a_dropped_fetch_or_stream_frees_the_ordered_consumer(js: JetStrea
     assert int((await msgs.__anext__()).data) == 1
     with pytest.raises(errors.OrderedConsumerBusyError):
         oc.fetch(1)
+    # Everything went out to the stream's pull before it is dropped: the server has nothing left
+    # for this consumer, so only a replacement can bring the rest.
+    await wait_until(lambda: oc.info(), lambda info: info.delivered.stream_seq == 6)
     del msgs
     gc.collect()
     assert [int(m.data) async for m in oc.fetch(10, expires=2)] == [2, 3, 4, 5]
@@ -186,6 +189,20 @@ async def test_ordered_next_holds_the_consumer_while_it_waits(js: JetStream, str
     await stream.publish(1)
     assert int((await asyncio.wait_for(waiter, 10)).data) == 0
     assert [int(m.data) async for m in oc.fetch(1, no_wait=True)] == []
+    await oc.aclose()
+
+
+async def test_a_cancelled_next_loses_nothing(js: JetStream, stream: Stream) -> None:
+    """The pull of a cancelled next() stays at the server and takes the next message to an inbox
+    no one reads; the following next() still returns it."""
+    oc = await js.ordered_consumer(STREAM)
+    waiter = asyncio.ensure_future(oc.next(timeout=30))
+    await wait_until(lambda: oc.info(), lambda info: info.num_waiting == 1)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    await stream.publish(1)
+    assert int((await oc.next(timeout=10)).data) == 0
     await oc.aclose()
 
 

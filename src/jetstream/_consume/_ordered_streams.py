@@ -273,6 +273,15 @@ class OrderedCursor:
             emit(on_event, ConsumerRecreated(consumer.name, config.opt_start_seq or 1, reason))
         return consumer
 
+    def _forget_current(self) -> None:
+        """A reader left with a pull outstanding: what the server still sends it goes nowhere, so
+        the consumer's delivered sequence may run ahead of what was handed out (and a read that
+        found nothing more would end empty). The next read replaces the consumer, starting after
+        the last message handed out; this one is deleted then. Synchronous: finalizers call it."""
+        if self._current is not None:
+            self._orphans.add(self._current.name)
+            self._current = None
+
     async def _drop(self, consumer: Consumer | None) -> None:
         """Forget a consumer (if still the current one) and delete it, with those left over, on the
         server (best effort); one that cannot be deleted now is deleted before the next is created."""
@@ -359,7 +368,7 @@ class OrderedFetchResult(AsyncResource):
             # From the first iteration until it ends, this fetch holds the ordered consumer.
             oc._check_idle()
             oc._busy = self._token
-            self._finalizer = weakref.finalize(self, _release_fetch, oc, self._token)
+            self._finalizer = weakref.finalize(self, _abandon_fetch, oc, self._token)
             self._deadline = loop.time() + self._expires
         while not self._finished:
             inner = self._inner
@@ -378,6 +387,7 @@ class OrderedFetchResult(AsyncResource):
             try:
                 msg = await inner.__anext__()
             except StopAsyncIteration:
+                self._inner = None  # its pull is complete: nothing more comes for it
                 break
             except RECREATE_ON as exc:
                 await self._replace(reason_of(exc))
@@ -411,6 +421,7 @@ class OrderedFetchResult(AsyncResource):
         _release_fetch(self._oc, self._token)
         inner, self._inner = self._inner, None
         if inner is not None:
+            self._oc._forget_current()  # left before its pull completed
             await inner.aclose()
 
 
@@ -599,12 +610,22 @@ class OrderedMessageStream(StreamBase):
 
 
 def _release(oc: OrderedCursor) -> None:
-    """A messages() stream was collected without aclose(): the ordered consumer is free."""
+    """A messages() stream was collected without aclose(): the ordered consumer is free, and the
+    next read starts after the last message handed out (the stream's pulls went with it)."""
     if oc._running() is None:
         oc._active = None
+        oc._forget_current()
 
 
 def _release_fetch(oc: OrderedCursor, token: object) -> None:
-    """A fetch ended, or was dropped mid-iteration without aclose(): the ordered consumer is free."""
+    """A fetch ended: the ordered consumer is free."""
     if oc._busy is token:
         oc._busy = None
+
+
+def _abandon_fetch(oc: OrderedCursor, token: object) -> None:
+    """A fetch was collected mid-iteration without aclose(): the ordered consumer is free, and the
+    next read starts after the last message handed out (the fetch's pull went with it)."""
+    if oc._busy is token:
+        oc._busy = None
+        oc._forget_current()

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import pytest_asyncio
 
 import jetstream
-from jetstream import JetStream
+from jetstream import JetStream, errors
 from jetstream.testing import NatsServer
 
 JetStreamFactory = Callable[..., Awaitable[JetStream]]
@@ -159,3 +159,20 @@ async def next_event(
         raise AssertionError(f"the events ended before a {cls.__name__}")
 
     return await asyncio.wait_for(find(), timeout)
+
+
+async def leader_stepdowns(js: JetStream, stream: str, consumer: str, rounds: int = 4) -> int:
+    """Step the consumer's and the stream's leaders down in turn while messages flow; how many
+    stepdowns the cluster took (one refused or timed out while a leader is being elected is fine)."""
+    done = 0
+    for i in range(rounds):
+        await asyncio.sleep(0.3)  # let messages flow between stepdowns
+        try:
+            if i % 2:
+                await js.stream_leader_stepdown(stream, timeout=2)
+            else:
+                await js.consumer_leader_stepdown(stream, consumer, timeout=2)
+            done += 1
+        except (errors.TimeoutError, errors.NoRespondersError, errors.APIError):
+            pass
+    return done

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 import pytest_asyncio
+from conftest import leader_stepdowns
 
 from jetstream import (
     ConsumeEvent,
@@ -208,22 +209,8 @@ async def test_consuming_an_r3_stream_through_leader_stepdowns(
             if len(seen) == total:
                 return
 
-    async def chaos() -> int:
-        done = 0
-        for i in range(4):
-            await asyncio.sleep(0.3)
-            try:
-                if i % 2:
-                    await js.stream_leader_stepdown(STREAM, timeout=2)
-                else:
-                    await js.consumer_leader_stepdown(STREAM, "D", timeout=2)
-                done += 1
-            except (errors.TimeoutError, errors.NoRespondersError, errors.APIError):
-                pass
-        return done
-
     reader = asyncio.ensure_future(read())
-    stepdowns = asyncio.ensure_future(chaos())
+    stepdowns = asyncio.ensure_future(leader_stepdowns(js, STREAM, "D"))
     for i in range(total):
         await publish(js, i, 1)
         await asyncio.sleep(0.02)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 import pytest_asyncio
-from conftest import JetStreamFactory
+from conftest import JetStreamFactory, leader_stepdowns
 from test_consume_faults import STREAM, publish, wait_until
 
 from jetstream import (
@@ -21,7 +21,6 @@ from jetstream import (
     Message,
     MissedHeartbeat,
     Reconnected,
-    errors,
 )
 from jetstream.testing import NatsCluster, NatsServer
 
@@ -183,22 +182,8 @@ async def test_push_consumer_of_an_r3_stream_through_leader_stepdowns(
             if len(seen) == total:
                 return
 
-    async def chaos() -> int:
-        done = 0
-        for i in range(4):
-            await asyncio.sleep(0.3)  # let messages flow between stepdowns
-            try:
-                if i % 2:
-                    await js.stream_leader_stepdown(STREAM, timeout=2)
-                else:
-                    await js.consumer_leader_stepdown(STREAM, "D", timeout=2)
-                done += 1
-            except (errors.TimeoutError, errors.NoRespondersError, errors.APIError):
-                pass
-        return done
-
     reader = asyncio.ensure_future(read())
-    stepdowns = asyncio.ensure_future(chaos())
+    stepdowns = asyncio.ensure_future(leader_stepdowns(js, STREAM, "D"))
     for i in range(total):
         await publish(js, i, 1)
         await asyncio.sleep(0.02)

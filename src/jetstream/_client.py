@@ -408,6 +408,8 @@ class JetStream(GeneratedAPI, AsyncResource):
         replay_policy: ReplayPolicy | str = "instant",
         inactive_threshold: timedelta | float = _consumers.DEFAULT_INACTIVE,
         metadata: dict[str, str] | None = None,
+        name_prefix: str | None = None,
+        max_reset_attempts: int | None = None,
         heartbeat: timedelta | float = _push.DEFAULT_ORDERED_HEARTBEAT,
         timeout: Timeout = DEFAULT,
     ) -> OrderedPushConsumer:
@@ -424,6 +426,8 @@ class JetStream(GeneratedAPI, AsyncResource):
             replay_policy=replay_policy,
             inactive_threshold=inactive_threshold,
             metadata=metadata,
+            name_prefix=name_prefix,
+            max_reset_attempts=max_reset_attempts,
         )
         return await _push.ordered_push_consumer(self, stream, config, heartbeat, timeout)
 

@@ -219,7 +219,10 @@ async def test_ordered_push_consumer_recovers_from_a_deleted_consumer(js: JetStr
 
 async def test_ordered_push_consumer_from_a_sequence_with_a_callback(js: JetStream) -> None:
     await setup(js, 30)
-    oc = await js.ordered_push_consumer(STREAM, filter_subjects="orders.new", opt_start_seq=11)
+    oc = await js.ordered_push_consumer(
+        STREAM, filter_subjects="orders.new", opt_start_seq=11, name_prefix="op", max_reset_attempts=3
+    )
+    assert oc.name == "op_1"
     seen: list[int] = []
     ctx = await oc.consume(lambda msg: seen.append(msg.metadata.sequence.stream))
     await wait_until(lambda: len(seen) == 20)

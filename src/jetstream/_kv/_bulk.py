@@ -195,7 +195,7 @@ async def latest_entries(
                     if status == _NOT_FOUND:
                         break
                     if status == _NO_RESPONDERS:
-                        raise NoRespondersError(subject, _NO_BUCKET)
+                        raise NoRespondersError(subject)  # named below, as a first 503 is
                     if status == _BAD_REQUEST and first:
                         raise BatchNotSupported
                     if status == _TOO_MANY:

@@ -26,6 +26,7 @@ from .._time import Timestamp, seconds
 from .._transport import Reply, Transport
 from .._validate import check_name, check_subject
 from ._codec import decode, decoder, encode, error_of
+from ._replies import replies
 from ._trace import ClientTrace, Span, check_trace
 
 T = TypeVar("T")
@@ -307,32 +308,14 @@ class Core:
             raise InvalidReplyError(subject, reply.data, f"unknown status {status!r}")
         return RawMessage(reply.subject, reply.data, headers, reply.reply)
 
-    async def stream(
-        self, suffix: str, body: msgspec.Struct, timeout: Timeout
-    ) -> AsyncGenerator[Reply, None]:
+    def stream(self, suffix: str, body: msgspec.Struct, timeout: Timeout) -> AsyncGenerator[Reply, None]:
         """The replies to one request as they arrive (a batched direct get), until the caller stops
         iterating; ``timeout`` bounds the wait for each. Traced as one request that ends with the
-        iteration: its status replies (end of batch, 404 ...) are replies the caller interprets."""
-        subject = self.subject(suffix)
-        payload = _payload(body)
-        span = self._span(subject, payload)
-        replies = self.transport.stream(subject, payload, self.timeout(timeout))
-        count = size = 0
-        error: BaseException | None = None
-        try:
-            async for reply in replies:
-                count += 1
-                size += len(reply.data)
-                yield reply
-        except GeneratorExit:
-            raise  # the caller stopped iterating: the usual end
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            await replies.aclose()
-            if span is not None:
-                span.done(size, error, count)
+        iteration: its status replies (end of batch, 404 ...) are replies the caller interprets,
+        but a first reply 503 is `errors.NoRespondersError`."""
+        return replies(
+            self.transport, self.trace, self.subject(suffix), _payload(body), self.timeout(timeout)
+        )
 
     async def pages(
         self,

@@ -8,9 +8,8 @@ sequence the snapshot was taken (``Nats-UpTo-Sequence``); a follow-up request fr
 ``last + 1`` at that same snapshot gets the rest, and so does every further request of one call,
 so that all the entries of a `KeyValue.get_many` come from one point in the stream.
 
-The replies arrive on the connection's shared reply inbox, through one channel of its router
-that every bulk read of the connection shares (a request is told by the token after the channel's
-prefix): no subscription per call, and no task per reply.
+The replies arrive on the connection's shared reply inbox (`Core.stream`): no subscription per
+call, and no task per reply.
 
 Stored headers come back first, and the server appends its own ``Nats-*`` lines behind them: a
 publisher can write ``Nats-Subject`` or ``Nats-Sequence`` into a value's headers, or even a status
@@ -20,30 +19,18 @@ sequence is a message whatever status line it begins with.
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
 import msgspec
 
 from .._core import Core, Timeout
-from .._core._codec import encode
-from .._core._trace import Span
-from .._exceptions import (
-    ConnectionClosedError,
-    InvalidReplyError,
-    JetStreamError,
-    NoRespondersError,
-    PermissionDeniedError,
-    TimeoutError,
-)
+from .._exceptions import InvalidReplyError, NoRespondersError
 from .._generated.errors import api_error
 from .._generated.models import DirectGetRequest
 from .._numbers import parse_status, parse_uint
 from .._time import Timestamp
-from .._transport import Connection, ConnectionEvent, LinkClosed, Msg, PermissionDenied, Reply, status_of
 from .._transport._headers import Headers
 from ._entry import KeyValueEntry, KeyValueOp, operation_of
 
@@ -68,6 +55,7 @@ _BAD_REQUEST: Final = "408"
 _TOO_MANY: Final = "413"
 _NOT_FOUND: Final = "404"
 _NO_RESPONDERS: Final = "503"
+_NO_BUCKET: Final = "no such bucket, or its stream has no allow_direct"
 
 
 class BatchNotSupported(Exception):
@@ -159,105 +147,6 @@ def _entry(
     )
 
 
-class _Batch:
-    """The replies of one request, as the channel hands them over, and how it failed."""
-
-    __slots__ = ("error", "event", "replies")
-
-    def __init__(self) -> None:
-        self.replies: list[Reply] = []
-        self.event = asyncio.Event()
-        self.error: JetStreamError | None = None
-
-    def fail(self, error: JetStreamError) -> None:
-        if self.error is None:
-            self.error = error
-        self.event.set()
-
-
-class _Channel:
-    """A reply channel of one connection's router, shared by the bulk reads of that connection."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.waiting: dict[str, _Batch] = {}
-        self.next = 0
-
-    def on_msg(self, msg: Msg) -> None:
-        batch = self.waiting.get(msg.subject[len(self.prefix) :])
-        if batch is not None:
-            batch.replies.append(Reply(msg.subject, msg.data, msg.headers, msg.reply, status_of(msg)))
-            batch.event.set()
-
-
-_CHANNELS: weakref.WeakKeyDictionary[object, _Channel] = weakref.WeakKeyDictionary()
-
-
-async def _channel(conn: Connection) -> _Channel:
-    router = conn.router
-    channel = _CHANNELS.get(router)
-    if channel is None:
-        await router.prefix()
-        channel = _CHANNELS.get(router)
-        if channel is None:
-            # The inbox is subscribed now: nothing below gives way to another task, so no second
-            # channel is made for the same connection.
-            channel = _Channel("")
-            channel.prefix, _ = await router.channel(channel.on_msg)
-            _CHANNELS[router] = channel
-    return channel
-
-
-async def _replies(
-    core: Core, subject: str, payload: bytes, wait: float | None
-) -> AsyncGenerator[Reply, None]:
-    """Send one request and yield its replies as they come, until the caller stops; `TimeoutError`
-    when none comes within ``wait``, and the connection's failures as they happen. Traced as one
-    request (as `Core.stream` traces a batched direct get), ending when the caller stops."""
-    conn = core.transport
-    channel = await _channel(conn)
-    channel.next += 1
-    token = str(channel.next)
-    batch = channel.waiting[token] = _Batch()
-
-    def on_event(event: ConnectionEvent) -> None:
-        if isinstance(event, LinkClosed):
-            batch.fail(ConnectionClosedError(f"connection closed while requesting {subject!r}"))
-        elif isinstance(event, PermissionDenied) and event.refuses("publish", subject):
-            batch.fail(PermissionDeniedError("publish", subject))
-
-    stop_events = conn.hub.on_event(on_event)
-    span = None if core.trace is None else Span(core.trace, subject, len(payload))
-    at = size = 0
-    error: BaseException | None = None
-    try:
-        conn.router.check_usable()
-        await conn.publish(subject, payload, channel.prefix + token)
-        while True:
-            replies = batch.replies
-            while at < len(replies):
-                reply = replies[at]
-                at += 1
-                size += len(reply.data)
-                yield reply
-            if batch.error is not None:
-                raise batch.error
-            batch.event.clear()
-            try:
-                await asyncio.wait_for(batch.event.wait(), wait)
-            except asyncio.TimeoutError:
-                raise TimeoutError(subject, wait) from None
-    except BaseException as exc:
-        if not isinstance(exc, GeneratorExit):  # not the caller stopping, the usual end
-            error = exc
-        raise
-    finally:
-        stop_events()
-        del channel.waiting[token]
-        if span is not None:
-            span.done(size, error, at)
-
-
 async def latest_entries(
     core: Core,
     stream: str,
@@ -274,8 +163,8 @@ async def latest_entries(
     request, all at one snapshot of the stream. Raises `BatchNotSupported` when the first request
     shows an old server, `TooManyMatches` on the server's 413; ``timeout`` bounds each wait.
     ``max_bytes`` caps each reply (the server's own cap is its ``max_pending``, 64 MB by default)."""
-    subject = core.subject(f"DIRECT.GET.{stream}")
-    wait = core.timeout(timeout)
+    suffix = f"DIRECT.GET.{stream}"
+    subject = core.subject(suffix)
     first = True
     for group in split_subjects(subjects, core.transport.max_payload):
         start: int | None = None
@@ -290,7 +179,7 @@ async def latest_entries(
             )
             end: _End | None = None
             delivered = 0
-            replies = _replies(core, subject, encode(body), wait)
+            replies = core.stream(suffix, body, timeout)
             try:
                 async for reply in replies:
                     status = reply.status
@@ -306,7 +195,7 @@ async def latest_entries(
                     if status == _NOT_FOUND:
                         break
                     if status == _NO_RESPONDERS:
-                        raise NoRespondersError(subject, "no such bucket, or its stream has no allow_direct")
+                        raise NoRespondersError(subject)  # named below, as a first 503 is
                     if status == _BAD_REQUEST and first:
                         raise BatchNotSupported
                     if status == _TOO_MANY:
@@ -316,6 +205,8 @@ async def latest_entries(
                     if code is None:
                         raise InvalidReplyError(subject, reply.data, f"unknown status {status!r}")
                     raise api_error(code, 0, description)
+            except NoRespondersError as exc:
+                raise NoRespondersError(subject, _NO_BUCKET) from exc
             finally:
                 await replies.aclose()
             first = False

@@ -3,8 +3,8 @@
 Subscriptions get what is published to subjects they match (``*`` and ``>`` wildcards), in order,
 each on its own delivery task as with nats-py. What nobody subscribes to is answered by
 ``handler(subject, payload, headers)`` - the stand-in for the server: it returns reply bytes, a
-`Reply`, a list of them (for `stream`/`request_many`), or raises (`errors.TimeoutError` for no
-answer, `errors.NoRespondersError` for a 503). Everything sent is recorded. The connection's state
+`Reply`, a list of them (each delivered to the reply subject of a publish, one after the other), or
+raises (`errors.TimeoutError` for no answer, `errors.NoRespondersError` for a 503). Everything sent is recorded. The connection's state
 is driven by `disconnect`, `reconnect`, `close` and `deny`, which emit the hub's events.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from .._exceptions import ConnectionClosedError, NoRespondersError, PermissionDeniedError
@@ -237,7 +237,7 @@ class FakeConnection(ConnectionBase):
         if isinstance(result, Awaitable):
             result = await result
         if isinstance(result, list):
-            raise TypeError("a list of replies answers only stream()")
+            raise TypeError("a list of replies answers only requests with a reply subject")
         return result if isinstance(result, Reply) else Reply(subject, result)
 
     async def request_many(
@@ -245,18 +245,6 @@ class FakeConnection(ConnectionBase):
     ) -> list[Reply]:
         """Send once on a private inbox and collect the replies within ``timeout``."""
         return [await self.request(subject, payload, timeout)]
-
-    async def stream(
-        self, subject: str, payload: bytes, timeout: float | None
-    ) -> AsyncGenerator[Reply, None]:
-        """Yields what the handler returns; a list is yielded item by item."""
-        self.requests.append((subject, payload, None))
-        self.timeouts.append(timeout)
-        result = self.handler(subject, payload, None)
-        if isinstance(result, Awaitable):
-            result = await result
-        for item in result if isinstance(result, list) else [result]:
-            yield item if isinstance(item, Reply) else Reply(subject, item)
 
     async def flush(self, timeout: float) -> None:
         """Wait until the server has seen everything sent so far."""

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 import nats.errors
@@ -299,10 +299,6 @@ class NatsConnection(ConnectionBase):
                     break
         return replies
 
-    def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
-        """Send once on a private inbox and yield the replies as they arrive."""
-        return _stream_replies(self, subject, payload, timeout)
-
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def flush(self, timeout: float) -> None:
@@ -397,22 +393,3 @@ class _private_inbox:
         if self._sub is not None:
             await self._sub.unsubscribe()
             self._sub = None
-
-
-async def _stream_replies(
-    conn: NatsConnection, subject: str, payload: bytes, timeout: float | None
-) -> AsyncGenerator[Reply, None]:
-    async with _private_inbox(conn, subject, payload) as queue:
-        first = True
-        while True:
-            try:
-                msg = await asyncio.wait_for(queue.get(), timeout)
-            except asyncio.TimeoutError:
-                raise TimeoutError(subject, timeout) from None
-            if isinstance(msg, JetStreamError):
-                raise msg
-            reply = _reply(msg)
-            if first and reply.status == "503":
-                raise NoRespondersError(subject)
-            first = False
-            yield reply

@@ -7,7 +7,7 @@ say) can sit behind the same protocol without any feature changing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from .._typing import Payload
@@ -49,11 +49,6 @@ class Connection(RouterLink, Protocol):
     ) -> list[Reply]:
         """Send once on a private inbox and collect the replies that arrive within `timeout`, up to
         `max_replies` (broadcast endpoints; replies that keep their own subject, like pulled messages)."""
-        ...
-
-    def stream(self, subject: str, payload: bytes, timeout: float | None) -> AsyncGenerator[Reply, None]:
-        """Send once on a private inbox and yield replies as they arrive, until the caller stops
-        iterating; `timeout` bounds the wait for each reply (then `TimeoutError`)."""
         ...
 
     async def flush(self, timeout: float) -> None:

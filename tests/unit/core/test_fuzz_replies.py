@@ -859,8 +859,15 @@ def test_batched_direct_gets_with_any_replies(messages: list[Reply], eob: dict[s
     js = jetstream_answering(lambda subject, payload: list(batch))
     end: list[DirectGetEnd] = []
 
+    # Without an end of batch the request waits for more, as it would on a real server: its
+    # timeout ends it then.
+    timeout = 5.0 if eob is not None else 0.01
+
     async def call() -> list[StreamMessage]:
-        return [m async for m in _stream(js).get_msgs(batch=5, end=end)]
+        try:
+            return [m async for m in _stream(js).get_msgs(batch=5, end=end, timeout=timeout)]
+        finally:
+            await js._core.transport.close()  # the shared reply inbox's subscription
 
     def check(messages: list[StreamMessage]) -> None:
         assert all(isinstance(m, StreamMessage) for m in messages)

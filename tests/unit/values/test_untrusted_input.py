@@ -244,8 +244,10 @@ async def test_the_end_of_a_batch_without_counts() -> None:
 
 @pytest.mark.parametrize("status", ["²04", "abc", "40"])
 async def test_an_odd_status_in_a_batch_is_an_invalid_reply(status: str) -> None:
+    # A status line that is not three ASCII digits is no status: the reply is a message, and one
+    # without the headers of a direct get.
     stream, _ = await _full_stream(lambda s, p, h: [status_reply("_INBOX.x", status)])
-    with pytest.raises(errors.InvalidReplyError, match="unknown status"):
+    with pytest.raises(errors.InvalidReplyError, match="direct get headers"):
         await _collect(stream.get_msgs(batch=5))
 
 
@@ -406,7 +408,8 @@ async def test_get_msgs_sends_a_valid_batch() -> None:
     eob = status_reply("_INBOX.x", "204", {"Description": "EOB"})
     stream, transport = await _full_stream(lambda s, p, h: [eob])
     assert await _collect(stream.get_msgs(batch=1)) == []
-    assert json.loads(transport.requests[-1][1]) == {"batch": 1, "seq": 1}
+    subject, body, _, _ = transport.published[-1]
+    assert (subject, json.loads(body)) == ("$JS.API.DIRECT.GET.FULL", {"batch": 1, "seq": 1})
 
 
 # -- times whose UTC instant datetime cannot hold ---------------------------------------------------

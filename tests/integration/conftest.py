@@ -176,3 +176,29 @@ async def leader_stepdowns(js: JetStream, stream: str, consumer: str, rounds: in
         except (errors.TimeoutError, errors.NoRespondersError, errors.APIError):
             pass
     return done
+
+
+def cross_account_config(data_prefix: str) -> str:
+    """The ADR-19 accounts: account I reaches account A's JetStream API and its ``data_prefix``
+    subjects (``$KV``, ``$O``) through the prefix ``fromA``, and gets its replies on ``forI.>``."""
+    return f"""
+accounts: {{
+  A: {{
+    users: [ {{user: a, password: a}} ]
+    jetstream: enabled
+    exports: [
+      {{service: "$JS.API.>", response_type: stream}}
+      {{service: "{data_prefix}.>"}}
+      {{stream: "forI.>"}}
+    ]
+  }}
+  I: {{
+    users: [ {{user: i, password: i}} ]
+    imports: [
+      {{service: {{account: A, subject: "$JS.API.>"}}, to: "fromA.>"}}
+      {{service: {{account: A, subject: "{data_prefix}.>"}}, to: "fromA.{data_prefix}.>"}}
+      {{stream: {{account: A, subject: "forI.>"}}}}
+    ]
+  }}
+}}
+"""

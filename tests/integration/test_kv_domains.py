@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
-from conftest import JetStreamFactory, published
+from conftest import JetStreamFactory, cross_account_config, published
 
 from jetstream import ExternalStreamSource, InitialValuesDone, KeyValueEntry, KeyValueOp, StreamSource, errors
 from jetstream.testing import HubAndLeaf, NatsServer
@@ -124,34 +124,11 @@ async def test_leaf_mirror_of_a_hub_bucket_writes_to_the_origin(
     assert [e.value for e in history] == [b"derek", b"rip"]
 
 
-ACCOUNTS = """
-accounts: {
-  A: {
-    users: [ {user: a, password: a} ]
-    jetstream: enabled
-    exports: [
-      {service: "$JS.API.>", response_type: stream}
-      {service: "$KV.>"}
-      {stream: "forI.>"}
-    ]
-  }
-  I: {
-    users: [ {user: i, password: i} ]
-    imports: [
-      {service: {account: A, subject: "$JS.API.>"}, to: "fromA.>"}
-      {service: {account: A, subject: "$KV.>"}, to: "fromA.$KV.>"}
-      {stream: {account: A, subject: "forI.>"}}
-    ]
-  }
-}
-"""
-
-
 async def test_custom_api_prefix_from_another_account(
     nats_server_factory: Callable[..., Awaitable[NatsServer]], js_factory: JetStreamFactory
 ) -> None:
     """The ADR-19 test setup: account I reaches account A's JetStream and KV through ``fromA``."""
-    server = await nats_server_factory(system_account=False, extra_config=ACCOUNTS)
+    server = await nats_server_factory(system_account=False, extra_config=cross_account_config("$KV"))
     host = server.url.removeprefix("nats://")
     owner = await js_factory(f"nats://a:a@{host}")
     other = await js_factory(f"nats://i:i@{host}", api_prefix="fromA", inbox_prefix="forI")

@@ -14,7 +14,7 @@ import os
 from collections.abc import Awaitable, Callable
 
 import pytest
-from conftest import JetStreamFactory, published
+from conftest import JetStreamFactory, cross_account_config, published
 from msgspec.structs import replace
 
 from jetstream import InitialValuesDone, errors
@@ -65,33 +65,10 @@ async def test_leaf_client_uses_a_hub_store(nats_hub_leaf: HubAndLeaf, js_factor
     assert await on_hub.object_store_names() == []
 
 
-ACCOUNTS = """
-accounts: {
-  A: {
-    users: [ {user: a, password: a} ]
-    jetstream: enabled
-    exports: [
-      {service: "$JS.API.>", response_type: stream}
-      {service: "$O.>"}
-      {stream: "forI.>"}
-    ]
-  }
-  I: {
-    users: [ {user: i, password: i} ]
-    imports: [
-      {service: {account: A, subject: "$JS.API.>"}, to: "fromA.>"}
-      {service: {account: A, subject: "$O.>"}, to: "fromA.$O.>"}
-      {stream: {account: A, subject: "forI.>"}}
-    ]
-  }
-}
-"""
-
-
 async def test_custom_api_prefix_from_another_account(
     nats_server_factory: Callable[..., Awaitable[NatsServer]], js_factory: JetStreamFactory
 ) -> None:
-    server = await nats_server_factory(system_account=False, extra_config=ACCOUNTS)
+    server = await nats_server_factory(system_account=False, extra_config=cross_account_config("$O"))
     host = server.url.removeprefix("nats://")
     owner = await js_factory(f"nats://a:a@{host}")
     other = await js_factory(f"nats://i:i@{host}", api_prefix="fromA", inbox_prefix="forI")

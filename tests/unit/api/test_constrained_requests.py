@@ -5,7 +5,7 @@ values is in tests/integration/test_api_request_constraints.py."""
 from __future__ import annotations
 
 import pytest
-from unit_support import always, dumps, mock_js
+from unit_support import always, dumps, mock_js, stream_info
 
 from jetstream import errors
 
@@ -32,37 +32,7 @@ async def test_values_inside_are_sent_unchanged() -> None:
 
 async def test_unconstrained_requests_are_not_checked() -> None:
     # The server reads a negative offset as 0: the SDK sends it as given.
-    info = dumps(
-        {
-            "type": "x",
-            "total": 0,
-            "offset": 0,
-            "limit": 0,
-            "config": {
-                "name": "S",
-                "retention": "limits",
-                "max_consumers": -1,
-                "max_msgs": -1,
-                "max_bytes": -1,
-                "max_age": 0,
-                "max_msg_size": -1,
-                "storage": "file",
-                "num_replicas": 1,
-                "discard": "old",
-            },  # what every server sends
-            "created": "2026-01-01T00:00:00Z",
-            "ts": "2026-01-01T00:00:00Z",
-            "state": {
-                "messages": 0,
-                "bytes": 0,
-                "first_seq": 0,
-                "first_ts": "2026-01-01T00:00:00Z",
-                "last_seq": 0,
-                "last_ts": "2026-01-01T00:00:00Z",
-                "consumer_count": 0,
-            },
-        }
-    )
+    info = dumps(stream_info("S"))
     js, transport = mock_js(always(info))
     await js.stream_info("S", offset=-1)
     assert transport.bodies() == [{"offset": -1}]

@@ -5,43 +5,16 @@ from __future__ import annotations
 import json
 
 import msgspec
+from unit_support import stream_info
 
 from jetstream import JetStream, MockTransport
 
 
 def _reply(subjects: dict[str, int], total: int, offset: int) -> bytes:
-    return msgspec.json.encode(
-        {
-            "type": "io.nats.jetstream.api.v1.stream_info_response",
-            "total": total,
-            "offset": offset,
-            "limit": 2,
-            "config": {
-                "name": "S",
-                "retention": "limits",
-                "max_consumers": -1,
-                "max_msgs": -1,
-                "max_bytes": -1,
-                "max_age": 0,
-                "max_msg_size": -1,
-                "storage": "file",
-                "num_replicas": 1,
-                "discard": "old",
-            },  # what every server sends
-            "created": "2026-11-28T00:00:00Z",
-            "ts": "2026-11-28T00:00:00Z",
-            "state": {
-                "messages": 3,
-                "bytes": 3,
-                "first_seq": 1,
-                "first_ts": "2026-11-28T00:00:00Z",
-                "last_seq": 3,
-                "last_ts": "2026-11-28T00:00:00Z",
-                "consumer_count": 0,
-                "subjects": subjects,
-            },
-        }
-    )
+    info = stream_info("S")
+    info.update(total=total, offset=offset, limit=2)
+    info["state"]["subjects"] = subjects
+    return msgspec.json.encode(info)
 
 
 PAGES = {0: {"a.1": 1, "a.2": 1}, 2: {"a.3": 1}}
